@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Prepares this machine for IshChat: a Docker engine with API >= 1.44 and the local
+# Debian trixie base image every container image is built FROM. Idempotent: a second
+# run only checks and returns in seconds. Never pulls from a container registry.
+set -euo pipefail
+
+readonly MIN_DOCKER_API="1.44"
+readonly BASE_IMAGE="${ISHCHAT_BASE_IMAGE:-ishchat/debian-trixie:base}"
+readonly DOCKERD_LOG="${ISHCHAT_DOCKERD_LOG:-/var/log/ishchat-dockerd.log}"
+
+say()  { printf '[setup] %s\n' "$*"; }
+fail() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
+
+version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
+
+server_api_version() { docker version --format '{{.Server.APIVersion}}' 2>/dev/null || true; }
+
+is_debian_root() { [ -r /etc/debian_version ] && [ "$(id -u)" = 0 ]; }
+
+apt_updated=0
+apt_update_once() {
+  if [ "$apt_updated" = 0 ]; then
+    say "apt-get update"
+    apt-get update -qq >/dev/null
+    apt_updated=1
+  fi
+}
+
+# On a bookworm host the trixie suite is added pinned low (priority 100), so only
+# what we ask for with -t trixie comes from it; libc and the rest stay bookworm's.
+add_trixie_suite_pinned_low() {
+  local codename
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  [ "$codename" = "trixie" ] && return 0
+  if [ ! -f /etc/apt/sources.list.d/ishchat-trixie.sources ]; then
+    say "adding the Debian trixie suite, pinned low"
+    cat >/etc/apt/sources.list.d/ishchat-trixie.sources <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: trixie trixie-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: http://deb.debian.org/debian-security
+Suites: trixie-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+    cat >/etc/apt/preferences.d/ishchat-trixie-low <<'PIN'
+Package: *
+Pin: release n=trixie
+Pin-Priority: 100
+
+Package: *
+Pin: release n=trixie-security
+Pin-Priority: 100
+
+Package: *
+Pin: release n=trixie-updates
+Pin-Priority: 100
+PIN
+    apt_updated=0
+  fi
+}
+
+install_docker_engine() {
+  is_debian_root || fail "no Docker engine with API >= $MIN_DOCKER_API answers. Install Docker Engine 25 or newer (https://docs.docker.com/engine/install/) and start it, then run this again."
+  if [ ! -x /usr/sbin/dockerd ] || ! version_ge "$(/usr/sbin/dockerd --version | sed -E 's/.*version ([0-9.]+).*/\1/')" "25.0"; then
+    add_trixie_suite_pinned_low
+    apt_update_once
+    say "installing docker.io from Debian trixie (takes about a minute)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie \
+      -o Dpkg::Options::=--force-confold docker.io docker-cli docker-buildx iptables >/dev/null
+  fi
+}
+
+start_dockerd() {
+  if ! pgrep -x dockerd >/dev/null; then
+    say "starting dockerd in the background (log: $DOCKERD_LOG)"
+    mkdir -p "$(dirname "$DOCKERD_LOG")"
+    # There is no systemd here: dockerd runs detached and outlives this script.
+    nohup /usr/sbin/dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
+  fi
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && return 0
+    sleep 1
+  done
+  tail -n 20 "$DOCKERD_LOG" >&2 || true
+  fail "dockerd did not answer within 60 s (see $DOCKERD_LOG)"
+}
+
+ensure_docker() {
+  command -v docker >/dev/null || { is_debian_root || fail "the docker client is missing; install Docker Engine 25 or newer."; install_docker_engine; }
+  local api
+  api=$(server_api_version)
+  if [ -n "$api" ] && version_ge "$api" "$MIN_DOCKER_API"; then
+    say "docker engine answers (API $api)"
+    return 0
+  fi
+  if [ -n "$api" ]; then
+    fail "the running Docker engine speaks API $api; IshChat needs >= $MIN_DOCKER_API. Upgrade it to Docker 25 or newer."
+  fi
+  install_docker_engine
+  start_dockerd
+  api=$(server_api_version)
+  version_ge "$api" "$MIN_DOCKER_API" || fail "dockerd started but speaks API $api (< $MIN_DOCKER_API)"
+  say "docker engine started (API $api)"
+}
+
+# The one base every IshChat image is built FROM. No registry is assumed: debootstrap
+# makes a minimal trixie root file system from Debian's mirror, docker import makes it an image.
+ensure_base_image() {
+  if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
+    say "base image $BASE_IMAGE present"
+    return 0
+  fi
+  is_debian_root || fail "the base image $BASE_IMAGE is missing and debootstrap needs root on Debian to make it."
+  if ! command -v debootstrap >/dev/null; then
+    apt_update_once
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+  fi
+  local root
+  root=$(mktemp -d /tmp/ishchat-rootfs.XXXXXX)
+  trap 'rm -rf "$root"' RETURN
+  say "debootstrap --variant=minbase trixie (about a minute)"
+  debootstrap --variant=minbase --include=ca-certificates trixie "$root" http://deb.debian.org/debian >/tmp/ishchat-debootstrap.log 2>&1 \
+    || { tail -n 20 /tmp/ishchat-debootstrap.log >&2; fail "debootstrap failed (see /tmp/ishchat-debootstrap.log)"; }
+  cat >"$root/etc/apt/sources.list.d/debian.sources" <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: trixie trixie-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: http://deb.debian.org/debian-security
+Suites: trixie-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  rm -f "$root/etc/apt/sources.list"
+  # Keep images small: no docs, man pages or apt caches in any layer built on this base.
+  cat >"$root/etc/dpkg/dpkg.cfg.d/ishchat-nodoc" <<'CFG'
+path-exclude=/usr/share/doc/*
+path-exclude=/usr/share/man/*
+path-exclude=/usr/share/info/*
+path-exclude=/usr/share/locale/*
+path-include=/usr/share/locale/locale.alias
+CFG
+  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+  tar -C "$root" -c . | docker import \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'ENV LANG=C.UTF-8' \
+    --change 'CMD ["/bin/bash"]' - "$BASE_IMAGE" >/dev/null
+  say "base image $BASE_IMAGE imported"
+}
+
+ensure_docker
+ensure_base_image
+say "ready"
