@@ -1,0 +1,33 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace IshChat.Api.Cluster;
+
+/// <summary>Where this API's reads and writes land: a first proof that the read/write split reaches the cluster.</summary>
+public static class ClusterApi
+{
+    public static RouteGroupBuilder MapClusterApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/cluster");
+        group.MapGet("/route", GetRouteAsync);
+        return group;
+    }
+
+    public sealed record RouteResponse(string ReadWriteServer, bool ReadWriteInRecovery, string ReadOnlyServer, bool ReadOnlyInRecovery);
+
+    private static async Task<Ok<RouteResponse>> GetRouteAsync(
+        NpgsqlDataSource readWrite, [FromKeyedServices("chatdb-readonly")] NpgsqlDataSource readOnly, CancellationToken cancellationToken)
+    {
+        var (rwServer, rwRecovery) = await WhereAsync(readWrite, cancellationToken);
+        var (roServer, roRecovery) = await WhereAsync(readOnly, cancellationToken);
+        return TypedResults.Ok(new RouteResponse(rwServer, rwRecovery, roServer, roRecovery));
+    }
+
+    private static async Task<(string Server, bool InRecovery)> WhereAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT coalesce(host(inet_server_addr()), 'local'), pg_is_in_recovery()");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.GetString(0), reader.GetBoolean(1));
+    }
+}

@@ -1,0 +1,38 @@
+using IshChat.AppHost.Hosting.Etcd;
+using IshChat.AppHost.Hosting.HAProxy;
+using IshChat.AppHost.Hosting.Images;
+using IshChat.AppHost.Hosting.Patroni;
+using IshChat.AppHost.Hosting.PgBouncer;
+using IshChat.AppHost.Hosting.Shared;
+
+// IshChat: the chat API on a highly available PostgreSQL cluster.
+//
+//   api ──► pgbouncer :6432 (transaction pooling) ──► haproxy :5000 rw / :5001 ro ──► pg-0..pg-3 (Patroni)
+//    └────► redis :6379                                                              └──► etcd-0..etcd-2 (leader election)
+var builder = DistributedApplication.CreateBuilder(args);
+var hostPorts = HostPorts.From(builder.Configuration);
+
+// Leader election: three etcd members, so losing one changes nothing.
+var etcd = builder.AddEtcdCluster("etcd", members: 3);
+
+// PostgreSQL 17: one Patroni leader and three streaming replicas.
+var postgres = builder.AddPatroniCluster("pg", etcd)
+    .WithReplicas(3);
+
+// Routing by Patroni's REST checks, then transaction pooling.
+var haproxy = builder.AddHAProxy("haproxy", postgres);
+var pgbouncer = builder.AddPgBouncer("pgbouncer", haproxy);
+var chatDb = pgbouncer.AddDatabase("chatdb", PgBouncerDatabases.ReadWrite);
+var chatDbReadOnly = pgbouncer.AddDatabase("chatdb-readonly", PgBouncerDatabases.ReadOnly);
+
+// Cache.
+var redis = builder.AddRedis("redis", port: hostPorts.Redis)
+    .WithClusterImage(ClusterImages.Redis);
+
+// Services.
+builder.AddProject<Projects.IshChat_Api>("api")
+    .WithReference(chatDb).WaitFor(pgbouncer)
+    .WithReference(chatDbReadOnly)
+    .WithReference(redis).WaitFor(redis);
+
+builder.Build().Run();

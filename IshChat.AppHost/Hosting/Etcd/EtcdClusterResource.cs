@@ -1,0 +1,14 @@
+namespace IshChat.AppHost.Hosting.Etcd;
+
+/// <summary>An etcd cluster: the distributed configuration store Patroni elects its leader in.</summary>
+public sealed class EtcdClusterResource(string name) : Resource(name)
+{
+    private readonly List<EtcdMemberResource> members = [];
+
+    public IReadOnlyList<EtcdMemberResource> Members => members;
+
+    /// <summary>Keeps two clusters started side by side from joining each other.</summary>
+    public string ClusterToken => $"ishchat-{Name}";
+
+    internal void AddMember(EtcdMemberResource member) => members.Add(member);
+}

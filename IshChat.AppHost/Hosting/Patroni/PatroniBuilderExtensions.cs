@@ -1,0 +1,121 @@
+using IshChat.AppHost.Hosting.Etcd;
+using IshChat.AppHost.Hosting.Images;
+using IshChat.AppHost.Hosting.Shared;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace IshChat.AppHost.Hosting.Patroni;
+
+public static class PatroniBuilderExtensions
+{
+    private const int MaxReplicas = 8;
+
+    /// <summary>
+    /// Adds a Patroni cluster electing its leader in <paramref name="etcd"/>, with one node; add
+    /// streaming replicas with <see cref="WithReplicas"/>. Every password is an Aspire secret
+    /// parameter, generated when unset.
+    /// </summary>
+    public static IResourceBuilder<PatroniClusterResource> AddPatroniCluster(
+        this IDistributedApplicationBuilder builder, [ResourceName] string name, IResourceBuilder<EtcdClusterResource> etcd)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(etcd);
+
+        var secrets = Enum.GetValues<ClusterSecret>().ToDictionary(
+            secret => secret,
+            secret => builder.AddResource(
+                // Letters and digits only: these passwords travel through connection strings, YAML and ini files.
+                ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-{ParameterName(secret)}", special: false)).Resource);
+
+        var cluster = new PatroniClusterResource(name, etcd.Resource, secrets);
+        var clusterBuilder = builder.AddResource(cluster)
+            .WithStateOfMembers(() => cluster.Nodes)
+            .WithClusterMonitor()
+            .WithSwitchoverCommand()
+            .ExcludeFromManifest();
+
+        AddNode(clusterBuilder, 0);
+        return clusterBuilder;
+    }
+
+    /// <summary>Adds nodes until the cluster has one leader and <paramref name="replicas"/> streaming replicas.</summary>
+    public static IResourceBuilder<PatroniClusterResource> WithReplicas(this IResourceBuilder<PatroniClusterResource> builder, int replicas)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentOutOfRangeException.ThrowIfNegative(replicas);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(replicas, MaxReplicas);
+        if (builder.Resource.Nodes.Count > replicas + 1)
+        {
+            throw new InvalidOperationException($"The cluster already has {builder.Resource.Nodes.Count - 1} replicas; WithReplicas only adds nodes.");
+        }
+
+        while (builder.Resource.Nodes.Count < replicas + 1)
+        {
+            AddNode(builder, builder.Resource.Nodes.Count);
+        }
+
+        return builder;
+    }
+
+    /// <summary>
+    /// Makes commits wait for <paramref name="synchronousNodeCount"/> replicas (<see cref="SynchronousMode.On"/>
+    /// or <see cref="SynchronousMode.Quorum"/>), so failover never loses an acknowledged commit.
+    /// </summary>
+    public static IResourceBuilder<PatroniClusterResource> WithSynchronousMode(
+        this IResourceBuilder<PatroniClusterResource> builder, SynchronousMode mode, int synchronousNodeCount = 1) =>
+        builder.WithPatroniSettings(s => s with { SynchronousMode = mode, SynchronousNodeCount = synchronousNodeCount });
+
+    /// <summary>Changes Patroni's dynamic configuration (timings, failover lag, failsafe mode).</summary>
+    public static IResourceBuilder<PatroniClusterResource> WithPatroniSettings(
+        this IResourceBuilder<PatroniClusterResource> builder, Func<PatroniSettings, PatroniSettings> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var settings = configure(builder.Resource.Settings);
+        settings.Validate();
+        builder.Resource.Settings = settings;
+        return builder;
+    }
+
+    private static void AddNode(IResourceBuilder<PatroniClusterResource> clusterBuilder, int index)
+    {
+        var builder = clusterBuilder.ApplicationBuilder;
+        var cluster = clusterBuilder.Resource;
+        var node = new PatroniNodeResource($"{cluster.Name}-{index}", index, cluster);
+        cluster.AddNode(node);
+        var hostPorts = HostPorts.From(builder.Configuration);
+
+        builder.AddResource(node)
+            .WithClusterImage(ClusterImages.Patroni)
+            .WithEndpoint(targetPort: ClusterPorts.Postgres, name: PatroniNodeResource.PostgresEndpointName, scheme: "tcp")
+            .WithHttpEndpoint(port: HostPorts.Offset(hostPorts.PatroniRestFirstNode, index), targetPort: ClusterPorts.PatroniRest, name: PatroniNodeResource.RestEndpointName)
+            .WithComponentEnvironment(
+                () => ComponentEnvironment.PatroniNode(node.Name, cluster.Scope, cluster.Etcd.MemberNames(), cluster.Settings),
+                cluster.Secret)
+            // Patroni's /health is 200 only while PostgreSQL is up and running, whatever its role.
+            .WithHttpHealthCheck("/health", endpointName: PatroniNodeResource.RestEndpointName)
+            .WithNodeCommands()
+            .WithParentRelationship(cluster);
+    }
+
+    private static string ParameterName(ClusterSecret secret) => secret switch
+    {
+        ClusterSecret.SuperuserPassword => "superuser-password",
+        ClusterSecret.ReplicationPassword => "replication-password",
+        ClusterSecret.RewindPassword => "rewind-password",
+        ClusterSecret.RestApiPassword => "restapi-password",
+        ClusterSecret.AppPassword => "app-password",
+        ClusterSecret.MigratorPassword => "migrator-password",
+        ClusterSecret.MonitorPassword => "monitor-password",
+        ClusterSecret.PgBouncerAuthPassword => "pgbouncer-auth-password",
+        _ => throw new ArgumentOutOfRangeException(nameof(secret), secret, null),
+    };
+
+    /// <summary>A REST client for commands and the monitor, authorised for Patroni's unsafe methods.</summary>
+    internal static async Task<PatroniRestClient> CreateRestClientAsync(this PatroniClusterResource cluster, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var password = await cluster.Secret(ClusterSecret.RestApiPassword).GetValueAsync(cancellationToken)
+            ?? throw new InvalidOperationException("The Patroni REST API password has no value.");
+        var http = services.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(PatroniRestClient));
+        return new PatroniRestClient(http, password);
+    }
+}

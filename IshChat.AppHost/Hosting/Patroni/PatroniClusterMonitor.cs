@@ -1,0 +1,158 @@
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using IshChat.AppHost.Hosting.Shared;
+using Microsoft.Extensions.Logging;
+
+namespace IshChat.AppHost.Hosting.Patroni;
+
+/// <summary>
+/// Reads the cluster from Patroni's REST API every second and shows it on the dashboard: each
+/// node's live role, state, lag and timeline, and the cluster's leader. Its last reading also
+/// decides the cluster's health: healthy when there is one leader and every replica streams.
+/// </summary>
+internal static class PatroniClusterMonitor
+{
+    private static readonly TimeSpan pollInterval = TimeSpan.FromSeconds(1);
+
+    public static IResourceBuilder<PatroniClusterResource> WithClusterMonitor(this IResourceBuilder<PatroniClusterResource> builder)
+    {
+        var cluster = builder.Resource;
+        builder.ApplicationBuilder.Services.AddHttpClient(nameof(PatroniRestClient), http => http.Timeout = TimeSpan.FromSeconds(3));
+
+        var healthCheckKey = $"{cluster.Name}_leader_and_streaming_replicas";
+        builder.ApplicationBuilder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            healthCheckKey, _ => new PatroniClusterHealthCheck(cluster), failureStatus: HealthStatus.Unhealthy, tags: null));
+
+        builder.ApplicationBuilder.Eventing.Subscribe<InitializeResourceEvent>(cluster, (@event, cancellationToken) =>
+        {
+            _ = PollAsync(cluster, @event, cancellationToken);
+            return Task.CompletedTask;
+        });
+
+        return builder.WithHealthCheck(healthCheckKey);
+    }
+
+    private static async Task PollAsync(PatroniClusterResource cluster, InitializeResourceEvent @event, CancellationToken cancellationToken)
+    {
+        var published = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? lastError = null;
+        try
+        {
+            var rest = await cluster.CreateRestClientAsync(@event.Services, cancellationToken);
+            using var timer = new PeriodicTimer(pollInterval);
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                var state = await ReadClusterAsync(cluster, rest, cancellationToken);
+                cluster.LastObservedState = state.Cluster;
+                if (state.Cluster is null)
+                {
+                    if (state.Error != lastError && state.Error is not null)
+                    {
+                        @event.Logger.LogDebug("No Patroni node answered yet: {Error}", state.Error);
+                    }
+
+                    lastError = state.Error;
+                    continue;
+                }
+
+                await PublishAsync(cluster, state.Cluster, @event.Notifications, published, @event.Logger);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The application is stopping.
+        }
+        catch (Exception ex)
+        {
+            @event.Logger.LogError(ex, "The Patroni cluster monitor stopped");
+        }
+    }
+
+    private static async Task<(PatroniClusterState? Cluster, string? Error)> ReadClusterAsync(
+        PatroniClusterResource cluster, PatroniRestClient rest, CancellationToken cancellationToken)
+    {
+        string? error = null;
+        foreach (var node in cluster.Nodes.Where(n => n.RestEndpoint.IsAllocated))
+        {
+            try
+            {
+                return (await rest.GetClusterAsync(new Uri(node.RestEndpoint.Url + "/"), cancellationToken), null);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
+            {
+                error = $"{node.Name}: {ex.Message}";
+            }
+        }
+
+        return (null, error ?? "no REST endpoint allocated yet");
+    }
+
+    private static async Task PublishAsync(
+        PatroniClusterResource cluster, PatroniClusterState state, ResourceNotificationService notifications,
+        Dictionary<string, string> published, ILogger logger)
+    {
+        foreach (var node in cluster.Nodes)
+        {
+            var member = state.Members.FirstOrDefault(m => m.Name == node.Name);
+            var role = member?.Role ?? "absent";
+            var memberState = member?.State ?? "unknown";
+            var lag = member is null || member.IsLeader ? "" : member.LagBytes?.ToString(CultureInfo.InvariantCulture) ?? "unknown";
+            var timeline = member?.Timeline?.ToString(CultureInfo.InvariantCulture) ?? "";
+            var fingerprint = $"{role}|{memberState}|{lag}|{timeline}";
+            if (published.GetValueOrDefault(node.Name) == fingerprint)
+            {
+                continue;
+            }
+
+            if (published.TryGetValue(node.Name, out var previous) && previous.Split('|')[0] != role)
+            {
+                logger.LogInformation("{Node} is now {Role} (was {Previous})", node.Name, role, previous.Split('|')[0]);
+            }
+
+            published[node.Name] = fingerprint;
+            await notifications.PublishUpdateAsync(node, s => s with
+            {
+                Properties = s.Properties
+                    .With(PatroniProperties.Role, role)
+                    .With(PatroniProperties.State, memberState)
+                    .With(PatroniProperties.LagBytes, lag)
+                    .With(PatroniProperties.Timeline, timeline),
+            });
+        }
+
+        var leader = state.Leader?.Name ?? "none";
+        var streaming = state.Members.Count(m => m.IsStreamingReplica).ToString(CultureInfo.InvariantCulture);
+        var clusterFingerprint = $"{leader}|{streaming}";
+        if (published.GetValueOrDefault(cluster.Name) != clusterFingerprint)
+        {
+            published[cluster.Name] = clusterFingerprint;
+            await notifications.PublishUpdateAsync(cluster, s => s with
+            {
+                Properties = s.Properties
+                    .With(PatroniProperties.Leader, leader)
+                    .With(PatroniProperties.StreamingReplicas, streaming)
+                    .With(PatroniProperties.SynchronousMode, cluster.Settings.SynchronousMode.ToString().ToLowerInvariant()),
+            });
+        }
+    }
+}
+
+/// <summary>Healthy while the cluster has exactly one leader and every other node streams from it.</summary>
+internal sealed class PatroniClusterHealthCheck(PatroniClusterResource cluster) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var state = cluster.LastObservedState;
+        if (state?.Leader is not { } leader)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy("No leader"));
+        }
+
+        var replicas = cluster.Nodes.Count - 1;
+        var streaming = state.Members.Count(m => m.IsStreamingReplica);
+        return Task.FromResult(streaming >= replicas
+            ? HealthCheckResult.Healthy($"Leader {leader.Name}, {streaming} streaming replicas")
+            : HealthCheckResult.Degraded($"Leader {leader.Name}, {streaming} of {replicas} replicas streaming"));
+    }
+}

@@ -1,0 +1,79 @@
+using Microsoft.Extensions.Logging;
+
+namespace IshChat.AppHost.Hosting.Patroni;
+
+/// <summary>
+/// Dashboard commands that act through Patroni's REST API, as patronictl would: a planned
+/// switchover on the cluster, and on each node a failover to it and a PostgreSQL restart.
+/// </summary>
+internal static class PatroniCommands
+{
+    public const string Switchover = "patroni-switchover";
+    public const string FailoverToNode = "patroni-failover-to-node";
+    public const string RestartPostgres = "patroni-restart-postgres";
+
+    public static IResourceBuilder<PatroniClusterResource> WithSwitchoverCommand(this IResourceBuilder<PatroniClusterResource> builder) =>
+        builder.WithCommand(Switchover, "Switchover", context => RunAsync(builder.Resource, context, async (rest, leader) =>
+        {
+            var answer = await rest.SwitchoverAsync(leader, builder.Resource.LastObservedState!.Leader!.Name, candidate: null, context.CancellationToken);
+            return answer;
+        }), new CommandOptions
+        {
+            Description = "Hands leadership to the healthiest replica: a planned, lossless change of primary.",
+            ConfirmationMessage = "Switch the primary over to another node?",
+            IconName = "ArrowSwap",
+            IsHighlighted = true,
+            UpdateState = context => HasLeader(builder.Resource) ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
+        });
+
+    public static IResourceBuilder<PatroniNodeResource> WithNodeCommands(this IResourceBuilder<PatroniNodeResource> builder)
+    {
+        var node = builder.Resource;
+        return builder
+            .WithCommand(FailoverToNode, "Fail over to this node", context => RunAsync(node.Cluster, context,
+                (rest, leader) => rest.FailoverAsync(leader, node.Name, context.CancellationToken)), new CommandOptions
+            {
+                Description = "Promotes this replica now, whatever the current leader's state (Patroni's manual failover).",
+                ConfirmationMessage = $"Promote {node.Name} to primary?",
+                IconName = "ArrowStepInRight",
+                UpdateState = context => HasLeader(node.Cluster) && IsReplica(context.ResourceSnapshot) ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
+            })
+            .WithCommand(RestartPostgres, "Restart PostgreSQL", context => RunAsync(node.Cluster, context,
+                (rest, _) => rest.RestartAsync(new Uri(node.RestEndpoint.Url + "/"), context.CancellationToken)), new CommandOptions
+            {
+                Description = "Restarts PostgreSQL on this node through Patroni; the node keeps its role.",
+                ConfirmationMessage = $"Restart PostgreSQL on {node.Name}?",
+                IconName = "ArrowCounterclockwise",
+                UpdateState = context => context.ResourceSnapshot.State?.Text == KnownResourceStates.Running ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
+            });
+    }
+
+    private static bool HasLeader(PatroniClusterResource cluster) => cluster.LastObservedState?.Leader is not null;
+
+    private static bool IsReplica(CustomResourceSnapshot snapshot) =>
+        snapshot.Properties.FirstOrDefault(p => p.Name == PatroniProperties.Role)?.Value is string role && role is "replica" or "sync_standby" or "quorum_standby";
+
+    /// <summary>Runs a REST call against the current leader's API and turns refusals into dashboard errors.</summary>
+    private static async Task<ExecuteCommandResult> RunAsync(
+        PatroniClusterResource cluster, ExecuteCommandContext context, Func<PatroniRestClient, Uri, Task<string>> call)
+    {
+        var logger = context.Logger;
+        if (cluster.LastObservedState?.Leader is not { } leader || cluster.Nodes.FirstOrDefault(n => n.Name == leader.Name) is not { } leaderNode)
+        {
+            return CommandResults.Failure("The cluster has no leader right now.");
+        }
+
+        try
+        {
+            var rest = await cluster.CreateRestClientAsync(context.Services, context.CancellationToken);
+            var answer = await call(rest, new Uri(leaderNode.RestEndpoint.Url + "/"));
+            logger.LogInformation("Patroni: {Answer}", answer);
+            return CommandResults.Success();
+        }
+        catch (Exception ex) when (ex is PatroniRequestException or HttpRequestException)
+        {
+            logger.LogWarning("Patroni refused: {Message}", ex.Message);
+            return CommandResults.Failure(ex.Message);
+        }
+    }
+}

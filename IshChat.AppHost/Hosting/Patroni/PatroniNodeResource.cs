@@ -1,0 +1,16 @@
+namespace IshChat.AppHost.Hosting.Patroni;
+
+/// <summary>One PostgreSQL server with its Patroni agent; the resource name is its DNS name and Patroni member name.</summary>
+public sealed class PatroniNodeResource(string name, int index, PatroniClusterResource cluster) : ContainerResource(name)
+{
+    public const string PostgresEndpointName = "postgres";
+    public const string RestEndpointName = "rest";
+
+    public int Index { get; } = index;
+
+    public PatroniClusterResource Cluster { get; } = cluster;
+
+    public EndpointReference PostgresEndpoint => field ??= new(this, PostgresEndpointName);
+
+    public EndpointReference RestEndpoint => field ??= new(this, RestEndpointName);
+}

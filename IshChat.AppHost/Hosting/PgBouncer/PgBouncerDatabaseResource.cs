@@ -1,0 +1,22 @@
+namespace IshChat.AppHost.Hosting.PgBouncer;
+
+/// <summary>One of PgBouncer's database entries (read-write or read-only) as a role sees it: a connection string.</summary>
+public sealed class PgBouncerDatabaseResource(string name, string databaseEntry, string role, ParameterResource password, PgBouncerResource parent)
+    : Resource(name), IResourceWithParent<PgBouncerResource>, IResourceWithConnectionString
+{
+    public PgBouncerResource Parent { get; } = parent;
+
+    /// <summary>The entry in PgBouncer's [databases] section, e.g. <c>ishchat</c> or <c>ishchat_ro</c>.</summary>
+    public string DatabaseEntry { get; } = databaseEntry;
+
+    public string Role { get; } = role;
+
+    public ParameterResource Password { get; } = password;
+
+    /// <summary>
+    /// No Reset On Close: under transaction pooling the server connection isn't ours after the
+    /// transaction, so Npgsql's DISCARD ALL on close is pointless work (and would drop prepared statements).
+    /// </summary>
+    public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
+        $"Host={Parent.PrimaryEndpoint.Property(EndpointProperty.Host)};Port={Parent.PrimaryEndpoint.Property(EndpointProperty.Port)};Username={Role};Password={Password};Database={DatabaseEntry};No Reset On Close=true");
+}

@@ -1,0 +1,25 @@
+namespace IshChat.Cluster;
+
+/// <summary>The ports each component listens on inside its container.</summary>
+public static class ClusterPorts
+{
+    public const int EtcdClient = 2379;
+    public const int EtcdPeer = 2380;
+    public const int Postgres = 5432;
+    public const int PatroniRest = 8008;
+    public const int HAProxyReadWrite = 5000;
+    public const int HAProxyReadOnly = 5001;
+    public const int HAProxyStats = 7000;
+    public const int PgBouncer = 6432;
+    public const int Redis = 6379;
+}
+
+/// <summary>The names PgBouncer gives its database entries.</summary>
+public static class PgBouncerDatabases
+{
+    /// <summary>Routed by HAProxy to the leader.</summary>
+    public const string ReadWrite = ClusterRoles.Database;
+
+    /// <summary>Routed by HAProxy to a streaming replica, or to the leader when none is healthy.</summary>
+    public const string ReadOnly = ClusterRoles.Database + "_ro";
+}

@@ -1,0 +1,114 @@
+using System.Globalization;
+
+namespace IshChat.Cluster;
+
+/// <summary>
+/// The environment each image under <c>containers/</c> reads at start (see containers/README.md).
+/// Host names are the containers' DNS names on the cluster's network.
+/// </summary>
+public static class ComponentEnvironment
+{
+    public static IReadOnlyDictionary<string, EnvironmentValue> EtcdMember(string memberName, IReadOnlyList<string> members, string clusterToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(memberName);
+        if (!members.Contains(memberName))
+        {
+            throw new ArgumentException($"'{memberName}' is not one of the members {string.Join(", ", members)}.", nameof(memberName));
+        }
+
+        return new Dictionary<string, EnvironmentValue>
+        {
+            ["ETCD_NAME"] = memberName,
+            ["ISHCHAT_ETCD_MEMBERS"] = string.Join(',', members),
+            ["ISHCHAT_ETCD_CLUSTER_TOKEN"] = clusterToken,
+        };
+    }
+
+    public static string EtcdHosts(IEnumerable<string> etcdMembers) =>
+        string.Join(',', etcdMembers.Select(m => $"{m}:{ClusterPorts.EtcdClient}"));
+
+    public static IReadOnlyDictionary<string, EnvironmentValue> PatroniNode(
+        string nodeName, string scope, IReadOnlyList<string> etcdMembers, PatroniSettings settings)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(nodeName);
+        ArgumentException.ThrowIfNullOrEmpty(scope);
+        settings.Validate();
+        static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+        return new Dictionary<string, EnvironmentValue>
+        {
+            ["PATRONI_NAME"] = nodeName,
+            ["PATRONI_SCOPE"] = scope,
+            ["PATRONI_ETCD3_HOSTS"] = EtcdHosts(etcdMembers),
+            ["PATRONI_SUPERUSER_USERNAME"] = ClusterRoles.Superuser,
+            ["PATRONI_SUPERUSER_PASSWORD"] = ClusterSecret.SuperuserPassword,
+            ["PATRONI_REPLICATION_USERNAME"] = ClusterRoles.Replication,
+            ["PATRONI_REPLICATION_PASSWORD"] = ClusterSecret.ReplicationPassword,
+            ["PATRONI_REWIND_USERNAME"] = ClusterRoles.Rewind,
+            ["PATRONI_REWIND_PASSWORD"] = ClusterSecret.RewindPassword,
+            ["PATRONI_RESTAPI_USERNAME"] = ClusterRoles.RestApi,
+            ["PATRONI_RESTAPI_PASSWORD"] = ClusterSecret.RestApiPassword,
+            ["ISHCHAT_DATABASE"] = ClusterRoles.Database,
+            ["ISHCHAT_APP_USER"] = ClusterRoles.App,
+            ["ISHCHAT_APP_PASSWORD"] = ClusterSecret.AppPassword,
+            ["ISHCHAT_MIGRATOR_USER"] = ClusterRoles.Migrator,
+            ["ISHCHAT_MIGRATOR_PASSWORD"] = ClusterSecret.MigratorPassword,
+            ["ISHCHAT_MONITOR_USER"] = ClusterRoles.Monitor,
+            ["ISHCHAT_MONITOR_PASSWORD"] = ClusterSecret.MonitorPassword,
+            ["ISHCHAT_PGBOUNCER_AUTH_USER"] = ClusterRoles.PgBouncerAuth,
+            ["ISHCHAT_PGBOUNCER_AUTH_PASSWORD"] = ClusterSecret.PgBouncerAuthPassword,
+            ["ISHCHAT_PATRONI_TTL"] = Number(settings.TtlSeconds),
+            ["ISHCHAT_PATRONI_LOOP_WAIT"] = Number(settings.LoopWaitSeconds),
+            ["ISHCHAT_PATRONI_RETRY_TIMEOUT"] = Number(settings.RetryTimeoutSeconds),
+            ["ISHCHAT_PATRONI_PRIMARY_START_TIMEOUT"] = Number(settings.PrimaryStartTimeoutSeconds),
+            ["ISHCHAT_PATRONI_MAXIMUM_LAG_ON_FAILOVER"] = Number(settings.MaximumLagOnFailoverBytes),
+            ["ISHCHAT_PATRONI_SYNCHRONOUS_MODE"] = settings.SynchronousMode.ToString().ToLowerInvariant(),
+            ["ISHCHAT_PATRONI_SYNCHRONOUS_NODE_COUNT"] = Number(settings.SynchronousNodeCount),
+            ["ISHCHAT_PATRONI_FAILSAFE_MODE"] = settings.FailsafeMode ? "true" : "false",
+        };
+    }
+
+    public static IReadOnlyDictionary<string, EnvironmentValue> HAProxy(IReadOnlyList<string> patroniNodes)
+    {
+        if (patroniNodes.Count == 0)
+        {
+            throw new ArgumentException("HAProxy needs at least one Patroni node.", nameof(patroniNodes));
+        }
+
+        return new Dictionary<string, EnvironmentValue>
+        {
+            ["ISHCHAT_PATRONI_NODES"] = string.Join(',', patroniNodes),
+            ["ISHCHAT_PATRONI_PG_PORT"] = ClusterPorts.Postgres.ToString(CultureInfo.InvariantCulture),
+            ["ISHCHAT_PATRONI_REST_PORT"] = ClusterPorts.PatroniRest.ToString(CultureInfo.InvariantCulture),
+        };
+    }
+
+    public static IReadOnlyDictionary<string, EnvironmentValue> PgBouncer(string upstreamHost, PgBouncerSettings settings)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(upstreamHost);
+        return new Dictionary<string, EnvironmentValue>
+        {
+            ["ISHCHAT_PGBOUNCER_UPSTREAM_HOST"] = upstreamHost,
+            ["ISHCHAT_PGBOUNCER_RW_PORT"] = ClusterPorts.HAProxyReadWrite.ToString(CultureInfo.InvariantCulture),
+            ["ISHCHAT_PGBOUNCER_RO_PORT"] = ClusterPorts.HAProxyReadOnly.ToString(CultureInfo.InvariantCulture),
+            ["ISHCHAT_DATABASE"] = ClusterRoles.Database,
+            ["ISHCHAT_PGBOUNCER_AUTH_USER"] = ClusterRoles.PgBouncerAuth,
+            ["ISHCHAT_PGBOUNCER_AUTH_PASSWORD"] = ClusterSecret.PgBouncerAuthPassword,
+            ["ISHCHAT_PGBOUNCER_DEFAULT_POOL_SIZE"] = settings.DefaultPoolSize.ToString(CultureInfo.InvariantCulture),
+            ["ISHCHAT_PGBOUNCER_MAX_DB_CONNECTIONS"] = settings.MaxDbConnections.ToString(CultureInfo.InvariantCulture),
+            ["ISHCHAT_PGBOUNCER_MAX_CLIENT_CONN"] = settings.MaxClientConnections.ToString(CultureInfo.InvariantCulture),
+        };
+    }
+}
+
+/// <summary>PgBouncer's pool sizes. Pools are per (database entry, user): rw, ro and each role get their own.</summary>
+public sealed record PgBouncerSettings
+{
+    /// <summary>Server connections per pool; transaction pooling needs few.</summary>
+    public int DefaultPoolSize { get; init; } = 20;
+
+    /// <summary>The design's "100 max connections per pool": a cap per database entry across its users.</summary>
+    public int MaxDbConnections { get; init; } = 100;
+
+    public int MaxClientConnections { get; init; } = 1000;
+}

@@ -1,0 +1,80 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace IshChat.Cluster;
+
+/// <summary>A member as Patroni's <c>GET /cluster</c> reports it.</summary>
+public sealed record PatroniMember
+{
+    [JsonPropertyName("name")] public required string Name { get; init; }
+
+    /// <summary>leader, replica, sync_standby, quorum_standby or standby_leader.</summary>
+    [JsonPropertyName("role")] public required string Role { get; init; }
+
+    /// <summary>running, streaming, starting, stopped, crashed, …</summary>
+    [JsonPropertyName("state")] public string? State { get; init; }
+
+    [JsonPropertyName("timeline")] public long? Timeline { get; init; }
+
+    /// <summary>Replication lag in bytes; Patroni reports "unknown" when it can't tell.</summary>
+    [JsonPropertyName("lag")] public JsonElement? Lag { get; init; }
+
+    public bool IsLeader => Role is "leader" or "standby_leader";
+
+    public bool IsStreamingReplica => !IsLeader && State == "streaming";
+
+    public long? LagBytes => Lag is { ValueKind: JsonValueKind.Number } lag ? lag.GetInt64() : null;
+}
+
+public sealed record PatroniClusterState
+{
+    [JsonPropertyName("members")] public IReadOnlyList<PatroniMember> Members { get; init; } = [];
+
+    public PatroniMember? Leader => Members.SingleOrDefault(m => m.IsLeader) is { } leader && Members.Count(m => m.IsLeader) == 1 ? leader : null;
+}
+
+/// <summary>
+/// Speaks Patroni's REST API. Reads are open; switchover, failover and restart need the
+/// REST API's basic-auth user.
+/// </summary>
+public sealed class PatroniRestClient(HttpClient http, string restApiPassword)
+{
+    public async Task<PatroniClusterState> GetClusterAsync(Uri node, CancellationToken cancellationToken = default) =>
+        await http.GetFromJsonAsync<PatroniClusterState>(new Uri(node, "cluster"), cancellationToken)
+        ?? throw new InvalidOperationException($"{node} returned an empty /cluster document.");
+
+    /// <summary>Hands leadership from <paramref name="leader"/> to <paramref name="candidate"/> (or to the healthiest replica).</summary>
+    public Task<string> SwitchoverAsync(Uri node, string leader, string? candidate, CancellationToken cancellationToken = default) =>
+        PostAsync(node, "switchover", candidate is null ? new { leader } : new { leader, candidate }, cancellationToken);
+
+    /// <summary>Promotes <paramref name="candidate"/> whatever the leader's state; Patroni's manual failover.</summary>
+    public Task<string> FailoverAsync(Uri node, string candidate, CancellationToken cancellationToken = default) =>
+        PostAsync(node, "failover", new { candidate }, cancellationToken);
+
+    /// <summary>Restarts PostgreSQL on <paramref name="node"/> (Patroni stays up and keeps its role).</summary>
+    public Task<string> RestartAsync(Uri node, CancellationToken cancellationToken = default) =>
+        PostAsync(node, "restart", new { }, cancellationToken);
+
+    private async Task<string> PostAsync(Uri node, string path, object body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(node, path))
+        {
+            Content = JsonContent.Create(body),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{ClusterRoles.RestApi}:{restApiPassword}")));
+        using var response = await http.SendAsync(request, cancellationToken);
+        var text = (await response.Content.ReadAsStringAsync(cancellationToken)).Trim();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new PatroniRequestException($"Patroni refused POST /{path} ({(int)response.StatusCode}): {text}");
+        }
+
+        return text;
+    }
+}
+
+public sealed class PatroniRequestException(string message) : Exception(message);

@@ -1,0 +1,182 @@
+using IshChat.AppHost.Hosting.Etcd;
+using IshChat.AppHost.Hosting.HAProxy;
+using IshChat.AppHost.Hosting.Patroni;
+using IshChat.AppHost.Hosting.PgBouncer;
+using IshChat.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace IshChat.Tests.AppHostModel;
+
+/// <summary>The AppHost's application model, inspected without starting anything (no Docker needed).</summary>
+[Trait(TestCategories.Name, TestCategories.Unit)]
+public sealed class AppHostModelTests : IAsyncDisposable
+{
+    private DistributedApplication? app;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (app is not null)
+        {
+            await app.DisposeAsync();
+        }
+    }
+
+    private async Task<DistributedApplicationModel> BuildModelAsync()
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.IshChat_AppHost>();
+        app = await builder.BuildAsync();
+        services = app.Services;
+        return app.Services.GetRequiredService<DistributedApplicationModel>();
+    }
+
+    // xunit makes a new instance per test, so each test evaluates against its own application.
+    private IServiceProvider services = null!;
+
+    private Task<Dictionary<string, string>> EnvironmentOf(IResource resource) => ResourceEnvironment.EvaluateAsync(resource, services);
+
+    [Fact]
+    public async Task AppHostHasThreeEtcdMembersEachWithAHealthCheck()
+    {
+        var model = await BuildModelAsync();
+
+        var cluster = Assert.Single(model.Resources.OfType<EtcdClusterResource>());
+        Assert.Equal(["etcd-0", "etcd-1", "etcd-2"], cluster.Members.Select(m => m.Name));
+        Assert.All(cluster.Members, member =>
+        {
+            Assert.True(member.TryGetAnnotationsOfType<HealthCheckAnnotation>(out _), $"{member.Name} has no health check");
+            Assert.Contains(member.Annotations.OfType<EndpointAnnotation>(), e => e.Name == EtcdMemberResource.ClientEndpointName && e.TargetPort == ClusterPorts.EtcdClient);
+        });
+    }
+
+    [Fact]
+    public async Task PatroniClusterHasALeaderAndThreeReplicasWithPostgresAndRestEndpoints()
+    {
+        var model = await BuildModelAsync();
+
+        var cluster = Assert.Single(model.Resources.OfType<PatroniClusterResource>());
+        Assert.Equal(["pg-0", "pg-1", "pg-2", "pg-3"], cluster.Nodes.Select(n => n.Name));
+        Assert.All(cluster.Nodes, node =>
+        {
+            var endpoints = node.Annotations.OfType<EndpointAnnotation>().ToDictionary(e => e.Name);
+            Assert.Equal(ClusterPorts.Postgres, endpoints[PatroniNodeResource.PostgresEndpointName].TargetPort);
+            Assert.Equal(ClusterPorts.PatroniRest, endpoints[PatroniNodeResource.RestEndpointName].TargetPort);
+            Assert.True(node.TryGetAnnotationsOfType<HealthCheckAnnotation>(out _), $"{node.Name} has no health check");
+        });
+        Assert.True(cluster.TryGetAnnotationsOfType<HealthCheckAnnotation>(out _), "the cluster has no leader/replica health check");
+    }
+
+    [Fact]
+    public async Task PatroniNodesElectTheirLeaderInAllThreeEtcdMembers()
+    {
+        var model = await BuildModelAsync();
+        var node = model.Resources.OfType<PatroniNodeResource>().First();
+
+        var environment = await EnvironmentOf(node);
+
+        Assert.Equal("etcd-0:2379,etcd-1:2379,etcd-2:2379", environment["PATRONI_ETCD3_HOSTS"]);
+        Assert.Equal(node.Name, environment["PATRONI_NAME"]);
+        Assert.Equal("20", environment["ISHCHAT_PATRONI_TTL"]);
+        Assert.Equal("off", environment["ISHCHAT_PATRONI_SYNCHRONOUS_MODE"]);
+    }
+
+    [Fact]
+    public async Task HAProxyRoutesToEveryPatroniNodeOnReadWriteReadOnlyAndStatsPorts()
+    {
+        var model = await BuildModelAsync();
+        var haproxy = Assert.Single(model.Resources.OfType<HAProxyResource>());
+
+        var environment = await EnvironmentOf(haproxy);
+        var endpoints = haproxy.Annotations.OfType<EndpointAnnotation>().ToDictionary(e => e.Name, e => e.TargetPort);
+
+        Assert.Equal("pg-0,pg-1,pg-2,pg-3", environment["ISHCHAT_PATRONI_NODES"]);
+        Assert.Equal(ClusterPorts.HAProxyReadWrite, endpoints[HAProxyResource.ReadWriteEndpointName]);
+        Assert.Equal(ClusterPorts.HAProxyReadOnly, endpoints[HAProxyResource.ReadOnlyEndpointName]);
+        Assert.Equal(ClusterPorts.HAProxyStats, endpoints[HAProxyResource.StatsEndpointName]);
+        Assert.True(haproxy.TryGetAnnotationsOfType<HealthCheckAnnotation>(out _));
+    }
+
+    [Fact]
+    public async Task PgBouncerPoolsInFrontOfHAProxyAndWaitsForIt()
+    {
+        var model = await BuildModelAsync();
+        var pgbouncer = Assert.Single(model.Resources.OfType<PgBouncerResource>());
+
+        var environment = await EnvironmentOf(pgbouncer);
+
+        Assert.Equal("haproxy", environment["ISHCHAT_PGBOUNCER_UPSTREAM_HOST"]);
+        Assert.Equal("100", environment["ISHCHAT_PGBOUNCER_MAX_DB_CONNECTIONS"]);
+        Assert.DoesNotContain("ISHCHAT_APP_PASSWORD", environment.Keys);
+        Assert.Contains(pgbouncer.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name == "haproxy");
+        Assert.True(pgbouncer.TryGetAnnotationsOfType<HealthCheckAnnotation>(out _));
+    }
+
+    [Fact]
+    public async Task ApiReferencesTheReadWriteAndReadOnlyDatabasesAndRedis()
+    {
+        var model = await BuildModelAsync();
+        var api = Assert.Single(model.Resources.OfType<ProjectResource>(), p => p.Name == "api");
+
+        var environment = await EnvironmentOf(api);
+
+        Assert.Contains("Database=ishchat;", environment["ConnectionStrings__chatdb"]);
+        Assert.Contains("Database=ishchat_ro;", environment["ConnectionStrings__chatdb-readonly"]);
+        Assert.Contains("Username=ishchat_app;", environment["ConnectionStrings__chatdb"]);
+        Assert.True(environment.ContainsKey("ConnectionStrings__redis"));
+        Assert.Contains(api.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name == "pgbouncer");
+    }
+
+    [Fact]
+    public async Task EveryContainerUsesALocallyBuiltImageAndNeverPulls()
+    {
+        var model = await BuildModelAsync();
+
+        Assert.All(model.Resources.OfType<ContainerResource>(), container =>
+        {
+            var image = container.Annotations.OfType<ContainerImageAnnotation>().Last();
+            Assert.StartsWith("ishchat/", image.Image);
+            Assert.Null(image.Registry);
+            Assert.True(container.TryGetLastAnnotation<ContainerImagePullPolicyAnnotation>(out var pull), $"{container.Name} has no pull policy");
+            Assert.Equal(ImagePullPolicy.Never, pull.ImagePullPolicy);
+        });
+    }
+
+    [Fact]
+    public async Task EveryClusterPasswordIsAGeneratedSecretParameter()
+    {
+        var model = await BuildModelAsync();
+        var cluster = Assert.Single(model.Resources.OfType<PatroniClusterResource>());
+
+        Assert.Equal(Enum.GetValues<ClusterSecret>().Length, cluster.Secrets.Count);
+        Assert.All(cluster.Secrets.Values, parameter =>
+        {
+            Assert.True(parameter.Secret, $"{parameter.Name} is not secret");
+            Assert.Contains(parameter, model.Resources);
+        });
+    }
+
+    [Fact]
+    public async Task DashboardOffersSwitchoverOnTheClusterAndFailoverAndRestartOnEachNode()
+    {
+        var model = await BuildModelAsync();
+        var cluster = Assert.Single(model.Resources.OfType<PatroniClusterResource>());
+
+        Assert.Contains(cluster.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == "patroni-switchover");
+        Assert.All(cluster.Nodes, node =>
+        {
+            var commands = node.Annotations.OfType<ResourceCommandAnnotation>().Select(c => c.Name).ToList();
+            Assert.Contains("patroni-failover-to-node", commands);
+            Assert.Contains("patroni-restart-postgres", commands);
+        });
+    }
+
+    [Fact]
+    public async Task DevelopmentHostPortsAreFixedSoPsqlFromTheHostJustWorks()
+    {
+        var model = await BuildModelAsync();
+        var pgbouncer = Assert.Single(model.Resources.OfType<PgBouncerResource>());
+        var node0 = model.Resources.OfType<PatroniNodeResource>().Single(n => n.Index == 0);
+
+        Assert.Equal(6432, pgbouncer.Annotations.OfType<EndpointAnnotation>().Single().Port);
+        Assert.Equal(8008, node0.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == PatroniNodeResource.RestEndpointName).Port);
+    }
+}

@@ -1,0 +1,61 @@
+using IshChat.Tests.Infrastructure;
+
+namespace IshChat.Tests.ClusterDefinition;
+
+[Trait(TestCategories.Name, TestCategories.Unit)]
+public sealed class PatroniSettingsTests
+{
+    [Fact]
+    public void DefaultTimingsLetTheLeaderDemoteBeforeItsLeaseExpires()
+    {
+        var settings = new PatroniSettings();
+
+        settings.Validate();
+        Assert.True(settings.LoopWaitSeconds + 2 * settings.RetryTimeoutSeconds <= settings.TtlSeconds);
+        Assert.Equal(20, settings.TtlSeconds);
+    }
+
+    [Fact]
+    public void TtlBelowPatronisFloorIsRejected()
+    {
+        var settings = new PatroniSettings { TtlSeconds = 10 };
+
+        Assert.Throws<ArgumentOutOfRangeException>(settings.Validate);
+    }
+
+    [Fact]
+    public void RetryTimeoutThatOutlivesTheLeaseIsRejected()
+    {
+        var settings = new PatroniSettings { TtlSeconds = 20, LoopWaitSeconds = 5, RetryTimeoutSeconds = 10 };
+
+        var error = Assert.Throws<ArgumentException>(settings.Validate);
+        Assert.Contains("must not exceed ttl", error.Message);
+    }
+
+    [Theory]
+    [InlineData(SynchronousMode.Off, "off")]
+    [InlineData(SynchronousMode.On, "on")]
+    [InlineData(SynchronousMode.Quorum, "quorum")]
+    public void SynchronousModeReachesTheNodesEnvironment(SynchronousMode mode, string expected)
+    {
+        var environment = ComponentEnvironment.PatroniNode("pg-0", "ishchat", ["etcd-0"], new PatroniSettings { SynchronousMode = mode });
+
+        Assert.Equal(expected, environment["ISHCHAT_PATRONI_SYNCHRONOUS_MODE"].Literal);
+    }
+
+    [Fact]
+    public void PasswordsReachTheNodesAsSecretsNeverAsLiterals()
+    {
+        var environment = ComponentEnvironment.PatroniNode("pg-0", "ishchat", ["etcd-0"], new PatroniSettings());
+
+        var passwords = environment.Where(e => e.Key.EndsWith("_PASSWORD", StringComparison.Ordinal)).ToList();
+        Assert.Equal(8, passwords.Count);
+        Assert.All(passwords, p => Assert.NotNull(p.Value.Secret));
+    }
+
+    [Fact]
+    public void EtcdMemberMustBeOneOfTheMembers()
+    {
+        Assert.Throws<ArgumentException>(() => ComponentEnvironment.EtcdMember("etcd-9", ["etcd-0", "etcd-1", "etcd-2"], "token"));
+    }
+}
