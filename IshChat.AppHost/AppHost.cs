@@ -9,7 +9,12 @@ using IshChat.AppHost.Hosting.Shared;
 //
 //   api ──► pgbouncer :6432 (transaction pooling) ──► haproxy :5000 rw / :5001 ro ──► pg-0..pg-3 (Patroni)
 //    └────► redis :6379                                                              └──► etcd-0..etcd-2 (leader election)
-var builder = DistributedApplication.CreateBuilder(args);
+var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOptions
+{
+    Args = args,
+    // --headless: no dashboard, for CI and scripts; the cluster is the same.
+    DisableDashboard = args.Contains("--headless"),
+});
 var hostPorts = HostPorts.From(builder.Configuration);
 
 // Leader election: three etcd members, so losing one changes nothing.
@@ -34,5 +39,7 @@ builder.AddProject<Projects.IshChat_Api>("api")
     .WithReference(chatDb).WaitFor(pgbouncer)
     .WithReference(chatDbReadOnly)
     .WithReference(redis).WaitFor(redis);
+
+builder.AddReadinessBanner(pgbouncer, postgres);
 
 builder.Build().Run();

@@ -6,13 +6,13 @@ namespace IshChat.AppHost.Hosting.Patroni;
 /// Dashboard commands that act through Patroni's REST API, as patronictl would: a planned
 /// switchover on the cluster, and on each node a failover to it and a PostgreSQL restart.
 /// </summary>
-internal static class PatroniCommands
+public static class PatroniCommands
 {
     public const string Switchover = "patroni-switchover";
     public const string FailoverToNode = "patroni-failover-to-node";
     public const string RestartPostgres = "patroni-restart-postgres";
 
-    public static IResourceBuilder<PatroniClusterResource> WithSwitchoverCommand(this IResourceBuilder<PatroniClusterResource> builder) =>
+    internal static IResourceBuilder<PatroniClusterResource> WithSwitchoverCommand(this IResourceBuilder<PatroniClusterResource> builder) =>
         builder.WithCommand(Switchover, "Switchover", context => RunAsync(builder.Resource, context, async (rest, leader) =>
         {
             var answer = await rest.SwitchoverAsync(leader, builder.Resource.LastObservedState!.Leader!.Name, candidate: null, context.CancellationToken);
@@ -26,7 +26,7 @@ internal static class PatroniCommands
             UpdateState = context => HasLeader(builder.Resource) ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
         });
 
-    public static IResourceBuilder<PatroniNodeResource> WithNodeCommands(this IResourceBuilder<PatroniNodeResource> builder)
+    internal static IResourceBuilder<PatroniNodeResource> WithNodeCommands(this IResourceBuilder<PatroniNodeResource> builder)
     {
         var node = builder.Resource;
         return builder
