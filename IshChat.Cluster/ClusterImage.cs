@@ -25,6 +25,12 @@ public sealed record ClusterImage(string Component)
 
     public string Reference(RepositoryLayout layout) => $"{Repository}:{Tag(layout)}";
 
+    /// <summary>Whether <paramref name="reference"/> is one of this image's content-hash tags (<c>repository:c0123456789ab</c>).</summary>
+    public static bool IsContentTag(string reference, ClusterImage image) =>
+        reference.StartsWith(image.Repository + ":c", StringComparison.Ordinal)
+        && reference.Length == image.Repository.Length + 14
+        && reference[(image.Repository.Length + 2)..].All(char.IsAsciiHexDigitLower);
+
     private static string ComputeContentTag(string directory)
     {
         if (!Directory.Exists(directory))

@@ -63,7 +63,8 @@ public sealed class ClusterImageBuilder(RepositoryLayout layout, ILogger logger)
     private async Task RemoveSupersededTagsAsync(ClusterImage image, string current, CancellationToken cancellationToken)
     {
         var (_, listing) = await DockerAsync(["image", "ls", image.Repository, "--format", "{{.Repository}}:{{.Tag}}"], null, cancellationToken);
-        foreach (var old in listing.Where(r => r != current && r.StartsWith(image.Repository + ":", StringComparison.Ordinal)))
+        // Only content tags are ours to remove; a hand-made tag such as ":dev" is left alone.
+        foreach (var old in listing.Where(r => r != current && ClusterImage.IsContentTag(r, image)))
         {
             // An image still used by a running container refuses removal; that's fine, it goes next time.
             var (exitCode, _) = await DockerAsync(["image", "rm", old], null, cancellationToken);

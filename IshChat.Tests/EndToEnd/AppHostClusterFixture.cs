@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using IshChat.AppHost.Hosting.Patroni;
+using IshChat.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Xunit.Abstractions;
+using Xunit.Sdk;
+
+namespace IshChat.Tests.EndToEnd;
+
+/// <summary>
+/// The whole AppHost started once, headless, with random host ports (so it can run beside a
+/// developer's own AppHost), shared by the end-to-end tests and disposed, containers and all, at the end.
+/// </summary>
+public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
+{
+    /// <summary>Cold, the images are built first (a few minutes on 2 cores); warm, the cluster is healthy in about a minute.</summary>
+    private static readonly TimeSpan startTimeout = TimeSpan.FromMinutes(15);
+
+    public DistributedApplication App { get; private set; } = null!;
+
+    public PatroniClusterResource Cluster { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var stopwatch = Stopwatch.StartNew();
+        using var timeout = new CancellationTokenSource(startTimeout);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.IshChat_AppHost>(["--headless"], timeout.Token);
+        builder.Services.AddLogging(logging => logging
+            .AddFilter("Aspire.Hosting.Dcp", LogLevel.Warning)
+            .AddFilter("Microsoft", LogLevel.Warning)
+            .AddProvider(new MessageSinkLoggerProvider(sink)));
+        App = await builder.BuildAsync(timeout.Token);
+        Cluster = App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<PatroniClusterResource>().Single();
+        await App.StartAsync(timeout.Token);
+
+        foreach (var resource in new[] { "pg", "haproxy", "pgbouncer", "redis", "api" })
+        {
+            await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, timeout.Token);
+            sink.OnMessage(new DiagnosticMessage($"[{stopwatch.Elapsed:mm\\:ss}] {resource} is healthy"));
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (App is not null)
+        {
+            await App.StopAsync();
+            await App.DisposeAsync();
+        }
+    }
+
+    public async Task<string> ConnectionStringAsync(string resourceName) =>
+        await App.GetConnectionStringAsync(resourceName) ?? throw new InvalidOperationException($"{resourceName} has no connection string.");
+
+    /// <summary>Through PgBouncer as the monitoring role, which may read pg_stat_replication.</summary>
+    public async Task<string> MonitorConnectionStringAsync(string database)
+    {
+        var password = await Cluster.Secret(ClusterSecret.MonitorPassword).GetValueAsync(default);
+        var endpoint = App.GetEndpoint("pgbouncer", "tcp");
+        return new NpgsqlConnectionStringBuilder
+        {
+            Host = endpoint.Host, Port = endpoint.Port, Database = database,
+            Username = ClusterRoles.Monitor, Password = password, Pooling = false, Timeout = 5,
+        }.ConnectionString;
+    }
+
+    /// <summary>Through PgBouncer as the migrator, which may create tables.</summary>
+    public async Task<string> MigratorConnectionStringAsync()
+    {
+        var password = await Cluster.Secret(ClusterSecret.MigratorPassword).GetValueAsync(default);
+        var endpoint = App.GetEndpoint("pgbouncer", "tcp");
+        return new NpgsqlConnectionStringBuilder
+        {
+            Host = endpoint.Host, Port = endpoint.Port, Database = PgBouncerDatabases.ReadWrite,
+            Username = ClusterRoles.Migrator, Password = password, Pooling = false, Timeout = 5,
+        }.ConnectionString;
+    }
+
+    public async Task<PatroniClusterState> PatroniClusterAsync(CancellationToken cancellationToken)
+    {
+        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+        var password = await Cluster.Secret(ClusterSecret.RestApiPassword).GetValueAsync(cancellationToken);
+        var rest = new PatroniRestClient(http, password!);
+        Exception? last = null;
+        foreach (var node in Cluster.Nodes)
+        {
+            try
+            {
+                return await rest.GetClusterAsync(new Uri(App.GetEndpoint(node.Name, PatroniNodeResource.RestEndpointName), "/"), cancellationToken);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                last = ex;
+            }
+        }
+
+        throw new InvalidOperationException("No Patroni node answered.", last);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class AppHostClusterCollection : ICollectionFixture<AppHostClusterFixture>
+{
+    public const string Name = "AppHost cluster";
+}

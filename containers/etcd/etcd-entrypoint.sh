@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Entrypoint of ishchat/etcd. Turns the small IshChat contract (ETCD_NAME plus the
+# member list ISHCHAT_ETCD_MEMBERS) into etcd's own ETCD_* settings for a statically
+# bootstrapped cluster whose member names are also their DNS names on the docker
+# network, then execs etcd so that tini hands SIGTERM straight to it.
+#
+# etcd is configured through environment variables rather than a --config-file
+# because etcd ignores every ETCD_* variable once a config file is given; this way
+# an operator can still add any ETCD_* setting (e.g. ETCD_LOG_LEVEL) at docker run.
+set -euo pipefail
+
+die() { printf 'etcd-entrypoint: error: %s\n' "$*" >&2; exit 64; }
+
+[[ -n ${ETCD_NAME:-} ]] \
+  || die "ETCD_NAME is required: this member's name, which must also be its DNS name (e.g. etcd-0)"
+[[ -n ${ISHCHAT_ETCD_MEMBERS:-} ]] \
+  || die "ISHCHAT_ETCD_MEMBERS is required: comma-separated member names (e.g. etcd-0,etcd-1,etcd-2)"
+
+hostname_re='^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$'
+[[ $ETCD_NAME =~ $hostname_re ]] || die "ETCD_NAME '$ETCD_NAME' is not a valid host name"
+
+IFS=',' read -r -a members <<<"$ISHCHAT_ETCD_MEMBERS"
+declare -A seen=()
+initial_cluster=""
+for m in "${members[@]}"; do
+  m="${m//[[:space:]]/}"
+  [[ -n $m ]] || continue
+  [[ $m =~ $hostname_re ]] || die "ISHCHAT_ETCD_MEMBERS entry '$m' is not a valid host name"
+  [[ -z ${seen[$m]:-} ]] || die "ISHCHAT_ETCD_MEMBERS lists '$m' twice"
+  seen[$m]=1
+  initial_cluster+="${initial_cluster:+,}$m=http://$m:2380"
+done
+[[ -n ${seen[$ETCD_NAME]:-} ]] \
+  || die "ETCD_NAME '$ETCD_NAME' is not one of ISHCHAT_ETCD_MEMBERS ($ISHCHAT_ETCD_MEMBERS)"
+
+export ETCD_NAME
+export ETCD_DATA_DIR=/var/lib/etcd/data
+export ETCD_INITIAL_CLUSTER="$initial_cluster"
+export ETCD_INITIAL_CLUSTER_TOKEN="${ISHCHAT_ETCD_CLUSTER_TOKEN:-ishchat-etcd}"
+# "new" is safe on restarts too: etcd ignores the ETCD_INITIAL_* settings once the
+# data dir holds a member, so a restarted container rejoins with its old identity.
+export ETCD_INITIAL_CLUSTER_STATE=new
+export ETCD_INITIAL_ADVERTISE_PEER_URLS="http://$ETCD_NAME:2380"
+export ETCD_ADVERTISE_CLIENT_URLS="http://$ETCD_NAME:2379"
+export ETCD_LISTEN_PEER_URLS="http://0.0.0.0:2380"
+export ETCD_LISTEN_CLIENT_URLS="http://0.0.0.0:2379"
+# Patroni rewrites its leader key every loop_wait (2 s), so revisions pile up fast;
+# without compaction the backend grows until the 2 GiB quota raises a NOSPACE alarm
+# and the DCS turns read-only. Overridable because these are etcd's own variables.
+export ETCD_AUTO_COMPACTION_MODE="${ETCD_AUTO_COMPACTION_MODE:-periodic}"
+export ETCD_AUTO_COMPACTION_RETENTION="${ETCD_AUTO_COMPACTION_RETENTION:-1h}"
+
+# A volume mounted over the data dir may arrive root-owned; say so instead of letting
+# etcd die with a bare "permission denied".
+[[ -d $ETCD_DATA_DIR ]] || mkdir -p "$ETCD_DATA_DIR" 2>/dev/null \
+  || die "cannot create $ETCD_DATA_DIR as $(id -un); mount it writable for uid $(id -u)"
+[[ -w $ETCD_DATA_DIR ]] \
+  || die "$ETCD_DATA_DIR is not writable by $(id -un) (uid $(id -u)); owner is $(stat -c %U:%G "$ETCD_DATA_DIR")"
+# etcd warns (and 3.6 refuses) when the data dir is group/world accessible.
+chmod 0700 "$ETCD_DATA_DIR" 2>/dev/null || true
+
+echo "etcd-entrypoint: starting member $ETCD_NAME of cluster $ETCD_INITIAL_CLUSTER" >&2
+exec /usr/bin/etcd "$@"

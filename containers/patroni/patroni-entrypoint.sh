@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Entrypoint of ishchat/patroni. Checks the environment contract, fills in the
+# documented defaults, makes sure the data dir is usable, renders
+# /etc/patroni/patroni.yml (0600, it holds passwords) from the template, then execs
+# Patroni so that tini hands SIGTERM straight to it (Patroni stops PostgreSQL
+# cleanly and releases the leader key, which makes a planned stop fail over fast).
+set -euo pipefail
+
+die() { printf 'patroni-entrypoint: error: %s\n' "$*" >&2; exit 64; }
+
+# Every member needs every password: whichever node wins the initialise race runs
+# post_bootstrap and creates the application roles, and any node may become leader.
+required=(
+  PATRONI_NAME PATRONI_SCOPE PATRONI_ETCD3_HOSTS
+  PATRONI_SUPERUSER_PASSWORD PATRONI_REPLICATION_PASSWORD PATRONI_REWIND_PASSWORD
+  PATRONI_RESTAPI_PASSWORD
+  ISHCHAT_APP_PASSWORD ISHCHAT_MIGRATOR_PASSWORD ISHCHAT_MONITOR_PASSWORD
+  ISHCHAT_PGBOUNCER_AUTH_PASSWORD
+)
+missing=()
+for var in "${required[@]}"; do
+  [[ -n ${!var:-} ]] || missing+=("$var")
+done
+((${#missing[@]} == 0)) || die "missing required environment variable(s): ${missing[*]}"
+
+# Exported, not just defaulted in the template: Patroni itself reads PATRONI_* from
+# the environment (overriding the file) and post_bootstrap reads the ISHCHAT_* ones,
+# so all three must agree.
+export PATRONI_SUPERUSER_USERNAME="${PATRONI_SUPERUSER_USERNAME:-postgres}"
+export PATRONI_REPLICATION_USERNAME="${PATRONI_REPLICATION_USERNAME:-replicator}"
+export PATRONI_REWIND_USERNAME="${PATRONI_REWIND_USERNAME:-rewind_user}"
+export PATRONI_RESTAPI_USERNAME="${PATRONI_RESTAPI_USERNAME:-patroni}"
+export ISHCHAT_DATABASE="${ISHCHAT_DATABASE:-ishchat}"
+export ISHCHAT_APP_USER="${ISHCHAT_APP_USER:-ishchat_app}"
+export ISHCHAT_MIGRATOR_USER="${ISHCHAT_MIGRATOR_USER:-ishchat_migrator}"
+export ISHCHAT_MONITOR_USER="${ISHCHAT_MONITOR_USER:-ishchat_monitor}"
+export ISHCHAT_PGBOUNCER_AUTH_USER="${ISHCHAT_PGBOUNCER_AUTH_USER:-pgbouncer_auth}"
+
+ident_re='^[A-Za-z_][A-Za-z0-9_]{0,62}$'
+for var in ISHCHAT_DATABASE ISHCHAT_APP_USER ISHCHAT_MIGRATOR_USER ISHCHAT_MONITOR_USER \
+           ISHCHAT_PGBOUNCER_AUTH_USER; do
+  [[ ${!var} =~ $ident_re ]] \
+    || die "$var='${!var}' must be a plain identifier ([A-Za-z_][A-Za-z0-9_]*, at most 63 chars)"
+done
+
+# Reusing one of Patroni's own roles as an application role would have post_bootstrap
+# turn it into a NOSUPERUSER login and break the cluster.
+declare -A owner=()
+for var in PATRONI_SUPERUSER_USERNAME PATRONI_REPLICATION_USERNAME PATRONI_REWIND_USERNAME \
+           ISHCHAT_APP_USER ISHCHAT_MIGRATOR_USER ISHCHAT_MONITOR_USER ISHCHAT_PGBOUNCER_AUTH_USER; do
+  [[ -z ${owner[${!var}]:-} ]] || die "$var and ${owner[${!var}]} name the same role '${!var}'"
+  owner[${!var}]=$var
+done
+
+# A volume mounted over the data dir may arrive root-owned or with loose modes;
+# PostgreSQL refuses both, so say exactly what is wrong up front.
+data_dir=/var/lib/postgresql/data
+if [[ ! -d $data_dir ]]; then
+  mkdir -p "$data_dir" 2>/dev/null \
+    || die "cannot create $data_dir as $(id -un); mount it writable for uid $(id -u)"
+fi
+[[ -O $data_dir ]] \
+  || die "$data_dir must be owned by $(id -un) (uid $(id -u)), not $(stat -c '%U:%G (uid %u)' "$data_dir")"
+chmod 0700 "$data_dir"
+
+/usr/local/lib/ishchat/render-patroni-config
+
+echo "patroni-entrypoint: starting Patroni member $PATRONI_NAME of cluster $PATRONI_SCOPE (DCS: etcd v3 at $PATRONI_ETCD3_HOSTS)" >&2
+exec /usr/bin/patroni /etc/patroni/patroni.yml

@@ -1,0 +1,119 @@
+-- IshChat database, roles and PgBouncer auth function.
+--
+-- Run once by ishchat-post-bootstrap (Patroni's bootstrap.post_bootstrap hook) as the
+-- superuser, connected to the "postgres" database of the brand-new cluster.
+-- Re-running it is harmless: objects are created only if missing and role
+-- attributes and passwords are re-asserted, so a rerun converges on this state.
+--
+-- Names and passwords come from the environment via \getenv and are only ever
+-- interpolated as :'literal' or :"identifier", never concatenated into SQL text,
+-- so any password is quoted correctly.
+
+\set ON_ERROR_STOP on
+
+\getenv db               ISHCHAT_DATABASE
+\getenv app_user         ISHCHAT_APP_USER
+\getenv app_password     ISHCHAT_APP_PASSWORD
+\getenv migrator_user    ISHCHAT_MIGRATOR_USER
+\getenv migrator_password ISHCHAT_MIGRATOR_PASSWORD
+\getenv monitor_user     ISHCHAT_MONITOR_USER
+\getenv monitor_password ISHCHAT_MONITOR_PASSWORD
+\getenv bouncer_user     ISHCHAT_PGBOUNCER_AUTH_USER
+\getenv bouncer_password ISHCHAT_PGBOUNCER_AUTH_PASSWORD
+\getenv repl_user        PATRONI_REPLICATION_USERNAME
+\getenv rewind_user      PATRONI_REWIND_USERNAME
+
+-- Keep passwords out of the server log: neither a log_statement setting nor an
+-- error report (which logs the failing statement) may echo an ALTER ROLE.
+SET log_statement = 'none';
+SET log_min_error_statement = 'panic';
+-- PgBouncer's auth_query pass-through needs SCRAM secrets, never md5.
+SET password_encryption = 'scram-sha-256';
+
+-------------------------------------------------------------------------------
+-- Roles: created if missing, then attributes and password (re)asserted.
+-------------------------------------------------------------------------------
+
+-- Application: plain DML through PgBouncer; never bypasses row-level security.
+SELECT format('CREATE ROLE %I', :'app_user')
+ WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = :'app_user') \gexec
+ALTER ROLE :"app_user" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS
+  PASSWORD :'app_password';
+
+-- Migrator: owns the chat schema (via CREATE on the database, granted below).
+SELECT format('CREATE ROLE %I', :'migrator_user')
+ WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = :'migrator_user') \gexec
+ALTER ROLE :"migrator_user" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS
+  PASSWORD :'migrator_password';
+
+-- Monitor: read-only access to statistics views (pg_stat_*, pg_stat_statements).
+SELECT format('CREATE ROLE %I', :'monitor_user')
+ WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = :'monitor_user') \gexec
+ALTER ROLE :"monitor_user" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS
+  PASSWORD :'monitor_password';
+GRANT pg_monitor TO :"monitor_user";
+
+-- PgBouncer auth user: may only call pgbouncer.get_auth (below), nothing else.
+SELECT format('CREATE ROLE %I', :'bouncer_user')
+ WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = :'bouncer_user') \gexec
+ALTER ROLE :"bouncer_user" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS
+  PASSWORD :'bouncer_password';
+
+-------------------------------------------------------------------------------
+-- PgBouncer auth_query support, in the "postgres" database (PgBouncer's auth_dbname).
+-------------------------------------------------------------------------------
+
+CREATE SCHEMA IF NOT EXISTS pgbouncer AUTHORIZATION CURRENT_USER;
+REVOKE ALL ON SCHEMA pgbouncer FROM PUBLIC;
+GRANT USAGE ON SCHEMA pgbouncer TO :"bouncer_user";
+
+-- SECURITY DEFINER so the unprivileged auth user can read one SCRAM secret from
+-- pg_authid (superuser-only). Superusers, replication-capable roles and Patroni's
+-- replication and rewind users are never handed out, so they cannot log in through
+-- PgBouncer; expired roles are refused early. search_path is pinned to pg_catalog
+-- so no object planted by another role can hijack the definer's privileges.
+-- The two Patroni role names are baked in with format(%L) because psql does not
+-- interpolate variables inside the dollar-quoted body.
+SELECT format($create$
+CREATE OR REPLACE FUNCTION pgbouncer.get_auth(p_usename text)
+RETURNS TABLE (usename name, passwd text)
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $body$
+  SELECT a.rolname, a.rolpassword
+    FROM pg_catalog.pg_authid AS a
+   WHERE a.rolname = p_usename
+     AND a.rolcanlogin
+     AND NOT a.rolsuper
+     AND NOT a.rolreplication
+     AND a.rolname NOT IN (%L, %L)
+     AND (a.rolvaliduntil IS NULL OR a.rolvaliduntil > now())
+$body$
+$create$, :'repl_user', :'rewind_user') \gexec
+ALTER FUNCTION pgbouncer.get_auth(text) OWNER TO CURRENT_USER;
+REVOKE ALL ON FUNCTION pgbouncer.get_auth(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgbouncer.get_auth(text) TO :"bouncer_user";
+
+CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+
+-------------------------------------------------------------------------------
+-- The IshChat database.
+-------------------------------------------------------------------------------
+
+SELECT format('CREATE DATABASE %I OWNER %I', :'db', current_user)
+ WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = :'db') \gexec
+
+-- Only the IshChat roles may connect (PUBLIC would otherwise get CONNECT and TEMP
+-- by default, making the explicit grants meaningless).
+REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
+GRANT CONNECT ON DATABASE :"db" TO :"app_user", :"monitor_user";
+-- CREATE lets the migrator create (and so own) the chat schema; it then grants the
+-- app user USAGE and table privileges in its migrations.
+GRANT CONNECT, CREATE ON DATABASE :"db" TO :"migrator_user";
+
+-- The name is a validated plain identifier (entrypoint), so no quoting is needed here.
+\connect :db
+SET log_statement = 'none';
+CREATE EXTENSION IF NOT EXISTS pg_stat_statements;

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Entrypoint of ishchat/pgbouncer. Checks the environment contract, renders
+# /run/pgbouncer/pgbouncer.ini from the template and writes the auth_file (0600,
+# holding only the auth user's password), then execs PgBouncer in the foreground so
+# that tini hands SIGTERM/SIGINT straight to it.
+set -euo pipefail
+
+die() { printf 'pgbouncer-entrypoint: error: %s\n' "$*" >&2; exit 64; }
+
+[[ -n ${ISHCHAT_PGBOUNCER_AUTH_USER:-} ]] \
+  || die "ISHCHAT_PGBOUNCER_AUTH_USER is required: the role PgBouncer uses for auth_query"
+[[ -n ${ISHCHAT_PGBOUNCER_AUTH_PASSWORD:-} ]] \
+  || die "ISHCHAT_PGBOUNCER_AUTH_PASSWORD is required: the password of ISHCHAT_PGBOUNCER_AUTH_USER"
+
+export ISHCHAT_PGBOUNCER_UPSTREAM_HOST="${ISHCHAT_PGBOUNCER_UPSTREAM_HOST:-haproxy}"
+export ISHCHAT_PGBOUNCER_RW_PORT="${ISHCHAT_PGBOUNCER_RW_PORT:-5000}"
+export ISHCHAT_PGBOUNCER_RO_PORT="${ISHCHAT_PGBOUNCER_RO_PORT:-5001}"
+export ISHCHAT_DATABASE="${ISHCHAT_DATABASE:-ishchat}"
+export ISHCHAT_PGBOUNCER_DEFAULT_POOL_SIZE="${ISHCHAT_PGBOUNCER_DEFAULT_POOL_SIZE:-20}"
+export ISHCHAT_PGBOUNCER_MAX_DB_CONNECTIONS="${ISHCHAT_PGBOUNCER_MAX_DB_CONNECTIONS:-100}"
+export ISHCHAT_PGBOUNCER_MAX_CLIENT_CONN="${ISHCHAT_PGBOUNCER_MAX_CLIENT_CONN:-1000}"
+
+# Values go into an ini file unquoted, so only accept shapes that cannot smuggle in
+# a ';', '=' or newline.
+ident_re='^[A-Za-z_][A-Za-z0-9_]{0,62}$'
+hostname_re='^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$'
+for var in ISHCHAT_DATABASE ISHCHAT_PGBOUNCER_AUTH_USER; do
+  [[ ${!var} =~ $ident_re ]] \
+    || die "$var='${!var}' must be a plain identifier ([A-Za-z_][A-Za-z0-9_]*, at most 63 chars)"
+done
+[[ $ISHCHAT_PGBOUNCER_UPSTREAM_HOST =~ $hostname_re ]] \
+  || die "ISHCHAT_PGBOUNCER_UPSTREAM_HOST='$ISHCHAT_PGBOUNCER_UPSTREAM_HOST' is not a valid host name"
+for var in ISHCHAT_PGBOUNCER_RW_PORT ISHCHAT_PGBOUNCER_RO_PORT; do
+  [[ ${!var} =~ ^[1-9][0-9]{0,4}$ ]] && ((${!var} <= 65535)) \
+    || die "$var='${!var}' is not a TCP port number"
+done
+for var in ISHCHAT_PGBOUNCER_DEFAULT_POOL_SIZE ISHCHAT_PGBOUNCER_MAX_DB_CONNECTIONS \
+           ISHCHAT_PGBOUNCER_MAX_CLIENT_CONN; do
+  [[ ${!var} =~ ^[1-9][0-9]*$ ]] || die "$var='${!var}' must be a positive integer"
+done
+[[ $ISHCHAT_PGBOUNCER_AUTH_PASSWORD != *[[:cntrl:]]* ]] \
+  || die "ISHCHAT_PGBOUNCER_AUTH_PASSWORD must not contain control characters (newline, tab, ...)"
+
+dir=/run/pgbouncer
+umask 077
+
+# auth_file holds ONLY the auth user; every other role is looked up with auth_query.
+# Format: "name" "password", with any '"' inside a field doubled.
+{
+  printf '"%s" "%s"\n' \
+    "${ISHCHAT_PGBOUNCER_AUTH_USER//\"/\"\"}" "${ISHCHAT_PGBOUNCER_AUTH_PASSWORD//\"/\"\"}"
+} >"$dir/userlist.txt.tmp"
+mv "$dir/userlist.txt.tmp" "$dir/userlist.txt"
+
+# Only the listed variables are substituted: the template's auth_query contains "$1".
+envsubst '${ISHCHAT_DATABASE} ${ISHCHAT_PGBOUNCER_UPSTREAM_HOST} ${ISHCHAT_PGBOUNCER_RW_PORT}
+          ${ISHCHAT_PGBOUNCER_RO_PORT} ${ISHCHAT_PGBOUNCER_AUTH_USER}
+          ${ISHCHAT_PGBOUNCER_DEFAULT_POOL_SIZE} ${ISHCHAT_PGBOUNCER_MAX_DB_CONNECTIONS}
+          ${ISHCHAT_PGBOUNCER_MAX_CLIENT_CONN}' \
+  </usr/local/share/ishchat/pgbouncer.ini.tmpl >"$dir/pgbouncer.ini.tmp"
+mv "$dir/pgbouncer.ini.tmp" "$dir/pgbouncer.ini"
+
+echo "pgbouncer-entrypoint: pooling ${ISHCHAT_DATABASE} (rw :$ISHCHAT_PGBOUNCER_RW_PORT), ${ISHCHAT_DATABASE}_ro (ro :$ISHCHAT_PGBOUNCER_RO_PORT) via $ISHCHAT_PGBOUNCER_UPSTREAM_HOST" >&2
+exec /usr/sbin/pgbouncer "$dir/pgbouncer.ini" "$@"
