@@ -32,7 +32,8 @@ var chatDbReadOnly = pgbouncer.AddDatabase("chatdb-readonly", PgBouncerDatabases
 
 // Cache.
 var redis = builder.AddRedis("redis", port: hostPorts.Redis)
-    .WithClusterImage(ClusterImages.Redis);
+    .WithClusterImage(ClusterImages.Redis)
+    .WithDevelopmentContainerName();
 
 // Services.
 builder.AddProject<Projects.IshChat_Api>("api")

@@ -8,6 +8,6 @@ cd "$(dirname "$0")/.."
 
 bash eng/setup.sh
 echo "[run] building the solution"
-dotnet build IshChat.AppHost/IshChat.AppHost.csproj -nologo -v quiet -clp:NoSummary
+dotnet build IshChat.AppHost/IshChat.AppHost.csproj -nologo -v quiet -clp:ErrorsOnly
 echo "[run] starting the AppHost (dashboard: http://localhost:18888 unless --headless)"
 exec dotnet run --no-build --project IshChat.AppHost/IshChat.AppHost.csproj --launch-profile http -- "$@"

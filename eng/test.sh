@@ -11,7 +11,7 @@ bash eng/setup.sh
 export TESTCONTAINERS_RYUK_DISABLED=true
 
 echo "[test] building the solution"
-dotnet build IshChat.sln -nologo -v quiet -clp:NoSummary
+dotnet build IshChat.sln -nologo -v quiet -clp:ErrorsOnly
 
 echo "[test] running the tests (cluster images are built on first use; progress shows as diagnostic lines)"
 # A hung test dumps and fails after 20 minutes rather than eating CI's 90.

@@ -26,7 +26,8 @@ public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
     {
         var stopwatch = Stopwatch.StartNew();
         using var timeout = new CancellationTokenSource(startTimeout);
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.IshChat_AppHost>(["--headless"], timeout.Token);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.IshChat_AppHost>(
+            ["--headless", "--IshChat:FixedContainerNames=false"], timeout.Token);
         builder.Services.AddLogging(logging => logging
             .AddFilter("Aspire.Hosting.Dcp", LogLevel.Warning)
             .AddFilter("Microsoft", LogLevel.Warning)

@@ -32,6 +32,7 @@ public static class EtcdBuilderExtensions
             cluster.AddMember(member);
             builder.AddResource(member)
                 .WithClusterImage(ClusterImages.Etcd)
+                .WithDevelopmentContainerName()
                 .WithHttpEndpoint(port: HostPorts.Offset(hostPorts.EtcdClientFirstMember, i), targetPort: ClusterPorts.EtcdClient, name: EtcdMemberResource.ClientEndpointName)
                 .WithComponentEnvironment(() => ComponentEnvironment.EtcdMember(member.Name, memberNames, cluster.ClusterToken), _ => throw new InvalidOperationException("etcd needs no secrets."))
                 // etcd answers /health with 200 only while the member is part of a cluster with a leader.

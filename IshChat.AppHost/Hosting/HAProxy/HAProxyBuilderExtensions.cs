@@ -29,6 +29,7 @@ public static class HAProxyBuilderExtensions
 
         return builder.AddResource(haproxy)
             .WithClusterImage(ClusterImages.HAProxy)
+                .WithDevelopmentContainerName()
             .WithEndpoint(port: hostPorts.HAProxyReadWrite, targetPort: ClusterPorts.HAProxyReadWrite, name: HAProxyResource.ReadWriteEndpointName, scheme: "tcp")
             .WithEndpoint(port: hostPorts.HAProxyReadOnly, targetPort: ClusterPorts.HAProxyReadOnly, name: HAProxyResource.ReadOnlyEndpointName, scheme: "tcp")
             .WithHttpEndpoint(port: hostPorts.HAProxyStats, targetPort: ClusterPorts.HAProxyStats, name: HAProxyResource.StatsEndpointName)

@@ -86,6 +86,7 @@ public static class PatroniBuilderExtensions
 
         builder.AddResource(node)
             .WithClusterImage(ClusterImages.Patroni)
+                .WithDevelopmentContainerName()
             .WithEndpoint(targetPort: ClusterPorts.Postgres, name: PatroniNodeResource.PostgresEndpointName, scheme: "tcp")
             .WithHttpEndpoint(port: HostPorts.Offset(hostPorts.PatroniRestFirstNode, index), targetPort: ClusterPorts.PatroniRest, name: PatroniNodeResource.RestEndpointName)
             .WithComponentEnvironment(

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 using IshChat.AppHost.Hosting.Shared;
 using Microsoft.Extensions.Logging;
 
@@ -24,9 +25,10 @@ internal static class PatroniClusterMonitor
         builder.ApplicationBuilder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             healthCheckKey, _ => new PatroniClusterHealthCheck(cluster), failureStatus: HealthStatus.Unhealthy, tags: null));
 
-        builder.ApplicationBuilder.Eventing.Subscribe<InitializeResourceEvent>(cluster, (@event, cancellationToken) =>
+        builder.ApplicationBuilder.Eventing.Subscribe<InitializeResourceEvent>(cluster, (@event, dispatchToken) =>
         {
-            _ = PollAsync(cluster, @event, cancellationToken);
+            // The event's own token ends with its dispatch; the monitor lives as long as the application.
+            _ = PollAsync(cluster, @event, @event.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
             return Task.CompletedTask;
         });
 
@@ -49,7 +51,7 @@ internal static class PatroniClusterMonitor
                 {
                     if (state.Error != lastError && state.Error is not null)
                     {
-                        @event.Logger.LogDebug("No Patroni node answered yet: {Error}", state.Error);
+                        @event.Logger.LogInformation("No Patroni node answers yet: {Error}", state.Error);
                     }
 
                     lastError = state.Error;

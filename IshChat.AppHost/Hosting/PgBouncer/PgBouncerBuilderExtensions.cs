@@ -31,6 +31,7 @@ public static class PgBouncerBuilderExtensions
 
         return builder.AddResource(pgbouncer)
             .WithClusterImage(ClusterImages.PgBouncer)
+                .WithDevelopmentContainerName()
             .WithEndpoint(port: hostPorts.PgBouncer, targetPort: ClusterPorts.PgBouncer, name: PgBouncerResource.PrimaryEndpointName, scheme: "tcp")
             .WithComponentEnvironment(() => ComponentEnvironment.PgBouncer(haproxy.Resource.Name, settings), cluster.Secret)
             .WithHealthCheck(healthCheckKey)

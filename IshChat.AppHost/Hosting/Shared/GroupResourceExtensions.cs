@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace IshChat.AppHost.Hosting.Shared;
@@ -12,9 +14,10 @@ internal static class GroupResourceExtensions
     public static IResourceBuilder<T> WithStateOfMembers<T>(this IResourceBuilder<T> builder, Func<IReadOnlyList<IResource>> members)
         where T : IResource
     {
-        builder.ApplicationBuilder.Eventing.Subscribe<InitializeResourceEvent>(builder.Resource, (@event, cancellationToken) =>
+        builder.ApplicationBuilder.Eventing.Subscribe<InitializeResourceEvent>(builder.Resource, (@event, dispatchToken) =>
         {
-            _ = FollowMembersAsync(@event, members, cancellationToken);
+            // The event's own token ends with its dispatch; following lasts as long as the application.
+            _ = FollowMembersAsync(@event, members, @event.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
             return Task.CompletedTask;
         });
 
