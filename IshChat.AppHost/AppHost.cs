@@ -11,8 +11,9 @@ using IshChat.AppHost.Hosting.Shared;
 //    └────► redis :6379                                                              └──► etcd-0..etcd-2 (leader election)
 var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOptions
 {
-    Args = args,
-    // --headless: no dashboard, for CI and scripts; the cluster is the same.
+    // --headless: no dashboard, for CI and scripts; the cluster is the same. Removed from the
+    // arguments because configuration would read a bare "--headless" as a key taking the next argument.
+    Args = [.. args.Where(a => a != "--headless")],
     DisableDashboard = args.Contains("--headless"),
 });
 var hostPorts = HostPorts.From(builder.Configuration);

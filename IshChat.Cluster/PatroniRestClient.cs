@@ -60,9 +60,10 @@ public sealed class PatroniRestClient(HttpClient http, string restApiPassword)
 
     private async Task<string> PostAsync(Uri node, string path, object body, CancellationToken cancellationToken)
     {
+        // Patroni's REST server (Python's http.server) needs a Content-Length: JsonContent would stream chunked.
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(node, path))
         {
-            Content = JsonContent.Create(body),
+            Content = new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json"),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue(
             "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{ClusterRoles.RestApi}:{restApiPassword}")));

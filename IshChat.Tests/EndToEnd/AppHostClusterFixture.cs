@@ -31,6 +31,8 @@ public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
         builder.Services.AddLogging(logging => logging
             .AddFilter("Aspire.Hosting.Dcp", LogLevel.Warning)
             .AddFilter("Microsoft", LogLevel.Warning)
+            // Containers' own output is in `docker logs`; the test log keeps to what the AppHost says.
+            .AddFilter("IshChat.AppHost.Resources", LogLevel.None)
             .AddProvider(new MessageSinkLoggerProvider(sink)));
         App = await builder.BuildAsync(timeout.Token);
         Cluster = App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<PatroniClusterResource>().Single();

@@ -75,11 +75,16 @@ internal static class PatroniClusterMonitor
         PatroniClusterResource cluster, PatroniRestClient rest, CancellationToken cancellationToken)
     {
         string? error = null;
-        foreach (var node in cluster.Nodes.Where(n => n.RestEndpoint.IsAllocated))
+        foreach (var (node, url) in cluster.Nodes.Select(n => (n, n.RestUrlIfAllocated)))
         {
+            if (url is null)
+            {
+                continue;
+            }
+
             try
             {
-                return (await rest.GetClusterAsync(new Uri(node.RestEndpoint.Url + "/"), cancellationToken), null);
+                return (await rest.GetClusterAsync(url, cancellationToken), null);
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
             {

@@ -39,7 +39,7 @@ public static class PatroniCommands
                 UpdateState = context => HasLeader(node.Cluster) && IsReplica(context.ResourceSnapshot) ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
             })
             .WithCommand(RestartPostgres, "Restart PostgreSQL", context => RunAsync(node.Cluster, context,
-                (rest, _) => rest.RestartAsync(new Uri(node.RestEndpoint.Url + "/"), context.CancellationToken)), new CommandOptions
+                (rest, _) => rest.RestartAsync(node.RestUrlIfAllocated ?? throw new HttpRequestException($"{node.Name} has no REST endpoint yet."), context.CancellationToken)), new CommandOptions
             {
                 Description = "Restarts PostgreSQL on this node through Patroni; the node keeps its role.",
                 ConfirmationMessage = $"Restart PostgreSQL on {node.Name}?",
@@ -66,7 +66,7 @@ public static class PatroniCommands
         try
         {
             var rest = await cluster.CreateRestClientAsync(context.Services, context.CancellationToken);
-            var answer = await call(rest, new Uri(leaderNode.RestEndpoint.Url + "/"));
+            var answer = await call(rest, leaderNode.RestUrlIfAllocated ?? throw new HttpRequestException($"{leaderNode.Name} has no REST endpoint yet."));
             logger.LogInformation("Patroni: {Answer}", answer);
             return CommandResults.Success();
         }

@@ -13,4 +13,10 @@ public sealed class PatroniNodeResource(string name, int index, PatroniClusterRe
     public EndpointReference PostgresEndpoint => field ??= new(this, PostgresEndpointName);
 
     public EndpointReference RestEndpoint => field ??= new(this, RestEndpointName);
+
+    /// <summary>
+    /// The REST API's host URL once the orchestrator has allocated it, else null. Asks a fresh
+    /// reference each time: <see cref="EndpointReference.IsAllocated"/> remembers its first answer.
+    /// </summary>
+    public Uri? RestUrlIfAllocated => new EndpointReference(this, RestEndpointName) is { IsAllocated: true } rest ? new Uri(rest.Url + "/") : null;
 }
