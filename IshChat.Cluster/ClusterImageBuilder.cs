@@ -7,8 +7,10 @@ namespace IshChat.Cluster;
 /// Builds the cluster's images with the local Docker engine, only those whose content tag is
 /// missing, and removes the superseded tags of each repository so rebuilds don't fill the disk.
 /// Never pulls: every Dockerfile starts FROM the local <see cref="ClusterImage.BaseImage"/>.
+/// Progress (building, built in N s) goes to <paramref name="logger"/>; docker's own output to
+/// <paramref name="buildOutput"/> when given (a resource's console on the dashboard), else to the logger.
 /// </summary>
-public sealed class ClusterImageBuilder(RepositoryLayout layout, ILogger logger)
+public sealed class ClusterImageBuilder(RepositoryLayout layout, ILogger logger, Action<string>? buildOutput = null)
 {
     // Both the AppHost and several test fixtures may ask at once; one build at a time is plenty on 2 cores.
     private static readonly SemaphoreSlim buildGate = new(1, 1);
@@ -49,7 +51,17 @@ public sealed class ClusterImageBuilder(RepositoryLayout layout, ILogger logger)
         var (exitCode, output) = await DockerAsync(
             ["build", "--progress=plain", "--pull=false", "--label", $"{ClusterImage.ComponentLabel}={image.Component}",
              "-t", reference, image.ContextDirectory(layout)],
-            line => logger.LogInformation("[{Component} build] {Line}", image.Component, line),
+            line =>
+            {
+                if (buildOutput is null)
+                {
+                    logger.LogInformation("[{Component} build] {Line}", image.Component, line);
+                }
+                else
+                {
+                    buildOutput(line);
+                }
+            },
             cancellationToken);
         if (exitCode != 0)
         {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace IshChat.AppHost.Hosting.Images;
 
@@ -24,10 +25,12 @@ public static class ClusterImageResourceExtensions
 
         builder.ApplicationBuilder.Eventing.Subscribe<BeforeResourceStartedEvent>(builder.Resource, (@event, cancellationToken) =>
         {
-            var logger = @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(@event.Resource);
+            var resourceLogger = @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(@event.Resource);
+            var consoleLogger = @event.Services.GetRequiredService<ILoggerFactory>().CreateLogger("IshChat.Images");
             // Four Patroni nodes share one image: the first to start builds it, the others wait for that build.
             var build = imageBuilds.GetOrAdd(image, _ => new Lazy<Task>(() =>
-                new ClusterImageBuilder(layout, logger).EnsureBuiltAsync([image], CancellationToken.None)));
+                new ClusterImageBuilder(layout, consoleLogger, line => resourceLogger.LogInformation("{Line}", line))
+                    .EnsureBuiltAsync([image], CancellationToken.None)));
             return build.Value.WaitAsync(cancellationToken);
         });
 
