@@ -28,7 +28,9 @@ public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
         using var timeout = new CancellationTokenSource(startTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.IshChat_AppHost>(
             ["--headless", "--IshChat:FixedContainerNames=false"], timeout.Token);
+        // The test log gets what the AppHost says, through xunit's diagnostics; not the console's duplicate.
         builder.Services.AddLogging(logging => logging
+            .ClearProviders()
             .AddFilter("Aspire.Hosting.Dcp", LogLevel.Warning)
             .AddFilter("Microsoft", LogLevel.Warning)
             // Containers' own output is in `docker logs`; the test log keeps to what the AppHost says.
