@@ -12,6 +12,15 @@ public static class ClusterPorts
     public const int HAProxyStats = 7000;
     public const int PgBouncer = 6432;
     public const int Redis = 6379;
+
+    // Monitoring.
+    public const int Prometheus = 9090;
+    public const int Alertmanager = 9093;
+    public const int Grafana = 3000;
+    public const int PostgresExporter = 9187;
+    public const int PgBouncerExporter = 9127;
+    public const int RedisExporter = 9121;
+    public const int NodeExporter = 9100;
 }
 
 /// <summary>The names PgBouncer gives its database entries.</summary>

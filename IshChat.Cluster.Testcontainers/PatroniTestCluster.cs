@@ -1,0 +1,185 @@
+using System.Security.Cryptography;
+using DotNet.Testcontainers.Builders;
+using DotNet.Testcontainers.Configurations;
+using DotNet.Testcontainers.Containers;
+using DotNet.Testcontainers.Networks;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace IshChat.Cluster.Testcontainers;
+
+/// <summary>
+/// The HA cluster (etcd, Patroni nodes, HAProxy, PgBouncer) on its own Docker network, started
+/// from the same images and the same <see cref="ComponentEnvironment"/> as the AppHost. Disposing
+/// it removes every container and the network, whatever state the faults left them in.
+/// </summary>
+public sealed partial class PatroniTestCluster : IAsyncDisposable
+{
+    private readonly List<IContainer> containers = [];
+    private readonly Dictionary<ClusterSecret, string> secrets = Enum.GetValues<ClusterSecret>().ToDictionary(s => s, _ => NewPassword());
+    private readonly ILogger logger;
+    private DeadLeaderReleaser? releaser;
+
+    private PatroniTestCluster(TestClusterOptions options, INetwork network, ILogger logger)
+    {
+        Options = options;
+        Network = network;
+        this.logger = logger;
+        Rest = new PatroniRestClient(Http, secrets[ClusterSecret.RestApiPassword]);
+        LeaderKey = new EtcdLeaderKey(Http, options.Scope);
+    }
+
+    public TestClusterOptions Options { get; }
+
+    public INetwork Network { get; }
+
+    public IReadOnlyList<TestClusterNode> Etcd { get; private set; } = [];
+
+    public IReadOnlyList<TestClusterNode> Nodes { get; private set; } = [];
+
+    public TestClusterNode HAProxy { get; private set; } = null!;
+
+    public TestClusterNode PgBouncer { get; private set; } = null!;
+
+    public PatroniRestClient Rest { get; }
+
+    public EtcdLeaderKey LeaderKey { get; }
+
+    /// <summary>How often a dead leader's key was released early.</summary>
+    public int LeaderKeyReleases => releaser?.Releases ?? 0;
+
+    private static HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(3) };
+
+    public string Secret(ClusterSecret secret) => secrets[secret];
+
+    public static async Task<PatroniTestCluster> StartAsync(TestClusterOptions options, ILogger logger, CancellationToken cancellationToken)
+    {
+        options.Patroni.Validate();
+        // Ryuk, Testcontainers' reaper, is an image from a registry; none is reachable. We dispose ourselves.
+        TestcontainersSettings.ResourceReaperEnabled = false;
+
+        var layout = RepositoryLayout.Current;
+        await new ClusterImageBuilder(layout, logger).EnsureBuiltAsync([ClusterImages.Etcd, ClusterImages.Patroni, ClusterImages.HAProxy, ClusterImages.PgBouncer], cancellationToken);
+
+        var network = new NetworkBuilder().WithName($"ishchat-test-{Guid.NewGuid():N}"[..24])
+            .WithLabel("io.ishchat.network", "true").Build();
+        await network.CreateAsync(cancellationToken);
+        var cluster = new PatroniTestCluster(options, network, logger);
+        try
+        {
+            await cluster.StartContainersAsync(layout, cancellationToken);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartContainersAsync(RepositoryLayout layout, CancellationToken cancellationToken)
+    {
+        var etcdNames = Enumerable.Range(0, Options.EtcdMembers).Select(i => $"etcd-{i}").ToArray();
+        var nodeNames = Enumerable.Range(0, Options.Replicas + 1).Select(i => $"pg-{i}").ToArray();
+
+        Etcd = await Task.WhenAll(etcdNames.Select(name => StartAsync(name, ClusterImages.Etcd.Reference(layout),
+            ComponentEnvironment.EtcdMember(name, etcdNames, Options.Scope), [ClusterPorts.EtcdClient],
+            Wait.ForUnixContainer().UntilInternalTcpPortIsAvailable(ClusterPorts.EtcdClient), cancellationToken)));
+
+        Nodes = await Task.WhenAll(nodeNames.Select(name => StartAsync(name, ClusterImages.Patroni.Reference(layout),
+            ComponentEnvironment.PatroniNode(name, Options.Scope, etcdNames, Options.Patroni), [ClusterPorts.Postgres, ClusterPorts.PatroniRest],
+            Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(ClusterPorts.PatroniRest).ForPath("/liveness")), cancellationToken)));
+
+        HAProxy = await StartAsync("haproxy", ClusterImages.HAProxy.Reference(layout), ComponentEnvironment.HAProxy(nodeNames),
+            [ClusterPorts.HAProxyReadWrite, ClusterPorts.HAProxyReadOnly, ClusterPorts.HAProxyStats],
+            Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(ClusterPorts.HAProxyStats).ForPath("/healthz")), cancellationToken);
+
+        PgBouncer = await StartAsync("pgbouncer", ClusterImages.PgBouncer.Reference(layout), ComponentEnvironment.PgBouncer("haproxy", Options.PgBouncer),
+            [ClusterPorts.PgBouncer], Wait.ForUnixContainer().UntilInternalTcpPortIsAvailable(ClusterPorts.PgBouncer), cancellationToken);
+
+        if (Options.ReleaseDeadLeaderKey)
+        {
+            releaser = new DeadLeaderReleaser(LeaderKey,
+                containerId => Nodes.FirstOrDefault(n => n.ContainerId.StartsWith(containerId, StringComparison.Ordinal) || containerId.StartsWith(n.ContainerId, StringComparison.Ordinal))?.Name,
+                () => [.. Etcd.Select(EtcdUrl)], logger);
+            releaser.Start();
+        }
+    }
+
+    private async Task<TestClusterNode> StartAsync(
+        string name, string image, IReadOnlyDictionary<string, EnvironmentValue> environment, int[] ports, IWaitForContainerOS wait, CancellationToken cancellationToken)
+    {
+        var builder = new ContainerBuilder(image)
+            .WithNetwork(Network)
+            .WithNetworkAliases(name)
+            .WithEnvironment(environment.ToDictionary(e => e.Key, e => e.Value.Resolve(s => secrets[s])))
+            .WithWaitStrategy(wait);
+        foreach (var port in ports)
+        {
+            builder = builder.WithPortBinding(port, assignRandomHostPort: true);
+        }
+
+        var container = builder.Build();
+        lock (containers)
+        {
+            containers.Add(container);
+        }
+
+        await container.StartAsync(cancellationToken);
+        logger.LogInformation("Started {Name} ({Id})", name, container.Id[..12]);
+        return new TestClusterNode(name, container);
+    }
+
+    public Uri EtcdUrl(TestClusterNode member) => new($"http://127.0.0.1:{member.HostPort(ClusterPorts.EtcdClient)}/");
+
+    public Uri RestUrl(TestClusterNode node) => new($"http://127.0.0.1:{node.HostPort(ClusterPorts.PatroniRest)}/");
+
+    public TestClusterNode Node(string name) => Nodes.Single(n => n.Name == name);
+
+    /// <summary>Through PgBouncer, as clients connect. No pooling on our side: every open is a new path.</summary>
+    public string PgBouncerConnectionString(string role = ClusterRoles.App, string database = PgBouncerDatabases.ReadWrite) =>
+        Connection("127.0.0.1", PgBouncer.HostPort(ClusterPorts.PgBouncer), database, role);
+
+    /// <summary>Straight to one node's PostgreSQL as the superuser, bypassing every router.</summary>
+    public string NodeConnectionString(TestClusterNode node, string database = "postgres") =>
+        Connection("127.0.0.1", node.HostPort(ClusterPorts.Postgres), database, ClusterRoles.Superuser);
+
+    private string Connection(string host, int port, string database, string role) => new NpgsqlConnectionStringBuilder
+    {
+        Host = host, Port = port, Database = database, Username = role, Pooling = false, Timeout = 3, CommandTimeout = 5,
+        Password = role switch
+        {
+            ClusterRoles.App => secrets[ClusterSecret.AppPassword],
+            ClusterRoles.Migrator => secrets[ClusterSecret.MigratorPassword],
+            ClusterRoles.Monitor => secrets[ClusterSecret.MonitorPassword],
+            ClusterRoles.Superuser => secrets[ClusterSecret.SuperuserPassword],
+            _ => throw new ArgumentException($"No password for {role}.", nameof(role)),
+        },
+    }.ConnectionString;
+
+    private static string NewPassword() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    public async ValueTask DisposeAsync()
+    {
+        if (releaser is not null)
+        {
+            await releaser.DisposeAsync();
+        }
+
+        foreach (var container in containers)
+        {
+            try
+            {
+                // A paused container can't be removed until it's unpaused.
+                await ((Task)DockerCli.RunAsync(["unpause", container.Id])).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await container.DisposeAsync();
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning("Could not remove a container: {Message}", ex.Message);
+            }
+        }
+
+        await Network.DisposeAsync();
+    }
+}

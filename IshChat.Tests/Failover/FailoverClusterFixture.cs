@@ -1,0 +1,40 @@
+using IshChat.Cluster.Testcontainers;
+using IshChat.Tests.Infrastructure;
+using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
+
+namespace IshChat.Tests.Failover;
+
+/// <summary>
+/// One Testcontainers cluster (3 etcd, leader + 3 replicas, HAProxy, PgBouncer; asynchronous
+/// replication) shared by the failover scenarios, which run one after another and each leave
+/// the cluster healthy again. Disposed, containers and network, even when a test fails.
+/// </summary>
+public sealed class FailoverClusterFixture(IMessageSink sink) : IAsyncLifetime
+{
+    public PatroniTestCluster Cluster { get; private set; } = null!;
+
+    public ILogger Logger { get; } = new MessageSinkLoggerProvider(sink).CreateLogger("Failover");
+
+    public async Task InitializeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        Cluster = await PatroniTestCluster.StartAsync(new TestClusterOptions(), Logger, timeout.Token);
+        await Cluster.WaitForHealthyAsync(TimeSpan.FromMinutes(3), timeout.Token);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Cluster is not null)
+        {
+            await Cluster.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>Runs alone (no other collection in parallel): on 2 cores a second cluster would skew every timing.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class FailoverClusterCollection : ICollectionFixture<FailoverClusterFixture>
+{
+    public const string Name = "Failover cluster";
+}
