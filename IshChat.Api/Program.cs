@@ -1,15 +1,13 @@
-using IshChat.Api.Cluster;
+using IshChat.Api;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddNpgsqlDataSource("chatdb");
-builder.AddKeyedNpgsqlDataSource("chatdb-readonly");
-builder.AddRedisClient("redis");
+builder.AddChatApi();
 
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
-app.MapClusterApi();
+app.MapChatApi();
 
 app.Run();

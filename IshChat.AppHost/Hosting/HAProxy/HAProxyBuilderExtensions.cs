@@ -39,4 +39,17 @@ public static class HAProxyBuilderExtensions
             .WithHealthCheck(healthCheckKey)
             .WithUrlForEndpoint(HAProxyResource.StatsEndpointName, url => url.DisplayText = "HAProxy stats");
     }
+
+    /// <summary>
+    /// Adds a connection string to the IshChat database on the read-write port, bypassing PgBouncer:
+    /// session semantics, for the migration step's DDL.
+    /// </summary>
+    public static IResourceBuilder<HAProxyDatabaseResource> AddDatabase(
+        this IResourceBuilder<HAProxyResource> builder, [ResourceName] string name, string role)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var password = builder.Resource.Cluster.Secret(ClusterRoleSecrets.PasswordOf(role));
+        return builder.ApplicationBuilder.AddResource(new HAProxyDatabaseResource(name, role, password, builder.Resource));
+    }
 }

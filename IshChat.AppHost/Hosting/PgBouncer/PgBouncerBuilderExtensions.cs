@@ -47,13 +47,7 @@ public static class PgBouncerBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(name);
-        var secret = role switch
-        {
-            ClusterRoles.App => ClusterSecret.AppPassword,
-            ClusterRoles.Migrator => ClusterSecret.MigratorPassword,
-            ClusterRoles.Monitor => ClusterSecret.MonitorPassword,
-            _ => throw new ArgumentException($"PgBouncer serves the roles {ClusterRoles.App}, {ClusterRoles.Migrator} and {ClusterRoles.Monitor}.", nameof(role)),
-        };
+        var secret = ClusterRoleSecrets.PasswordOf(role);
 
         var database = new PgBouncerDatabaseResource(name, databaseEntry, role, builder.Resource.Cluster.Secret(secret), builder.Resource);
         return builder.ApplicationBuilder.AddResource(database);

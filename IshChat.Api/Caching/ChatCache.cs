@@ -1,0 +1,111 @@
+using System.Runtime.ExceptionServices;
+using IshChat.Api.Data;
+using IshChat.Api.Diagnostics;
+using Microsoft.Extensions.Caching.Hybrid;
+using NpgsqlTypes;
+
+namespace IshChat.Api.Caching;
+
+/// <summary>
+/// Query results in HybridCache (memory, then Redis), each stamped with the WAL position it was
+/// read at. A read presenting a consistency token newer than the stamp skips the entry, so the
+/// cache never hides a client's own write; writes remove the entries they change. When Redis is
+/// down the cache steps aside and every read goes to the database.
+/// </summary>
+public sealed class ChatCache(HybridCache cache, ApiMetrics metrics, ILogger<ChatCache> logger)
+{
+    // The in-memory copy is short-lived: another API replica's write removes the Redis entry, not this memory.
+    private static readonly HybridCacheEntryOptions entryOptions = new()
+    {
+        Expiration = TimeSpan.FromMinutes(5),
+        LocalCacheExpiration = TimeSpan.FromSeconds(2),
+    };
+
+    public async Task<ReadResult<T>> GetOrReadAsync<T>(
+        string key, ConsistencyToken? token, Func<CancellationToken, Task<ReadResult<T>>> read, CancellationToken cancellationToken)
+    {
+        ReadResult<T>? fresh = null;
+        ExceptionDispatchInfo? readFailure = null;
+        try
+        {
+            var cached = await cache.GetOrCreateAsync(key, async ct =>
+            {
+                try
+                {
+                    fresh = await read(ct);
+                }
+                catch (Exception ex)
+                {
+                    readFailure = ExceptionDispatchInfo.Capture(ex);
+                    throw;
+                }
+
+                return new StampedValue<T>(fresh.Value, (ulong)fresh.Position);
+            }, entryOptions, cancellationToken: cancellationToken);
+
+            if (fresh is not null)
+            {
+                metrics.CacheLookup("miss");
+                return fresh;
+            }
+
+            if (token is not { } required || required.IsReachedBy(new NpgsqlLogSequenceNumber(cached.Position)))
+            {
+                metrics.CacheLookup("hit");
+                return new ReadResult<T>(cached.Value, ReadRoute.Cache, new NpgsqlLogSequenceNumber(cached.Position));
+            }
+
+            metrics.CacheLookup("stale");
+        }
+        catch (Exception ex) when (readFailure is null && ex is not OperationCanceledException)
+        {
+            metrics.CacheLookup("error");
+            logger.LogWarning("Query cache unavailable ({Message}); reading from the database", ex.Message);
+        }
+
+        readFailure?.Throw();
+        fresh ??= await read(cancellationToken);
+        await SetAsync(key, fresh, cancellationToken);
+        return fresh;
+    }
+
+    /// <summary>Drops entries a write changed; a cache that is down has nothing to drop.</summary>
+    public async Task RemoveAsync(IEnumerable<string> keys, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await cache.RemoveAsync(keys, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning("Query cache unavailable ({Message}); entries expire on their own", ex.Message);
+        }
+    }
+
+    private async Task SetAsync<T>(string key, ReadResult<T> fresh, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await cache.SetAsync(key, new StampedValue<T>(fresh.Value, (ulong)fresh.Position), entryOptions, cancellationToken: cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogDebug("Query cache unavailable ({Message})", ex.Message);
+        }
+    }
+
+    /// <summary>What the cache holds: a value and the WAL position it is at least as new as.</summary>
+    public sealed record StampedValue<T>(T Value, ulong Position);
+}
+
+/// <summary>One place for cache keys, so a write removes exactly what the reads stored.</summary>
+public static class CacheKeys
+{
+    public static string Session(Guid instanceId, Guid sessionId) => $"ishchat:{instanceId:N}:session:{sessionId:N}";
+
+    public static string LatestMessages(Guid instanceId, Guid sessionId) => $"ishchat:{instanceId:N}:messages:{sessionId:N}:latest";
+
+    public static string ActiveSessions(Guid instanceId) => $"ishchat:{instanceId:N}:sessions:active";
+
+    public static string ApiKey(string keyHashHex) => $"ishchat:apikey:{keyHashHex}";
+}

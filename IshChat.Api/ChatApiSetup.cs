@@ -1,0 +1,77 @@
+using IshChat.Api.Auth;
+using IshChat.Api.Caching;
+using IshChat.Api.Cluster;
+using IshChat.Api.Data;
+using IshChat.Api.Devices;
+using IshChat.Api.Diagnostics;
+using IshChat.Api.Instances;
+using IshChat.Api.Messages;
+using IshChat.Api.Sessions;
+using Scalar.AspNetCore;
+using StackExchange.Redis;
+
+namespace IshChat.Api;
+
+public static class ChatApiSetup
+{
+    /// <summary>Well above a 4000-character message in JSON (up to 4 bytes a character, escaped), far below harm.</summary>
+    public const long MaxRequestBodyBytes = 64 * 1024;
+
+    public static WebApplicationBuilder AddChatApi(this WebApplicationBuilder builder)
+    {
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
+
+        // Hot queries are prepared automatically after their second use; PgBouncer 1.24
+        // (max_prepared_statements) re-prepares them on whichever server connection a transaction gets.
+        builder.AddNpgsqlDataSource(ChatDatabase.ReadWriteName, configureDataSourceBuilder: PrepareHotQueries);
+        builder.AddKeyedNpgsqlDataSource(ChatDatabase.ReadOnlyName, configureDataSourceBuilder: PrepareHotQueries);
+
+        // Fail fast while Redis is away instead of queueing commands for seconds: the cache steps aside.
+        builder.AddRedisClient("redis", configureOptions: options =>
+        {
+            options.AbortOnConnectFail = false;
+            options.BacklogPolicy = BacklogPolicy.FailFast;
+            options.ConnectTimeout = 2000;
+            options.SyncTimeout = options.AsyncTimeout = 1000;
+        });
+        builder.Services.AddStackExchangeRedisCache(options => { });
+        builder.Services.AddOptions<Microsoft.Extensions.Caching.StackExchangeRedis.RedisCacheOptions>()
+            .Configure<IConnectionMultiplexer>((options, redis) => options.ConnectionMultiplexerFactory = () => Task.FromResult(redis));
+        builder.Services.AddHybridCache();
+
+        builder.Services.Configure<ChatOptions>(builder.Configuration.GetSection("Chat"));
+        builder.Services.AddMemoryCache();
+        builder.Services.AddSingleton<ApiMetrics>();
+        builder.Services.AddSingleton<ChatDatabase>();
+        builder.Services.AddSingleton<ChatCache>();
+        builder.Services.AddSingleton<ActivityRecorder>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ActivityRecorder>());
+        builder.Services.AddScoped<InstanceKeyFilter>();
+        builder.Services.AddScoped<AdminKeyFilter>();
+
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
+        return builder;
+    }
+
+    public static WebApplication MapChatApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapOpenApi();
+        app.MapScalarApiReference();
+
+        app.MapClusterApi();
+        app.MapInstancesApi();
+        app.MapDevicesApi();
+        app.MapSessionsApi();
+        app.MapMessagesApi();
+        return app;
+    }
+
+    private static void PrepareHotQueries(Npgsql.NpgsqlDataSourceBuilder dataSource)
+    {
+        dataSource.ConnectionStringBuilder.MaxAutoPrepare = 64;
+        dataSource.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+    }
+}

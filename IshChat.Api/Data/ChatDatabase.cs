@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using IshChat.Api.Diagnostics;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace IshChat.Api.Data;
+
+/// <summary>Where a read was served: a replica that had caught up, the primary, or the query cache.</summary>
+public enum ReadRoute
+{
+    Replica,
+    Primary,
+    Cache,
+}
+
+/// <summary>A read's result, where it was served, and the WAL position the data is at least as new as.</summary>
+public sealed record ReadResult<T>(T Value, ReadRoute Route, NpgsqlLogSequenceNumber Position);
+
+/// <summary>A write's result and the token that lets the client read it back from any replica.</summary>
+public sealed record WriteResult<T>(T Value, ConsistencyToken Token);
+
+/// <summary>
+/// Every statement runs inside a transaction scoped to one instance with
+/// <c>set_config('ishchat.instance_id', …, true)</c>: under PgBouncer's transaction pooling a
+/// session setting would stay on the server connection and leak to the next client.
+/// Writes go to PgBouncer's read-write entry, reads to the read-only one; whole transactions are
+/// retried on transient errors (so <paramref name="work"/> must be safe to run again).
+/// </summary>
+public sealed class ChatDatabase(
+    NpgsqlDataSource primary,
+    [FromKeyedServices(ChatDatabase.ReadOnlyName)] NpgsqlDataSource replicas,
+    ApiMetrics metrics,
+    ILogger<ChatDatabase> logger)
+{
+    public const string ReadWriteName = "chatdb";
+    public const string ReadOnlyName = "chatdb-readonly";
+
+    private const string ScopeAndPositionSql = """
+        SELECT set_config('ishchat.instance_id', $1, true),
+               CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END
+        """;
+
+    public RetryPolicy RetryPolicy { get; init; } = RetryPolicy.Default;
+
+    /// <summary>Runs <paramref name="work"/> in a transaction on the primary and returns the commit's consistency token.</summary>
+    public Task<WriteResult<T>> WriteAsync<T>(Guid instanceId, Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        WithRetriesAsync(async ct =>
+        {
+            await using var connection = await primary.OpenConnectionAsync(ct);
+            T value;
+            await using (var transaction = await connection.BeginTransactionAsync(ct))
+            {
+                await ScopeAsync(connection, instanceId, ct);
+                value = await work(connection, ct);
+                await transaction.CommitAsync(ct);
+            }
+
+            // After the commit returned, any primary backend's WAL position is at or past our commit record.
+            await using var position = new NpgsqlCommand("SELECT pg_current_wal_lsn()", connection);
+            var lsn = (NpgsqlLogSequenceNumber)(await position.ExecuteScalarAsync(ct))!;
+            return new WriteResult<T>(value, new ConsistencyToken(lsn));
+        }, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on a replica, unless a <paramref name="token"/> names a write the
+    /// replica has not replayed yet: then on the primary, so a client never misses its own write.
+    /// </summary>
+    public Task<ReadResult<T>> ReadAsync<T>(
+        Guid instanceId, ConsistencyToken? token, Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        WithRetriesAsync(async ct =>
+        {
+            var fromReplica = await TryReadAsync(replicas, instanceId, token, work, ct);
+            if (fromReplica is not null)
+            {
+                metrics.ReadRouted(ReadRoute.Replica);
+                return fromReplica;
+            }
+
+            metrics.ReadRouted(ReadRoute.Primary);
+            return (await TryReadAsync(primary, instanceId, token: null, work, ct))!;
+        }, cancellationToken);
+
+    /// <summary>Runs unscoped <paramref name="work"/> (the SECURITY DEFINER directory functions) on the primary.</summary>
+    public Task<T> DirectoryAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        WithRetriesAsync(async ct =>
+        {
+            await using var connection = await primary.OpenConnectionAsync(ct);
+            return await work(connection, ct);
+        }, cancellationToken);
+
+    private async Task<ReadResult<T>?> TryReadAsync<T>(
+        NpgsqlDataSource dataSource, Guid instanceId, ConsistencyToken? token, Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        // One transaction, so the position check and the read meet the same server behind PgBouncer and HAProxy.
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var position = await ScopeAsync(connection, instanceId, cancellationToken);
+        if (token is { } required && !required.IsReachedBy(position))
+        {
+            metrics.ConsistencyTokenWaited(caughtUp: false);
+            return null;
+        }
+
+        if (token is not null)
+        {
+            metrics.ConsistencyTokenWaited(caughtUp: true);
+        }
+
+        var value = await work(connection, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return new ReadResult<T>(value, dataSource == primary ? ReadRoute.Primary : ReadRoute.Replica, position);
+    }
+
+    private static async Task<NpgsqlLogSequenceNumber> ScopeAsync(NpgsqlConnection connection, Guid instanceId, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(ScopeAndPositionSql, connection) { Parameters = { new() { Value = instanceId.ToString() } } };
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return reader.GetFieldValue<NpgsqlLogSequenceNumber>(1);
+    }
+
+    private async Task<T> WithRetriesAsync<T>(Func<CancellationToken, Task<T>> transaction, CancellationToken cancellationToken)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await transaction(cancellationToken);
+            }
+            catch (Exception ex) when (TransientFailures.Reason(ex) is { } reason && stopwatch.Elapsed < RetryPolicy.Budget && !cancellationToken.IsCancellationRequested)
+            {
+                metrics.TransactionRetried(reason);
+                if (TransientFailures.PoisonsPool(ex))
+                {
+                    // Idle connections may still lead to the old leader; the next open must be fresh.
+                    primary.Clear();
+                    replicas.Clear();
+                }
+
+                var delay = RetryPolicy.DelayBefore(attempt, Random.Shared);
+                logger.LogWarning("Transaction failed ({Reason}: {Message}); retry {Attempt} in {Delay} ms", reason, ex.Message, attempt, (int)delay.TotalMilliseconds);
+                await Task.Delay(delay, cancellationToken);
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+using IshChat.Api.Auth;
+using IshChat.Api.Data;
+using IshChat.Api.Validation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace IshChat.Api.Instances;
+
+/// <summary>Instance management: the tenants of the multi-instance system. Admin key only.</summary>
+public static class InstancesApi
+{
+    private const int MaxPageSize = 200;
+
+    public static RouteGroupBuilder MapInstancesApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/admin/instances").WithTags("Instances").AddEndpointFilter<AdminKeyFilter>();
+        group.MapPost("/", CreateInstanceAsync);
+        group.MapGet("/", ListInstancesAsync);
+        group.MapGet("/{instanceId}", GetInstanceAsync);
+        group.MapPost("/{instanceId}/api-keys", IssueApiKeyAsync);
+        return group;
+    }
+
+    private static async Task<Results<Created<CreatedInstanceResponse>, ValidationProblem>> CreateInstanceAsync(
+        CreateInstanceRequest request, ChatDatabase database, HttpContext http)
+    {
+        var errors = new RequestErrors();
+        errors.AddIf("name", TextRules.CheckName(request.Name));
+        if (request.Type is null || !InstanceTypes.All.Contains(request.Type))
+        {
+            errors.Add("type", $"Must be one of: {string.Join(", ", InstanceTypes.All)}.");
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        // Generated before the retry loop, so a retried transaction inserts the same rows (or finds them).
+        var instance = new InstanceResponse(Guid.CreateVersion7(), request.Name!, request.Type!, DateTimeOffset.UtcNow);
+        var apiKey = ApiKeys.Generate();
+        var write = await database.WriteAsync(instance.InstanceId, async (connection, ct) =>
+        {
+            await connection.Command(
+                "INSERT INTO chat.instances (instance_id, name, instance_type, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                instance.InstanceId, instance.Name, instance.Type, instance.CreatedAt).ExecuteAsync(ct);
+            await InsertKeyAsync(connection, instance.InstanceId, apiKey, ct);
+            return instance;
+        }, http.RequestAborted);
+
+        http.Response.Headers[ConsistencyToken.HeaderName] = write.Token.ToString();
+        return TypedResults.Created($"/admin/instances/{instance.InstanceId}", new CreatedInstanceResponse(instance, apiKey));
+    }
+
+    private static async Task<Results<Ok<InstancePage>, ValidationProblem>> ListInstancesAsync(
+        string? after, string? limit, ChatDatabase database, CancellationToken cancellationToken)
+    {
+        var errors = new RequestErrors();
+        Guid? afterId = after is null ? null : errors.Id("after", after);
+        var pageSize = errors.Limit(limit, fallback: 50, max: MaxPageSize);
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var items = await database.DirectoryAsync((connection, ct) => connection
+            .Command("SELECT instance_id, name, instance_type, created_at FROM chat.list_instances($1, $2)", afterId, pageSize)
+            .ListAsync(ReadInstance, ct), cancellationToken);
+        return TypedResults.Ok(new InstancePage(items, items.Count == pageSize ? items[^1].InstanceId.ToString() : null));
+    }
+
+    private static async Task<Results<Ok<InstanceResponse>, NotFound, ValidationProblem>> GetInstanceAsync(
+        string instanceId, ChatDatabase database, CancellationToken cancellationToken)
+    {
+        var errors = new RequestErrors();
+        var id = errors.Id("instanceId", instanceId);
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        // Scoped to the instance asked for: row-level security answers whether it exists.
+        var read = await database.ReadAsync(id, token: null, (connection, ct) => connection
+            .Command("SELECT instance_id, name, instance_type, created_at FROM chat.instances WHERE instance_id = $1", id)
+            .SingleOrDefaultAsync(ReadInstance, ct), cancellationToken);
+        return read.Value is { } instance ? TypedResults.Ok(instance) : TypedResults.NotFound();
+    }
+
+    private static async Task<Results<Created<IssuedApiKey>, NotFound, ValidationProblem>> IssueApiKeyAsync(
+        string instanceId, ChatDatabase database, HttpContext http)
+    {
+        var errors = new RequestErrors();
+        var id = errors.Id("instanceId", instanceId);
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var apiKey = ApiKeys.Generate();
+        var write = await database.WriteAsync(id, async (connection, ct) =>
+        {
+            // The key's foreign key would reject an unknown instance; asking first gives a clean 404.
+            var exists = await connection.Command("SELECT 1 FROM chat.instances WHERE instance_id = $1", id).ScalarAsync(ct) is not null;
+            if (exists)
+            {
+                await InsertKeyAsync(connection, id, apiKey, ct);
+            }
+
+            return exists;
+        }, http.RequestAborted);
+
+        if (!write.Value)
+        {
+            return TypedResults.NotFound();
+        }
+
+        http.Response.Headers[ConsistencyToken.HeaderName] = write.Token.ToString();
+        return TypedResults.Created($"/admin/instances/{id}", new IssuedApiKey(id, apiKey));
+    }
+
+    private static Task<int> InsertKeyAsync(NpgsqlConnection connection, Guid instanceId, string apiKey, CancellationToken cancellationToken) =>
+        connection.Command("INSERT INTO chat.api_keys (key_hash, instance_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", ApiKeys.Hash(apiKey), instanceId)
+            .ExecuteAsync(cancellationToken);
+
+    private static InstanceResponse ReadInstance(NpgsqlDataReader reader) =>
+        new(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3));
+}
