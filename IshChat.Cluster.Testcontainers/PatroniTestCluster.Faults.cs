@@ -72,6 +72,7 @@ public sealed partial class PatroniTestCluster
     {
         logger.LogInformation("Repair: start {Node} again", node);
         await node.Container.StartAsync(cancellationToken);
+        await node.RefreshHostPortsAsync(cancellationToken);
     }
 
     /// <summary>Freezes every process of the node (SIGSTOP via the cgroup freezer): alive but silent.</summary>
@@ -85,6 +86,7 @@ public sealed partial class PatroniTestCluster
     {
         logger.LogInformation("Repair: unpause {Node}", node);
         await node.Container.UnpauseAsync(cancellationToken);
+        await node.RefreshHostPortsAsync(cancellationToken);
     }
 
     /// <summary>Cuts the node off the cluster's network: it runs on, but reaches no one and no one reaches it.</summary>
@@ -98,6 +100,7 @@ public sealed partial class PatroniTestCluster
     {
         logger.LogInformation("Repair: reconnect {Node}", node);
         await DockerCli.ConnectAsync(Network.Name, node.ContainerId, [node.Name], cancellationToken);
+        await node.RefreshHostPortsAsync(cancellationToken);
     }
 
     /// <summary>Kills only the postmaster (SIGKILL) inside the node; Patroni itself keeps running.</summary>

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using DotNet.Testcontainers.Containers;
 
 namespace IshChat.Cluster.Testcontainers;
@@ -11,8 +12,31 @@ public sealed class TestClusterNode(string name, IContainer container)
 
     public string ContainerId => Container.Id;
 
+    private Dictionary<int, int>? hostPorts;
+
     /// <summary>The host's port for <paramref name="containerPort"/>; it changes when the container restarts.</summary>
-    public int HostPort(int containerPort) => Container.GetMappedPublicPort(containerPort);
+    public int HostPort(int containerPort) =>
+        hostPorts is { } known && known.TryGetValue(containerPort, out var port) ? port : Container.GetMappedPublicPort(containerPort);
+
+    /// <summary>
+    /// Reads the published ports from the runtime again. Testcontainers keeps the ports of the first
+    /// start, but a restarted container gets new random ones.
+    /// </summary>
+    public async Task RefreshHostPortsAsync(CancellationToken cancellationToken = default)
+    {
+        var json = await DockerCli.RunAsync(["inspect", "--format", "{{json .NetworkSettings.Ports}}", ContainerId], cancellationToken);
+        var ports = new Dictionary<int, int>();
+        using var document = JsonDocument.Parse(json);
+        foreach (var mapping in document.RootElement.EnumerateObject())
+        {
+            if (mapping.Value.ValueKind == JsonValueKind.Array && mapping.Value.EnumerateArray().FirstOrDefault() is { ValueKind: JsonValueKind.Object } binding)
+            {
+                ports[int.Parse(mapping.Name.Split('/')[0])] = int.Parse(binding.GetProperty("HostPort").GetString()!);
+            }
+        }
+
+        hostPorts = ports;
+    }
 
     public override string ToString() => Name;
 }

@@ -17,6 +17,9 @@ public sealed class SplitBrainSampler : IAsyncDisposable
 
     public int MostWriteRoutes { get; private set; }
 
+    /// <summary>The moments HAProxy routed writes to more than one server, with those servers' states.</summary>
+    public List<string> DoubleRoutes { get; } = [];
+
     public int MostLeaders { get; private set; }
 
     public int Samples { get; private set; }
@@ -31,7 +34,12 @@ public sealed class SplitBrainSampler : IAsyncDisposable
             {
                 var statsPort = cluster.HAProxy.HostPort(IshChat.Cluster.ClusterPorts.HAProxyStats);
                 var csv = await http.GetStringAsync($"http://127.0.0.1:{statsPort}/stats;csv", cancellationToken);
-                MostWriteRoutes = Math.Max(MostWriteRoutes, CountUpServers(csv, "primary"));
+                var up = UpServers(csv, "primary");
+                MostWriteRoutes = Math.Max(MostWriteRoutes, up.Count);
+                if (up.Count > 1)
+                {
+                    DoubleRoutes.Add($"{DateTime.UtcNow:HH:mm:ss.fff} {string.Join(", ", up)}");
+                }
                 if (await cluster.TryReadClusterAsync(cancellationToken) is { } state)
                 {
                     MostLeaders = Math.Max(MostLeaders, state.Members.Count(m => m.IsLeader));
@@ -51,10 +59,11 @@ public sealed class SplitBrainSampler : IAsyncDisposable
         }
     }
 
-    /// <summary>HAProxy's CSV: pxname,svname,…, status is column 17.</summary>
-    private static int CountUpServers(string csv, string backend) => csv.Split('\n')
+    /// <summary>HAProxy's CSV: pxname,svname,…, status is column 17, last check status column 36.</summary>
+    private static List<string> UpServers(string csv, string backend) => [.. csv.Split('\n')
         .Select(line => line.Split(','))
-        .Count(f => f.Length > 17 && f[0] == backend && f[1] is not ("FRONTEND" or "BACKEND") && f[17].StartsWith("UP", StringComparison.Ordinal));
+        .Where(f => f.Length > 36 && f[0] == backend && f[1] is not ("FRONTEND" or "BACKEND") && f[17].StartsWith("UP", StringComparison.Ordinal))
+        .Select(f => $"{f[1]} {f[17]} (check {f[36]})")];
 
     public async ValueTask DisposeAsync()
     {

@@ -47,7 +47,7 @@ public sealed class SplitBrainTests(FailoverClusterFixture fixture, ITestOutputH
         Assert.Equal("t", demoted);
         Assert.Equal("1", replicated);
         Assert.True(healed.Members.Single(m => m.Name == oldLeader.Name).IsStreamingReplica);
-        Assert.True(sampler.MostWriteRoutes <= 1, $"HAProxy routed writes to {sampler.MostWriteRoutes} servers at once");
+        Assert.True(sampler.MostWriteRoutes <= 1, $"HAProxy routed writes to {sampler.MostWriteRoutes} servers at once: {string.Join("; ", sampler.DoubleRoutes)}");
         Assert.True(sampler.MostLeaders <= 1, $"Patroni reported {sampler.MostLeaders} leaders at once");
     }
 
@@ -71,7 +71,7 @@ public sealed class SplitBrainTests(FailoverClusterFixture fixture, ITestOutputH
             $"most write routes {sampler.MostWriteRoutes}, most leaders {sampler.MostLeaders}");
         Assert.Equal(newLeader.Leader!.Name, healed.Leader!.Name);
         Assert.True(healed.Members.Single(m => m.Name == oldLeader.Name).IsStreamingReplica);
-        Assert.True(sampler.MostWriteRoutes <= 1, $"HAProxy routed writes to {sampler.MostWriteRoutes} servers at once");
+        Assert.True(sampler.MostWriteRoutes <= 1, $"HAProxy routed writes to {sampler.MostWriteRoutes} servers at once: {string.Join("; ", sampler.DoubleRoutes)}");
         Assert.True(sampler.MostLeaders <= 1, $"Patroni reported {sampler.MostLeaders} leaders at once");
     }
 
