@@ -1,8 +1,11 @@
+using IshChat.AppHost.Hosting.Alertmanager;
 using IshChat.AppHost.Hosting.Etcd;
+using IshChat.AppHost.Hosting.Grafana;
 using IshChat.AppHost.Hosting.HAProxy;
 using IshChat.AppHost.Hosting.Images;
 using IshChat.AppHost.Hosting.Patroni;
 using IshChat.AppHost.Hosting.PgBouncer;
+using IshChat.AppHost.Hosting.Prometheus;
 using IshChat.AppHost.Hosting.Shared;
 
 // IshChat: the chat API on a highly available PostgreSQL cluster.
@@ -37,10 +40,18 @@ var redis = builder.AddRedis("redis", port: hostPorts.Redis)
     .WithDevelopmentContainerName();
 
 // Services.
-builder.AddProject<Projects.IshChat_Api>("api")
+var api = builder.AddProject<Projects.IshChat_Api>("api")
     .WithReference(chatDb).WaitFor(pgbouncer)
     .WithReference(chatDbReadOnly)
     .WithReference(redis).WaitFor(redis);
+
+// Monitoring: Prometheus scrapes every component every 5 s (exporters where a server has no
+// /metrics), evaluates the alert rules and sends alerts to Alertmanager; Grafana draws the dashboards.
+var alertmanager = builder.AddAlertmanager("alertmanager");
+var prometheus = builder.AddPrometheus("prometheus", alertmanager)
+    .ScrapeEtcd(etcd).ScrapePatroni(postgres).ScrapeHAProxy(haproxy).ScrapePgBouncer(pgbouncer)
+    .ScrapeRedis(redis).ScrapeHost().ScrapeProject(api);
+builder.AddGrafana("grafana", prometheus);
 
 builder.AddReadinessBanner(pgbouncer, postgres);
 

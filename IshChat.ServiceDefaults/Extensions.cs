@@ -15,6 +15,13 @@ public static class Extensions
 {
     private const string HealthEndpointPath = "/health";
     private const string AlivenessEndpointPath = "/alive";
+    private const string MetricsEndpointPath = "/metrics";
+
+    /// <summary>The chat API's own instruments (messages, retries, read routing, consistency waits).</summary>
+    public const string ChatMeterName = "IshChat.Api";
+
+    /// <summary>Npgsql's built-in meter: pool usage, pending requests, command durations and failures.</summary>
+    private const string NpgsqlMeterName = "Npgsql";
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -41,11 +48,15 @@ public static class Extensions
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
-                .AddRuntimeInstrumentation())
+                .AddRuntimeInstrumentation()
+                .AddMeter(ChatMeterName, NpgsqlMeterName)
+                // Pulled by Prometheus at /metrics, while OTLP still pushes to the Aspire dashboard.
+                .AddPrometheusExporter())
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddAspNetCoreInstrumentation(o => o.Filter = context =>
-                    !context.Request.Path.StartsWithSegments(HealthEndpointPath) && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
+                    !context.Request.Path.StartsWithSegments(HealthEndpointPath) && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
+                    && !context.Request.Path.StartsWithSegments(MetricsEndpointPath))
                 .AddHttpClientInstrumentation());
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
@@ -67,6 +78,8 @@ public static class Extensions
         // Readiness (all checks) and liveness (the process answers) for the AppHost and orchestrators.
         app.MapHealthChecks(HealthEndpointPath);
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
+        // Every instance serves its own metrics; Prometheus scrapes each replica separately.
+        app.MapPrometheusScrapingEndpoint(MetricsEndpointPath);
         return app;
     }
 }

@@ -40,7 +40,7 @@ public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
         Cluster = App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<PatroniClusterResource>().Single();
         await App.StartAsync(timeout.Token);
 
-        foreach (var resource in new[] { "pg", "haproxy", "pgbouncer", "redis", "api" })
+        foreach (var resource in new[] { "pg", "haproxy", "pgbouncer", "redis", "api", "alertmanager", "prometheus" })
         {
             await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, timeout.Token);
             sink.OnMessage(new DiagnosticMessage($"[{stopwatch.Elapsed:mm\\:ss}] {resource} is healthy"));

@@ -14,6 +14,9 @@ public sealed record HostPorts
     public int? HAProxyReadOnly { get; init; }
     public int? HAProxyStats { get; init; }
     public int? Redis { get; init; }
+    public int? Prometheus { get; init; }
+    public int? Alertmanager { get; init; }
+    public int? Grafana { get; init; }
 
     /// <summary>Node i's REST API is published on this port + i.</summary>
     public int? PatroniRestFirstNode { get; init; }

@@ -1,0 +1,70 @@
+using Aspire.Hosting.ApplicationModel;
+using IshChat.AppHost.Hosting.Images;
+using IshChat.AppHost.Hosting.Patroni;
+using IshChat.AppHost.Hosting.PgBouncer;
+using IshChat.AppHost.Hosting.Shared;
+
+namespace IshChat.AppHost.Hosting.Exporters;
+
+/// <summary>The exporters Prometheus scrapes for servers without a <c>/metrics</c> endpoint of their own.</summary>
+public static class ExporterBuilderExtensions
+{
+    /// <summary>
+    /// One postgres_exporter for every node of <paramref name="cluster"/>: Prometheus probes each node
+    /// through it (<c>/probe?target=pg-N:5432</c>) as the monitoring role, a member of pg_monitor.
+    /// </summary>
+    public static IResourceBuilder<ExporterResource> AddPostgresExporter(this IResourceBuilder<PatroniClusterResource> cluster, [ResourceName] string name)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        return cluster.ApplicationBuilder.AddExporter(name, ClusterImages.PostgresExporter, ClusterPorts.PostgresExporter)
+            .WithComponentEnvironment(MonitoringEnvironment.PostgresExporter, cluster.Resource.Secret)
+            .WithParentRelationship(cluster);
+    }
+
+    /// <summary>pgbouncer_exporter, reading <paramref name="pgbouncer"/>'s admin console (SHOW POOLS, SHOW DATABASES, SHOW STATS).</summary>
+    public static IResourceBuilder<ExporterResource> AddPgBouncerExporter(this IResourceBuilder<PgBouncerResource> pgbouncer, [ResourceName] string name)
+    {
+        ArgumentNullException.ThrowIfNull(pgbouncer);
+        return pgbouncer.ApplicationBuilder.AddExporter(name, ClusterImages.PgBouncerExporter, ClusterPorts.PgBouncerExporter)
+            .WithComponentEnvironment(() => MonitoringEnvironment.PgBouncerExporter(pgbouncer.Resource.Name), pgbouncer.Resource.Cluster.Secret)
+            // pgbouncer_exporter exits when PgBouncer's name does not resolve yet at its start.
+            .WaitFor(pgbouncer)
+            .WithParentRelationship(pgbouncer);
+    }
+
+    /// <summary>redis_exporter for <paramref name="redis"/>, with its password passed as a parameter reference.</summary>
+    public static IResourceBuilder<ExporterResource> AddRedisExporter(this IResourceBuilder<RedisResource> redis, [ResourceName] string name)
+    {
+        ArgumentNullException.ThrowIfNull(redis);
+        var exporter = redis.ApplicationBuilder.AddExporter(name, ClusterImages.RedisExporter, ClusterPorts.RedisExporter)
+            .WithEnvironment("REDIS_ADDR", "redis://" + MonitoringEnvironment.Target(redis.Resource.Name, ClusterPorts.Redis))
+            .WithEnvironment("REDIS_EXPORTER_WEB_LISTEN_ADDRESS", MonitoringEnvironment.Target("", ClusterPorts.RedisExporter))
+            .WithParentRelationship(redis);
+        if (redis.Resource.PasswordParameter is { } password)
+        {
+            exporter.WithEnvironment("REDIS_PASSWORD", password);
+        }
+
+        return exporter;
+    }
+
+    /// <summary>
+    /// node_exporter reading the Docker host's filesystems through a read-only bind mount of
+    /// <c>/</c>: PostgreSQL's data lives in the containers' layers on that host's disk.
+    /// </summary>
+    public static IResourceBuilder<ExporterResource> AddNodeExporter(this IDistributedApplicationBuilder builder, [ResourceName] string name)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.AddExporter(name, ClusterImages.NodeExporter, ClusterPorts.NodeExporter)
+            .WithBindMount("/", "/host/root", isReadOnly: true);
+    }
+
+    private static IResourceBuilder<ExporterResource> AddExporter(this IDistributedApplicationBuilder builder, string name, ClusterImage image, int port) =>
+        builder.AddResource(new ExporterResource(name, port))
+            .WithClusterImage(image)
+                .WithDevelopmentContainerName()
+            .WithHttpEndpoint(targetPort: port, name: ExporterResource.MetricsEndpointName)
+            .WithHttpHealthCheck("/metrics", endpointName: ExporterResource.MetricsEndpointName)
+            .WithUrlForEndpoint(ExporterResource.MetricsEndpointName, url => url.DisplayText = "metrics")
+            .ExcludeFromManifest();
+}

@@ -1,0 +1,45 @@
+using IshChat.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xunit.Abstractions;
+
+namespace IshChat.Tests.Monitoring;
+
+/// <summary>
+/// The alert rules baked into the Prometheus image, checked by promtool against synthetic series
+/// (containers/prometheus/tests/ishchat.rules.test.yml), inside that same image.
+/// </summary>
+[Trait(TestCategories.Name, TestCategories.Unit)]
+public sealed class AlertRuleTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task EveryAlertRuleFiresOnItsConditionAndStaysQuietOtherwise()
+    {
+        // Given the Prometheus image of this checkout (built if missing) and the rules' unit tests
+        var layout = RepositoryLayout.Current;
+        await new ClusterImageBuilder(layout, NullLogger.Instance).EnsureBuiltAsync([ClusterImages.Prometheus]);
+        var context = ClusterImages.Prometheus.ContextDirectory(layout);
+
+        // When promtool runs them (a failing case fails the command, with promtool's report in the message)
+        var report = await DockerCli.RunAsync(
+            ["run", "--rm", "--network", "none", "--entrypoint", "promtool",
+             "-v", $"{Path.Combine(context, "rules")}:/rules:ro", "-v", $"{Path.Combine(context, "tests")}:/tests:ro",
+             "-w", "/tests", ClusterImages.Prometheus.Reference(layout), "test", "rules", "ishchat.rules.test.yml"]);
+
+        // Then every case passes
+        output.WriteLine(report);
+        Assert.Contains("SUCCESS", report);
+    }
+
+    [Fact]
+    public async Task RulesFileIsValidPrometheusConfiguration()
+    {
+        var layout = RepositoryLayout.Current;
+        await new ClusterImageBuilder(layout, NullLogger.Instance).EnsureBuiltAsync([ClusterImages.Prometheus]);
+
+        var report = await DockerCli.RunAsync(
+            ["run", "--rm", "--network", "none", "--entrypoint", "promtool", ClusterImages.Prometheus.Reference(layout),
+             "check", "rules", "/etc/prometheus/rules/ishchat.rules.yml"]);
+
+        Assert.Contains("SUCCESS", report);
+    }
+}

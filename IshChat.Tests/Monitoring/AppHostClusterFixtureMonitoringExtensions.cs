@@ -1,0 +1,9 @@
+using IshChat.Tests.EndToEnd;
+
+namespace IshChat.Tests.Monitoring;
+
+internal static class AppHostClusterFixtureMonitoringExtensions
+{
+    public static PrometheusApi PrometheusApi(this AppHostClusterFixture fixture) =>
+        new(fixture.App.GetEndpoint("prometheus", "http"), fixture.App.GetEndpoint("alertmanager", "http"));
+}

@@ -1,0 +1,49 @@
+using System.Text.Json;
+using IshChat.Tests.EndToEnd;
+using IshChat.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace IshChat.Tests.Monitoring;
+
+/// <summary>
+/// Every panel of the provisioned Grafana dashboards (containers/grafana/dashboards) shows data: each
+/// query is evaluated against the AppHost's live Prometheus, whether or not Grafana itself runs here.
+/// </summary>
+[Collection(AppHostClusterCollection.Name)]
+[Trait(TestCategories.Name, TestCategories.Integration)]
+public sealed class DashboardQueryTests(AppHostClusterFixture fixture, ITestOutputHelper output)
+{
+    public static TheoryData<string> Dashboards() =>
+        [.. Directory.EnumerateFiles(Path.Combine(RepositoryLayout.Current.ContainersDirectory, "grafana", "dashboards"), "*.json").Select(f => Path.GetFileName(f)!).Order()];
+
+    [Theory]
+    [MemberData(nameof(Dashboards))]
+    public async Task EveryPanelQueryOfTheDashboardReturnsDataFromTheLivePrometheus(string dashboard)
+    {
+        // Given the dashboard's panel queries
+        using var document = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(RepositoryLayout.Current.ContainersDirectory, "grafana", "dashboards", dashboard)));
+        var queries = document.RootElement.GetProperty("panels").EnumerateArray()
+            .SelectMany(p => p.GetProperty("targets").EnumerateArray().Select(t => (Panel: p.GetProperty("title").GetString()!, Expr: t.GetProperty("expr").GetString()!)))
+            .ToList();
+        Assert.NotEmpty(queries);
+        using var prometheus = fixture.PrometheusApi();
+
+        // When each is evaluated (rates need two scrapes, so a young Prometheus gets a minute)
+        var empty = new List<string>();
+        foreach (var (panel, expr) in queries)
+        {
+            try
+            {
+                var samples = await Eventually.GetAsync(ct => prometheus.QueryAsync(expr, ct), s => s.Count > 0, TimeSpan.FromSeconds(60), $"data for '{panel}'");
+                output.WriteLine($"{panel}: {samples.Count} series");
+            }
+            catch (TimeoutException ex)
+            {
+                empty.Add($"{panel}: {expr} ({ex.Message})");
+            }
+        }
+
+        // Then none is empty
+        Assert.True(empty.Count == 0, $"Panels without data:{Environment.NewLine}{string.Join(Environment.NewLine, empty)}");
+    }
+}

@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using IshChat.AppHost.Hosting.Patroni;
+using IshChat.Tests.EndToEnd;
+using IshChat.Tests.Infrastructure;
+using Npgsql;
+using Xunit.Abstractions;
+
+namespace IshChat.Tests.Monitoring;
+
+/// <summary>An operator is told when a replica falls behind: the alert travels from the exporter through Prometheus to Alertmanager.</summary>
+[Collection(AppHostClusterCollection.Name)]
+[Trait(TestCategories.Name, TestCategories.Integration)]
+public sealed class ReplicationLagAlertTests(AppHostClusterFixture fixture, ITestOutputHelper output)
+{
+    private const string AlertName = "PostgresReplicationLagHigh";
+
+    [Fact]
+    public async Task ReplicaWithPausedReplayRaisesTheReplicationLagAlertInAlertmanager()
+    {
+        // Given a settled cluster and one of its streaming replicas
+        using var monitoring = fixture.PrometheusApi();
+        var state = await Eventually.GetAsync(fixture.PatroniClusterAsync,
+            s => s.Leader is not null && s.Members.Count(m => m.IsStreamingReplica) == 3, TimeSpan.FromMinutes(2), "a settled cluster");
+        var replica = state.Members.First(m => m.IsStreamingReplica).Name;
+        await using var replicaConnection = new NpgsqlConnection(await SuperuserConnectionStringAsync(replica));
+        await replicaConnection.OpenAsync();
+
+        var stopwatch = Stopwatch.StartNew();
+        using var writing = new CancellationTokenSource();
+        try
+        {
+            // When it stops replaying WAL while the leader keeps committing
+            await using (var pause = new NpgsqlCommand("SELECT pg_wal_replay_pause()", replicaConnection))
+            {
+                await pause.ExecuteNonQueryAsync();
+            }
+
+            var writer = KeepCommittingAsync(writing.Token);
+
+            // Then Alertmanager receives the lag alert for that replica
+            var alerts = await Eventually.GetAsync(
+                ct => monitoring.AlertmanagerAlertsAsync(ct),
+                a => a.Any(l => l["alertname"] == AlertName && l.GetValueOrDefault("instance") == replica),
+                TimeSpan.FromMinutes(2), $"{AlertName} for {replica} in Alertmanager");
+            output.WriteLine($"{AlertName} for {replica} reached Alertmanager {stopwatch.Elapsed.TotalSeconds:F0} s after replay was paused");
+            Assert.Contains(alerts, a => a["alertname"] == AlertName && a["instance"] == replica && a["severity"] == "warning");
+
+            await writing.CancelAsync();
+            await writer;
+        }
+        finally
+        {
+            await writing.CancelAsync();
+            await using var resume = new NpgsqlCommand("SELECT pg_wal_replay_resume()", replicaConnection);
+            await resume.ExecuteNonQueryAsync();
+        }
+
+        // And the replica catches up again once replay resumes
+        await Eventually.GetAsync(ct => monitoring.QueryAsync($"pg_replication_lag_seconds{{instance=\"{replica}\"}} < 1", ct),
+            s => s.Count == 1, TimeSpan.FromMinutes(1), $"{replica} caught up");
+    }
+
+    /// <summary>Commits a transaction every half second: a paused replica's lag only grows while there is WAL to replay.</summary>
+    private async Task KeepCommittingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                try
+                {
+                    await using var connection = new NpgsqlConnection(await fixture.ConnectionStringAsync("chatdb"));
+                    await connection.OpenAsync(cancellationToken);
+                    // An assigned transaction id makes the commit a WAL record.
+                    await using var command = new NpgsqlCommand("SELECT txid_current()", connection);
+                    await command.ExecuteScalarAsync(cancellationToken);
+                }
+                catch (NpgsqlException ex)
+                {
+                    output.WriteLine($"Write failed (retrying): {ex.Message}");
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Done.
+        }
+    }
+
+    /// <summary>pg_wal_replay_pause() is for superusers; straight to the node, not through PgBouncer (which refuses superusers).</summary>
+    private async Task<string> SuperuserConnectionStringAsync(string node)
+    {
+        var endpoint = fixture.App.GetEndpoint(node, PatroniNodeResource.PostgresEndpointName);
+        return new NpgsqlConnectionStringBuilder
+        {
+            Host = endpoint.Host, Port = endpoint.Port, Database = "postgres", Username = ClusterRoles.Superuser,
+            Password = await fixture.Cluster.Secret(ClusterSecret.SuperuserPassword).GetValueAsync(default), Pooling = false, Timeout = 5,
+        }.ConnectionString;
+    }
+}
