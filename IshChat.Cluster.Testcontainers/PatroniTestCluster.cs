@@ -25,7 +25,7 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
         Options = options;
         Network = network;
         this.logger = logger;
-        Rest = new PatroniRestClient(Http, secrets[ClusterSecret.RestApiPassword]);
+        Rest = new PatroniRestClient(RestHttp, secrets[ClusterSecret.RestApiPassword]);
         LeaderKey = new EtcdLeaderKey(Http, options.Scope);
     }
 
@@ -48,7 +48,10 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
     /// <summary>How often a dead leader's key was released early.</summary>
     public int LeaderKeyReleases => releaser?.Releases ?? 0;
 
-    private static HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(3) };
+    // Per-request timeouts live in PatroniRestClient; etcd calls are quick or fail fast on a closed port.
+    private static HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    private static HttpClient RestHttp { get; } = new() { Timeout = Timeout.InfiniteTimeSpan };
 
     public string Secret(ClusterSecret secret) => secrets[secret];
 

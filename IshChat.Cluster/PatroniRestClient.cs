@@ -38,13 +38,21 @@ public sealed record PatroniClusterState
 
 /// <summary>
 /// Speaks Patroni's REST API. Reads are open; switchover, failover and restart need the
-/// REST API's basic-auth user.
+/// REST API's basic-auth user. Timeouts are per request (give the HttpClient an infinite one):
+/// a read must answer in seconds, while POST /failover answers only once the promotion is done.
 /// </summary>
 public sealed class PatroniRestClient(HttpClient http, string restApiPassword)
 {
-    public async Task<PatroniClusterState> GetClusterAsync(Uri node, CancellationToken cancellationToken = default) =>
-        await http.GetFromJsonAsync<PatroniClusterState>(new Uri(node, "cluster"), cancellationToken)
-        ?? throw new InvalidOperationException($"{node} returned an empty /cluster document.");
+    public static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(3);
+    public static readonly TimeSpan ActionTimeout = TimeSpan.FromSeconds(60);
+
+    public async Task<PatroniClusterState> GetClusterAsync(Uri node, CancellationToken cancellationToken = default)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ReadTimeout);
+        return await http.GetFromJsonAsync<PatroniClusterState>(new Uri(node, "cluster"), timeout.Token)
+            ?? throw new InvalidOperationException($"{node} returned an empty /cluster document.");
+    }
 
     /// <summary>Hands leadership from <paramref name="leader"/> to <paramref name="candidate"/> (or to the healthiest replica).</summary>
     public Task<string> SwitchoverAsync(Uri node, string leader, string? candidate, CancellationToken cancellationToken = default) =>
@@ -67,8 +75,10 @@ public sealed class PatroniRestClient(HttpClient http, string restApiPassword)
         };
         request.Headers.Authorization = new AuthenticationHeaderValue(
             "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{ClusterRoles.RestApi}:{restApiPassword}")));
-        using var response = await http.SendAsync(request, cancellationToken);
-        var text = (await response.Content.ReadAsStringAsync(cancellationToken)).Trim();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ActionTimeout);
+        using var response = await http.SendAsync(request, timeout.Token);
+        var text = (await response.Content.ReadAsStringAsync(timeout.Token)).Trim();
         if (!response.IsSuccessStatusCode)
         {
             throw new PatroniRequestException($"Patroni refused POST /{path} ({(int)response.StatusCode}): {text}");

@@ -83,9 +83,29 @@ public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
         }.ConnectionString;
     }
 
+    /// <summary>Straight to one node's PostgreSQL as the superuser (e.g. to pause a replica's WAL replay).</summary>
+    public async Task<string> SuperuserConnectionStringAsync(string nodeName)
+    {
+        var password = await Cluster.Secret(ClusterSecret.SuperuserPassword).GetValueAsync(default);
+        var endpoint = App.GetEndpoint(nodeName, PatroniNodeResource.PostgresEndpointName);
+        return new NpgsqlConnectionStringBuilder
+        {
+            Host = endpoint.Host, Port = endpoint.Port, Database = ClusterRoles.Database,
+            Username = ClusterRoles.Superuser, Password = password, Pooling = false, Timeout = 5,
+        }.ConnectionString;
+    }
+
+    /// <summary>The chat API (both replicas, balanced) with the admin key at hand.</summary>
+    public async Task<(HttpClient Http, string AdminApiKey)> ChatApiAsync()
+    {
+        var adminKey = await App.Services.GetRequiredService<DistributedApplicationModel>().Resources
+            .OfType<ParameterResource>().Single(p => p.Name == "api-admin-key").GetValueAsync(default);
+        return (App.CreateHttpClient("api"), adminKey!);
+    }
+
     public async Task<PatroniClusterState> PatroniClusterAsync(CancellationToken cancellationToken)
     {
-        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+        var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         var password = await Cluster.Secret(ClusterSecret.RestApiPassword).GetValueAsync(cancellationToken);
         var rest = new PatroniRestClient(http, password!);
         Exception? last = null;

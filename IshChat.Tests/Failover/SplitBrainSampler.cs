@@ -3,9 +3,11 @@ using IshChat.Cluster.Testcontainers;
 namespace IshChat.Tests.Failover;
 
 /// <summary>
-/// Watches, a few times a second, for two primaries as clients and Patroni would see them:
-/// servers HAProxy routes writes to (its <c>primary</c> backend's UP servers) and members Patroni
-/// calls leader. Split brain is either count above one at any moment.
+/// Watches, a few times a second, for two primaries: nodes that accept writes (each node asked
+/// over its own socket with <c>docker exec</c>, which works even while it is cut off), servers
+/// HAProxy would route writes to (UP in its <c>primary</c> backend with a passing last check; a
+/// server whose last check timed out can't take a connection), and members Patroni calls leader.
+/// Split brain is any of these counts above one at any moment.
 /// </summary>
 public sealed class SplitBrainSampler : IAsyncDisposable
 {
@@ -21,6 +23,8 @@ public sealed class SplitBrainSampler : IAsyncDisposable
     public List<string> DoubleRoutes { get; } = [];
 
     public int MostLeaders { get; private set; }
+
+    public int MostWritableNodes { get; private set; }
 
     public int Samples { get; private set; }
 
@@ -45,6 +49,9 @@ public sealed class SplitBrainSampler : IAsyncDisposable
                     MostLeaders = Math.Max(MostLeaders, state.Members.Count(m => m.IsLeader));
                 }
 
+                var writable = await Task.WhenAll(cluster.Nodes.Select(node => AcceptsWritesAsync(cluster, node, cancellationToken)));
+                MostWritableNodes = Math.Max(MostWritableNodes, writable.Count(w => w));
+
                 Samples++;
                 await Task.Delay(300, cancellationToken);
             }
@@ -62,8 +69,24 @@ public sealed class SplitBrainSampler : IAsyncDisposable
     /// <summary>HAProxy's CSV: pxname,svname,…, status is column 17, last check status column 36.</summary>
     private static List<string> UpServers(string csv, string backend) => [.. csv.Split('\n')
         .Select(line => line.Split(','))
-        .Where(f => f.Length > 36 && f[0] == backend && f[1] is not ("FRONTEND" or "BACKEND") && f[17].StartsWith("UP", StringComparison.Ordinal))
+        .Where(f => f.Length > 36 && f[0] == backend && f[1] is not ("FRONTEND" or "BACKEND")
+            && f[17].StartsWith("UP", StringComparison.Ordinal) && f[36] == "L7OK")
         .Select(f => $"{f[1]} {f[17]} (check {f[36]})")];
+
+    /// <summary>A node that is down or frozen answers nothing and accepts nothing.</summary>
+    private static async Task<bool> AcceptsWritesAsync(PatroniTestCluster cluster, TestClusterNode node, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(2));
+            return await cluster.PsqlInsideAsync(node, "SELECT pg_is_in_recovery()", timeout.Token) == "f";
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -43,12 +43,13 @@ public sealed class SplitBrainTests(FailoverClusterFixture fixture, ITestOutputH
             r => r == "1", TimeSpan.FromSeconds(60), "the new leader's write replayed on the rejoined node");
 
         output.WriteLine($"Partitioned {oldLeader}; {newLeader.Leader!.Name} took over; split-brain samples {sampler.Samples}, " +
-            $"most write routes {sampler.MostWriteRoutes}, most leaders {sampler.MostLeaders}");
+            $"most write routes {sampler.MostWriteRoutes}, most leaders {sampler.MostLeaders}, most writable nodes {sampler.MostWritableNodes}");
         Assert.Equal("t", demoted);
         Assert.Equal("1", replicated);
         Assert.True(healed.Members.Single(m => m.Name == oldLeader.Name).IsStreamingReplica);
         Assert.True(sampler.MostWriteRoutes <= 1, $"HAProxy routed writes to {sampler.MostWriteRoutes} servers at once: {string.Join("; ", sampler.DoubleRoutes)}");
         Assert.True(sampler.MostLeaders <= 1, $"Patroni reported {sampler.MostLeaders} leaders at once");
+        Assert.True(sampler.MostWritableNodes <= 1, $"{sampler.MostWritableNodes} nodes accepted writes at once");
     }
 
     [Fact]
@@ -68,11 +69,12 @@ public sealed class SplitBrainTests(FailoverClusterFixture fixture, ITestOutputH
         // Then the resumed node finds its lease gone and follows the new leader
         var healed = await cluster.WaitForHealthyAsync(settle);
         output.WriteLine($"Froze {oldLeader}; {newLeader.Leader!.Name} took over; samples {sampler.Samples}, " +
-            $"most write routes {sampler.MostWriteRoutes}, most leaders {sampler.MostLeaders}");
+            $"most write routes {sampler.MostWriteRoutes}, most leaders {sampler.MostLeaders}, most writable nodes {sampler.MostWritableNodes}");
         Assert.Equal(newLeader.Leader!.Name, healed.Leader!.Name);
         Assert.True(healed.Members.Single(m => m.Name == oldLeader.Name).IsStreamingReplica);
         Assert.True(sampler.MostWriteRoutes <= 1, $"HAProxy routed writes to {sampler.MostWriteRoutes} servers at once: {string.Join("; ", sampler.DoubleRoutes)}");
         Assert.True(sampler.MostLeaders <= 1, $"Patroni reported {sampler.MostLeaders} leaders at once");
+        Assert.True(sampler.MostWritableNodes <= 1, $"{sampler.MostWritableNodes} nodes accepted writes at once");
     }
 
     /// <summary>A write only the new leader can make: a comment, replicated like any other change.</summary>

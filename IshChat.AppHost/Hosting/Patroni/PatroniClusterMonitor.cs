@@ -19,7 +19,8 @@ internal static class PatroniClusterMonitor
     public static IResourceBuilder<PatroniClusterResource> WithClusterMonitor(this IResourceBuilder<PatroniClusterResource> builder)
     {
         var cluster = builder.Resource;
-        builder.ApplicationBuilder.Services.AddHttpClient(nameof(PatroniRestClient), http => http.Timeout = TimeSpan.FromSeconds(3));
+        // Timeouts are per request inside PatroniRestClient: POST /failover takes as long as the promotion.
+        builder.ApplicationBuilder.Services.AddHttpClient(nameof(PatroniRestClient), http => http.Timeout = Timeout.InfiniteTimeSpan);
 
         var healthCheckKey = $"{cluster.Name}_leader_and_streaming_replicas";
         builder.ApplicationBuilder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
