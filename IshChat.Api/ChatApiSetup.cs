@@ -50,6 +50,7 @@ public static class ChatApiSetup
         builder.Services.AddScoped<AdminKeyFilter>();
 
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<IshChat.Api.Validation.ClientErrorHandler>();
         builder.Services.AddOpenApi();
         return builder;
     }

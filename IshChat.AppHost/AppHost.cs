@@ -39,11 +39,20 @@ var redis = builder.AddRedis("redis", port: hostPorts.Redis)
     .WithClusterImage(ClusterImages.Redis)
     .WithDevelopmentContainerName();
 
-// Services.
+// Schema: applied once, as the schema's owner, over a real session (no pooler), before any API replica starts.
+var migratorDb = haproxy.AddDatabase("chatdb-migrator", ClusterRoles.Migrator);
+var migrations = builder.AddProject<Projects.IshChat_MigrationService>("migrations")
+    .WithReference(migratorDb).WaitFor(haproxy);
+
+// Services: two chat API replicas behind the same cluster.
+var adminApiKey = builder.AddResource(ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, "api-admin-key", special: false));
 var api = builder.AddProject<Projects.IshChat_Api>("api")
+    .WithReplicas(2)
     .WithReference(chatDb).WaitFor(pgbouncer)
     .WithReference(chatDbReadOnly)
-    .WithReference(redis).WaitFor(redis);
+    .WithReference(redis).WaitFor(redis)
+    .WithEnvironment("Chat__AdminApiKey", adminApiKey)
+    .WaitForCompletion(migrations);
 
 // Monitoring: Prometheus scrapes every component every 5 s (exporters where a server has no
 // /metrics), evaluates the alert rules and sends alerts to Alertmanager; Grafana draws the dashboards.

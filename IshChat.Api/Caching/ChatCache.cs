@@ -40,7 +40,8 @@ public sealed class ChatCache(HybridCache cache, ApiMetrics metrics, ILogger<Cha
                     throw;
                 }
 
-                return new StampedValue<T>(fresh.Value, (ulong)fresh.Position);
+                // "Not found" is never cached: a lagging replica's answer would outlive the row's arrival.
+                return fresh.Value is null ? throw new NothingToCacheException() : new StampedValue<T>(fresh.Value, (ulong)fresh.Position);
             }, entryOptions, cancellationToken: cancellationToken);
 
             if (fresh is not null)
@@ -57,6 +58,11 @@ public sealed class ChatCache(HybridCache cache, ApiMetrics metrics, ILogger<Cha
 
             metrics.CacheLookup("stale");
         }
+        catch (NothingToCacheException)
+        {
+            // Another caller's read found nothing; ours reads for itself below.
+            metrics.CacheLookup("miss");
+        }
         catch (Exception ex) when (readFailure is null && ex is not OperationCanceledException)
         {
             metrics.CacheLookup("error");
@@ -64,8 +70,17 @@ public sealed class ChatCache(HybridCache cache, ApiMetrics metrics, ILogger<Cha
         }
 
         readFailure?.Throw();
-        fresh ??= await read(cancellationToken);
-        await SetAsync(key, fresh, cancellationToken);
+        if (fresh is not null)
+        {
+            return fresh;
+        }
+
+        fresh = await read(cancellationToken);
+        if (fresh.Value is not null)
+        {
+            await SetAsync(key, fresh, cancellationToken);
+        }
+
         return fresh;
     }
 
@@ -96,6 +111,8 @@ public sealed class ChatCache(HybridCache cache, ApiMetrics metrics, ILogger<Cha
 
     /// <summary>What the cache holds: a value and the WAL position it is at least as new as.</summary>
     public sealed record StampedValue<T>(T Value, ulong Position);
+
+    private sealed class NothingToCacheException : Exception;
 }
 
 /// <summary>One place for cache keys, so a write removes exactly what the reads stored.</summary>

@@ -3,7 +3,10 @@ using Npgsql;
 
 namespace IshChat.Api.Cluster;
 
-/// <summary>Where this API's reads and writes land: a first proof that the read/write split reaches the cluster.</summary>
+/// <summary>
+/// Where this API's reads and writes land, and which API replica answered: proof that the
+/// read/write split reaches the cluster and that more than one API process serves it.
+/// </summary>
 public static class ClusterApi
 {
     public static RouteGroupBuilder MapClusterApi(this IEndpointRouteBuilder app)
@@ -13,14 +16,16 @@ public static class ClusterApi
         return group;
     }
 
-    public sealed record RouteResponse(string ReadWriteServer, bool ReadWriteInRecovery, string ReadOnlyServer, bool ReadOnlyInRecovery);
+    public sealed record RouteResponse(string ReadWriteServer, bool ReadWriteInRecovery, string ReadOnlyServer, bool ReadOnlyInRecovery, string ApiReplica);
+
+    private static readonly string apiReplica = $"{Environment.MachineName}/{Environment.ProcessId}";
 
     private static async Task<Ok<RouteResponse>> GetRouteAsync(
         NpgsqlDataSource readWrite, [FromKeyedServices("chatdb-readonly")] NpgsqlDataSource readOnly, CancellationToken cancellationToken)
     {
         var (rwServer, rwRecovery) = await WhereAsync(readWrite, cancellationToken);
         var (roServer, roRecovery) = await WhereAsync(readOnly, cancellationToken);
-        return TypedResults.Ok(new RouteResponse(rwServer, rwRecovery, roServer, roRecovery));
+        return TypedResults.Ok(new RouteResponse(rwServer, rwRecovery, roServer, roRecovery, apiReplica));
     }
 
     private static async Task<(string Server, bool InRecovery)> WhereAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace IshChat.Bench;
+
+/// <summary>Runs the workload and records each operation's latency (after the warm-up).</summary>
+public sealed class ChatLoad(HttpClient http, BenchOptions options)
+{
+    public async Task<BenchResults> RunAsync()
+    {
+        var apiKey = await CreateInstanceAsync();
+        var clients = await Task.WhenAll(Enumerable.Range(0, options.Clients).Select(_ => StartClientAsync(apiKey)));
+        var results = new BenchResults();
+        var measuring = Stopwatch.StartNew();
+        using var stop = new CancellationTokenSource(options.Warmup + options.Duration);
+        var warmupEnds = options.Warmup;
+        await Task.WhenAll(clients.Select(client => Task.Run(async () =>
+        {
+            var n = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                var recording = measuring.Elapsed >= warmupEnds;
+                var started = Stopwatch.GetTimestamp();
+                string? token;
+                try
+                {
+                    token = await client.PostAsync($"bench message {n++}");
+                    if (recording)
+                    {
+                        results.Record("post", Stopwatch.GetElapsedTime(started));
+                    }
+
+                    started = Stopwatch.GetTimestamp();
+                    await client.ReadLatestAsync(token);
+                    if (recording)
+                    {
+                        results.Record("read", Stopwatch.GetElapsedTime(started));
+                    }
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !stop.IsCancellationRequested)
+                {
+                    if (recording)
+                    {
+                        results.Error(ex.Message);
+                    }
+                }
+            }
+        })));
+        results.Elapsed = options.Duration;
+        return results;
+    }
+
+    private async Task<string> CreateInstanceAsync()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/admin/instances")
+        {
+            Content = JsonContent.Create(new { name = $"bench {DateTime.UtcNow:HHmmss}", type = "standard" }),
+        };
+        request.Headers.Add("X-Api-Key", options.AdminKey);
+        using var response = await http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("apiKey").GetString()!;
+    }
+
+    private async Task<BenchClient> StartClientAsync(string apiKey)
+    {
+        var device = await SendAsync(apiKey, HttpMethod.Post, "/devices", new { name = "bench device" });
+        var session = await SendAsync(apiKey, HttpMethod.Post, "/sessions", new { deviceId = device.GetProperty("deviceId").GetGuid() });
+        return new BenchClient(http, apiKey, device.GetProperty("deviceId").GetGuid(), session.GetProperty("sessionId").GetGuid());
+    }
+
+    private async Task<JsonElement> SendAsync(string apiKey, HttpMethod method, string path, object body)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = JsonContent.Create(body) };
+        request.Headers.Add("X-Api-Key", apiKey);
+        using var response = await http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+}
+
+/// <summary>One simulated chat participant: its device and session.</summary>
+public sealed class BenchClient(HttpClient http, string apiKey, Guid deviceId, Guid sessionId)
+{
+    public async Task<string?> PostAsync(string text)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/sessions/{sessionId}/messages")
+        {
+            Content = JsonContent.Create(new { clientMessageId = Guid.NewGuid(), senderDeviceId = deviceId, text }),
+        };
+        request.Headers.Add("X-Api-Key", apiKey);
+        using var response = await http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return response.Headers.TryGetValues("X-Consistency-Token", out var values) ? values.Single() : null;
+    }
+
+    public async Task ReadLatestAsync(string? token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/sessions/{sessionId}/messages");
+        request.Headers.Add("X-Api-Key", apiKey);
+        if (token is not null)
+        {
+            request.Headers.Add("X-Consistency-Token", token);
+        }
+
+        using var response = await http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        await response.Content.ReadAsByteArrayAsync();
+    }
+}
