@@ -1,5 +1,6 @@
 using IshChat.AppHost.Hosting.Alertmanager;
 using IshChat.AppHost.Hosting.Etcd;
+using IshChat.AppHost.Hosting.FaultInjection;
 using IshChat.AppHost.Hosting.Grafana;
 using IshChat.AppHost.Hosting.HAProxy;
 using IshChat.AppHost.Hosting.Images;
@@ -24,9 +25,12 @@ var hostPorts = HostPorts.From(builder.Configuration);
 // Leader election: three etcd members, so losing one changes nothing.
 var etcd = builder.AddEtcdCluster("etcd", members: 3);
 
-// PostgreSQL 17: one Patroni leader and three streaming replicas.
+// PostgreSQL 17: one Patroni leader and three streaming replicas. A primary the container
+// runtime confirms dead gives up its leader key at once; the dashboard can inject faults.
 var postgres = builder.AddPatroniCluster("pg", etcd)
-    .WithReplicas(3);
+    .WithReplicas(3)
+    .WithDeadLeaderKeyRelease()
+    .WithFaultInjectionCommands();
 
 // Routing by Patroni's REST checks, then transaction pooling.
 var haproxy = builder.AddHAProxy("haproxy", postgres);

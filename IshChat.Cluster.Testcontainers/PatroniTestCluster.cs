@@ -103,7 +103,7 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
         if (Options.ReleaseDeadLeaderKey)
         {
             releaser = new DeadLeaderReleaser(LeaderKey,
-                containerId => Nodes.FirstOrDefault(n => n.ContainerId.StartsWith(containerId, StringComparison.Ordinal) || containerId.StartsWith(n.ContainerId, StringComparison.Ordinal))?.Name,
+                (containerId, _) => Task.FromResult(Nodes.FirstOrDefault(n => n.ContainerId.StartsWith(containerId, StringComparison.Ordinal) || containerId.StartsWith(n.ContainerId, StringComparison.Ordinal))?.Name),
                 () => [.. Etcd.Select(EtcdUrl)], logger);
             releaser.Start();
         }

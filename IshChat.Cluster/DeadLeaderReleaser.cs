@@ -11,7 +11,7 @@ namespace IshChat.Cluster;
 /// </summary>
 public sealed class DeadLeaderReleaser(
     EtcdLeaderKey leaderKey,
-    Func<string, string?> nodeNameOfContainer,
+    Func<string, CancellationToken, Task<string?>> nodeNameOfContainer,
     Func<IReadOnlyList<Uri>> etcdClientUrls,
     ILogger logger) : IAsyncDisposable
 {
@@ -71,7 +71,7 @@ public sealed class DeadLeaderReleaser(
 
         while (await process.StandardOutput.ReadLineAsync(cancellationToken) is { } containerId)
         {
-            if (nodeNameOfContainer(containerId.Trim()) is { } node)
+            if (await nodeNameOfContainer(containerId.Trim(), cancellationToken) is { } node)
             {
                 await ReleaseIfDeadAsync(containerId.Trim(), node, cancellationToken);
             }

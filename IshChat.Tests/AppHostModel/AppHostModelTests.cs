@@ -161,11 +161,14 @@ public sealed class AppHostModelTests : IAsyncDisposable
         var cluster = Assert.Single(model.Resources.OfType<PatroniClusterResource>());
 
         Assert.Contains(cluster.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == "patroni-switchover");
+        Assert.Contains(cluster.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == "fault-kill-primary");
         Assert.All(cluster.Nodes, node =>
         {
             var commands = node.Annotations.OfType<ResourceCommandAnnotation>().Select(c => c.Name).ToList();
             Assert.Contains("patroni-failover-to-node", commands);
             Assert.Contains("patroni-restart-postgres", commands);
+            Assert.Contains("fault-pause-node", commands);
+            Assert.Contains("fault-partition-node", commands);
         });
     }
 

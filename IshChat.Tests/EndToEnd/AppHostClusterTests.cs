@@ -107,4 +107,35 @@ public sealed class AppHostClusterTests(AppHostClusterFixture fixture, ITestOutp
         Assert.False(writer);
         Assert.NotEqual(before.Leader!.Name, after.Leader!.Name);
     }
+
+    [Fact]
+    public async Task KillPrimaryCommandIsFollowedByANewLeaderWithinSeconds()
+    {
+        // Given a settled cluster the dashboard monitor sees
+        var before = await Eventually.GetAsync(
+            fixture.PatroniClusterAsync, s => s.Leader is not null && s.Members.Count(m => m.IsStreamingReplica) == 3,
+            convergence, "a settled cluster before the kill");
+        await Eventually.GetAsync(_ => Task.FromResult(fixture.Cluster.LastObservedState?.Leader?.Name), n => n == before.Leader!.Name,
+            TimeSpan.FromSeconds(30), "the dashboard monitor seeing the leader");
+
+        // When the dashboard's "kill primary" command SIGKILLs the leader's container
+        var stopwatch = Stopwatch.StartNew();
+        var result = await fixture.App.ResourceCommands.ExecuteCommandAsync("pg", IshChat.AppHost.Hosting.FaultInjection.FaultInjectionCommands.KillPrimary);
+        Assert.True(result.Success, result.Message);
+
+        // Then a replica leads well before the 20 s lease could expire: the runtime confirmed the
+        // death and the AppHost released the dead leader's key
+        var after = await Eventually.GetAsync(
+            fixture.PatroniClusterAsync, s => s.Leader is { } leader && leader.Name != before.Leader!.Name,
+            convergence, "a new leader after the kill");
+        var elapsed = stopwatch.Elapsed;
+        output.WriteLine($"Killed {before.Leader!.Name}; {after.Leader!.Name} leads after {elapsed.TotalSeconds:F1} s");
+        Assert.True(elapsed < TimeSpan.FromSeconds(18), $"the new leader took {elapsed.TotalSeconds:F1} s: the lease ran out instead");
+
+        // And the killed node, started again from the dashboard, streams from the new leader
+        await fixture.App.ResourceCommands.ExecuteCommandAsync(before.Leader!.Name, "resource-start");
+        await Eventually.GetAsync(
+            fixture.PatroniClusterAsync, s => s.Leader is not null && s.Members.Count(m => m.IsStreamingReplica) == 3,
+            TimeSpan.FromMinutes(3), "the killed node streaming again");
+    }
 }

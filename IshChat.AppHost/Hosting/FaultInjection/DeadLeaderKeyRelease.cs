@@ -1,0 +1,48 @@
+using IshChat.AppHost.Hosting.Patroni;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace IshChat.AppHost.Hosting.FaultInjection;
+
+public static class DeadLeaderKeyRelease
+{
+    /// <summary>
+    /// When the container runtime confirms a Patroni node dead, releases its leader key in etcd
+    /// (compare-and-delete: only while the key still names it), so a killed primary is replaced in
+    /// seconds instead of after its lease. Frozen or partitioned nodes keep their lease.
+    /// </summary>
+    public static IResourceBuilder<PatroniClusterResource> WithDeadLeaderKeyRelease(this IResourceBuilder<PatroniClusterResource> builder)
+    {
+        var cluster = builder.Resource;
+        builder.ApplicationBuilder.Eventing.Subscribe<InitializeResourceEvent>(cluster, (@event, dispatchToken) =>
+        {
+            var notifications = @event.Notifications;
+            var releaser = new DeadLeaderReleaser(
+                new EtcdLeaderKey(new HttpClient { Timeout = TimeSpan.FromSeconds(3) }, cluster.Scope),
+                async (containerId, cancellationToken) =>
+                {
+                    foreach (var node in cluster.Nodes)
+                    {
+                        if (await notifications.ContainerIdAsync(node, cancellationToken) is { } id
+                            && (id.StartsWith(containerId, StringComparison.Ordinal) || containerId.StartsWith(id, StringComparison.Ordinal)))
+                        {
+                            return node.Name;
+                        }
+                    }
+
+                    return null;
+                },
+                () => [.. cluster.Etcd.Members
+                    .Select(member => new EndpointReference(member, IshChat.AppHost.Hosting.Etcd.EtcdMemberResource.ClientEndpointName))
+                    .Where(endpoint => endpoint.IsAllocated)
+                    .Select(endpoint => new Uri(endpoint.Url))],
+                @event.Logger);
+            releaser.Start();
+            @event.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() => releaser.DisposeAsync().AsTask().Wait());
+            return Task.CompletedTask;
+        });
+
+        return builder;
+    }
+}
