@@ -71,11 +71,11 @@ public sealed class CacheTests(AppHostClusterFixture fixture)
         }
     }
 
+    /// <summary>This AppHost's Redis container, by the id the orchestrator reported (never by name: other runs may have a "redis-…" too).</summary>
     private async Task<string> RedisContainerAsync()
     {
-        var redis = fixture.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "redis");
-        var names = await DockerCli.RunAsync(["ps", "--format", "{{.Names}}", "--filter", $"name=^{redis.Name}-"]);
-        return names.Split('\n', StringSplitOptions.RemoveEmptyEntries).Single(n => !n.Contains("exporter"));
+        var redis = await fixture.App.ResourceNotifications.WaitForResourceAsync("redis", e => e.Snapshot.Properties.Any(p => p.Name == "container.id" && p.Value is string { Length: > 0 }));
+        return (string)redis.Snapshot.Properties.First(p => p.Name == "container.id").Value!;
     }
 
     private static async Task<(SessionResponse Session, string Route)> GetSessionAsync(ChatApiClient api, TestInstance instance, Guid session)
