@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace IshChat.Bench.Failover;
+
+internal sealed record BenchOptions(int Repeat, IReadOnlyList<string> Faults, bool LeaseOnly)
+{
+    public static BenchOptions Parse(string[] args)
+    {
+        string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+        var repeat = int.TryParse(Value("--repeat"), out var n) && n > 0 ? n : 10;
+        var faults = (Value("--faults") ?? "kill,crash,switchover,stop").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        foreach (var fault in faults)
+        {
+            _ = IshChat.Bench.Failover.Faults.Target(fault);
+        }
+
+        return new BenchOptions(repeat, faults, args.Contains("--lease-only"));
+    }
+}
+
+internal sealed record FaultTimings(string Fault, IReadOnlyList<TimeSpan> Samples)
+{
+    public double Min => Samples.Min(s => s.TotalSeconds);
+
+    public double Max => Samples.Max(s => s.TotalSeconds);
+
+    public double Median
+    {
+        get
+        {
+            var sorted = Samples.Select(s => s.TotalSeconds).Order().ToArray();
+            return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+        }
+    }
+}
+
+internal static class Faults
+{
+    public static string Target(string fault) => fault switch
+    {
+        "kill" => "≤ 10 s median, ≤ 15 s worst",
+        "crash" => "≤ 5 s",
+        "switchover" => "≤ 2 s write pause",
+        "stop" => "(graceful: no target set)",
+        _ => throw new ArgumentException($"Unknown fault '{fault}': use kill, crash, switchover or stop."),
+    };
+
+    public static Task InjectAsync(PatroniTestCluster cluster, string fault, TestClusterNode leader) => fault switch
+    {
+        "kill" => cluster.KillAsync(leader),
+        "crash" => cluster.CrashPostgresAsync(leader),
+        "switchover" => cluster.Rest.SwitchoverAsync(cluster.RestUrl(leader), leader.Name, candidate: null),
+        "stop" => cluster.StopAsync(leader),
+        _ => throw new ArgumentOutOfRangeException(nameof(fault), fault, null),
+    };
+
+    public static Task RepairAsync(PatroniTestCluster cluster, string fault, TestClusterNode leader) =>
+        fault is "kill" or "stop" ? cluster.RestartAsync(leader) : Task.CompletedTask;
+}
+
+internal static class Probes
+{
+    /// <summary>Polls a write through PgBouncer every 100 ms until one is acknowledged.</summary>
+    public static async Task<TimeSpan> TimeUntilWritableAsync(PatroniTestCluster cluster, TimeSpan timeout)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (stopwatch.Elapsed < timeout)
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection(cluster.PgBouncerConnectionString());
+                await connection.OpenAsync();
+                await using var command = new NpgsqlCommand("SELECT txid_current()", connection);
+                await command.ExecuteScalarAsync();
+                return stopwatch.Elapsed;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or IOException)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        throw new TimeoutException($"No write within {timeout.TotalSeconds:F0} s.");
+    }
+}

@@ -1,0 +1,43 @@
+using System.Diagnostics;
+using System.Globalization;
+using IshChat.Bench.Failover;
+using Microsoft.Extensions.Logging;
+
+// Usage: dotnet run -c Release --project IshChat.Bench.Failover -- [--repeat 10] [--faults kill,crash,switchover,stop] [--lease-only]
+var options = BenchOptions.Parse(args);
+using var loggerFactory = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+var logger = loggerFactory.CreateLogger("bench");
+
+Console.WriteLine($"Starting the test cluster (leader + 3 replicas, async, dead-leader key release {(options.LeaseOnly ? "off" : "on")})…");
+await using var cluster = await PatroniTestCluster.StartAsync(
+    new TestClusterOptions { ReleaseDeadLeaderKey = !options.LeaseOnly }, logger, CancellationToken.None);
+await cluster.WaitForHealthyAsync(TimeSpan.FromMinutes(3));
+
+var results = new List<FaultTimings>();
+foreach (var fault in options.Faults)
+{
+    var samples = new List<TimeSpan>();
+    for (var i = 1; i <= options.Repeat; i++)
+    {
+        await cluster.WaitForHealthyAsync(TimeSpan.FromMinutes(3));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var leader = await cluster.LeaderAsync();
+        var stopwatch = Stopwatch.StartNew();
+        await Faults.InjectAsync(cluster, fault, leader);
+        await Probes.TimeUntilWritableAsync(cluster, TimeSpan.FromMinutes(2));
+        samples.Add(stopwatch.Elapsed);
+        Console.WriteLine($"  {fault} #{i}: {leader.Name} → first acknowledged write after {stopwatch.Elapsed.TotalSeconds:F2} s");
+        await Faults.RepairAsync(cluster, fault, leader);
+    }
+
+    results.Add(new FaultTimings(fault, samples));
+}
+
+Console.WriteLine();
+Console.WriteLine($"| fault | n | min (s) | median (s) | max (s) | target |");
+Console.WriteLine($"|---|---|---|---|---|---|");
+foreach (var r in results)
+{
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"| {r.Fault} | {r.Samples.Count} | {r.Min:F2} | {r.Median:F2} | {r.Max:F2} | {Faults.Target(r.Fault)} |"));
+}
