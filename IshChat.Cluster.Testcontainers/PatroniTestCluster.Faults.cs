@@ -24,9 +24,20 @@ public sealed partial class PatroniTestCluster
         return null;
     }
 
-    /// <summary>Waits for one leader with every other node streaming from it.</summary>
-    public Task<PatroniClusterState> WaitForHealthyAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        WaitForAsync(s => s.Leader is not null && s.Members.Count(m => m.IsStreamingReplica) == Nodes.Count - 1, timeout, "a leader and all replicas streaming", cancellationToken);
+    /// <summary>
+    /// Waits for one leader with every other node streaming from it and, in synchronous or quorum
+    /// mode, enough standbys named synchronous: only those may be promoted, so killing the leader
+    /// before Patroni has named one would leave no candidate.
+    /// </summary>
+    public Task<PatroniClusterState> WaitForHealthyAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var synchronousStandbys = Options.Patroni.SynchronousMode == SynchronousMode.Off ? 0 : Options.Patroni.SynchronousNodeCount;
+        return WaitForAsync(
+            s => s.Leader is not null
+                && s.Members.Count(m => m.IsStreamingReplica) == Nodes.Count - 1
+                && s.Members.Count(m => m.Role is "sync_standby" or "quorum_standby") >= synchronousStandbys,
+            timeout, "a leader, all replicas streaming and the synchronous standbys named", cancellationToken);
+    }
 
     public async Task<PatroniClusterState> WaitForAsync(Func<PatroniClusterState, bool> condition, TimeSpan timeout, string what, CancellationToken cancellationToken = default)
     {

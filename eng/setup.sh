@@ -17,6 +17,23 @@ server_api_version() { docker version --format '{{.Server.APIVersion}}' 2>/dev/n
 
 is_debian_root() { [ -r /etc/debian_version ] && [ "$(id -u)" = 0 ]; }
 
+# Debian trixie with its updates and security suites: for the host (pinned low) and the base image.
+trixie_sources() {
+  cat <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: trixie trixie-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: http://deb.debian.org/debian-security
+Suites: trixie-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+}
+
 apt_updated=0
 apt_update_once() {
   if [ "$apt_updated" = 0 ]; then
@@ -34,19 +51,7 @@ add_trixie_suite_pinned_low() {
   [ "$codename" = "trixie" ] && return 0
   if [ ! -f /etc/apt/sources.list.d/ishchat-trixie.sources ]; then
     say "adding the Debian trixie suite, pinned low"
-    cat >/etc/apt/sources.list.d/ishchat-trixie.sources <<'SRC'
-Types: deb
-URIs: http://deb.debian.org/debian
-Suites: trixie trixie-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb
-URIs: http://deb.debian.org/debian-security
-Suites: trixie-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
+    trixie_sources >/etc/apt/sources.list.d/ishchat-trixie.sources
     cat >/etc/apt/preferences.d/ishchat-trixie-low <<'PIN'
 Package: *
 Pin: release n=trixie
@@ -126,19 +131,7 @@ ensure_base_image() {
   say "debootstrap --variant=minbase trixie (about a minute)"
   debootstrap --variant=minbase --include=ca-certificates trixie "$root" http://deb.debian.org/debian >/tmp/ishchat-debootstrap.log 2>&1 \
     || { tail -n 20 /tmp/ishchat-debootstrap.log >&2; fail "debootstrap failed (see /tmp/ishchat-debootstrap.log)"; }
-  cat >"$root/etc/apt/sources.list.d/debian.sources" <<'SRC'
-Types: deb
-URIs: http://deb.debian.org/debian
-Suites: trixie trixie-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb
-URIs: http://deb.debian.org/debian-security
-Suites: trixie-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
+  trixie_sources >"$root/etc/apt/sources.list.d/debian.sources"
   rm -f "$root/etc/apt/sources.list"
   # Keep images small: no docs, man pages or apt caches in any layer built on this base.
   cat >"$root/etc/dpkg/dpkg.cfg.d/ishchat-nodoc" <<'CFG'

@@ -79,12 +79,8 @@ public sealed class AppHostClusterTests(AppHostClusterFixture fixture, ITestOutp
     [Fact]
     public async Task SwitchoverCommandMovesTheLeaderAndWritesSucceedAgain()
     {
-        // Given a settled cluster
-        var before = await Eventually.GetAsync(
-            fixture.PatroniClusterAsync, s => s.Leader is not null && s.Members.Count(m => m.IsStreamingReplica) == 3,
-            convergence, "a settled cluster before the switchover");
-        await Eventually.GetAsync(_ => Task.FromResult(fixture.Cluster.LastObservedState?.Leader?.Name), n => n == before.Leader!.Name,
-            TimeSpan.FromSeconds(30), "the dashboard monitor seeing the leader");
+        // Given a settled cluster the dashboard monitor sees
+        var before = await SettledClusterSeenByTheDashboardAsync();
 
         // When the dashboard's switchover command runs
         var stopwatch = Stopwatch.StartNew();
@@ -112,11 +108,7 @@ public sealed class AppHostClusterTests(AppHostClusterFixture fixture, ITestOutp
     public async Task KillPrimaryCommandIsFollowedByANewLeaderWithinSeconds()
     {
         // Given a settled cluster the dashboard monitor sees
-        var before = await Eventually.GetAsync(
-            fixture.PatroniClusterAsync, s => s.Leader is not null && s.Members.Count(m => m.IsStreamingReplica) == 3,
-            convergence, "a settled cluster before the kill");
-        await Eventually.GetAsync(_ => Task.FromResult(fixture.Cluster.LastObservedState?.Leader?.Name), n => n == before.Leader!.Name,
-            TimeSpan.FromSeconds(30), "the dashboard monitor seeing the leader");
+        var before = await SettledClusterSeenByTheDashboardAsync();
 
         // When the dashboard's "kill primary" command SIGKILLs the leader's container
         var stopwatch = Stopwatch.StartNew();
@@ -137,5 +129,16 @@ public sealed class AppHostClusterTests(AppHostClusterFixture fixture, ITestOutp
         await Eventually.GetAsync(
             fixture.PatroniClusterAsync, s => s.Leader is not null && s.Members.Count(m => m.IsStreamingReplica) == 3,
             TimeSpan.FromMinutes(3), "the killed node streaming again");
+    }
+
+    /// <summary>One leader, three streaming replicas, and the dashboard's monitor agreeing on the leader (commands act on its view).</summary>
+    private async Task<PatroniClusterState> SettledClusterSeenByTheDashboardAsync()
+    {
+        var settled = await Eventually.GetAsync(
+            fixture.PatroniClusterAsync, s => s.Leader is not null && s.Members.Count(m => m.IsStreamingReplica) == 3,
+            convergence, "a settled cluster");
+        await Eventually.GetAsync(_ => Task.FromResult(fixture.Cluster.LastObservedState?.Leader?.Name), n => n == settled.Leader!.Name,
+            TimeSpan.FromSeconds(30), "the dashboard monitor seeing the leader");
+        return settled;
     }
 }

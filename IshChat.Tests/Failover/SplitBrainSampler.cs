@@ -26,6 +26,11 @@ public sealed class SplitBrainSampler : IAsyncDisposable
 
     public int MostWritableNodes { get; private set; }
 
+    /// <summary>The longest stretch during which more than one node accepted writes.</summary>
+    public TimeSpan LongestDoubleWritable { get; private set; }
+
+    private DateTime? doubleWritableSince;
+
     public int Samples { get; private set; }
 
     public static SplitBrainSampler Start(PatroniTestCluster cluster) => new(cluster);
@@ -51,6 +56,15 @@ public sealed class SplitBrainSampler : IAsyncDisposable
 
                 var writable = await Task.WhenAll(cluster.Nodes.Select(node => AcceptsWritesAsync(cluster, node, cancellationToken)));
                 MostWritableNodes = Math.Max(MostWritableNodes, writable.Count(w => w));
+                if (writable.Count(w => w) > 1)
+                {
+                    doubleWritableSince ??= DateTime.UtcNow;
+                    LongestDoubleWritable = TimeSpan.FromTicks(Math.Max(LongestDoubleWritable.Ticks, (DateTime.UtcNow - doubleWritableSince.Value).Ticks));
+                }
+                else
+                {
+                    doubleWritableSince = null;
+                }
 
                 Samples++;
                 await Task.Delay(300, cancellationToken);
