@@ -41,7 +41,7 @@ internal static class Faults
     {
         "kill" => "≤ 10 s median, ≤ 15 s worst",
         "crash" => "≤ 5 s",
-        "switchover" => "≤ 2 s write pause",
+        "switchover" => "≤ 2 s longest write pause",
         "stop" => "(graceful: no target set)",
         _ => throw new ArgumentException($"Unknown fault '{fault}': use kill, crash, switchover or stop."),
     };
@@ -61,6 +61,42 @@ internal static class Faults
 
 internal static class Probes
 {
+    /// <summary>Writes every 50 ms around <paramref name="action"/> and returns the longest gap between acknowledged writes.</summary>
+    public static async Task<TimeSpan> LongestWritePauseAsync(PatroniTestCluster cluster, Func<Task> action)
+    {
+        var acks = new List<TimeSpan>();
+        var clock = Stopwatch.StartNew();
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            await using var dataSource = NpgsqlDataSource.Create(cluster.PgBouncerConnectionString());
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    await using var connection = await dataSource.OpenConnectionAsync();
+                    await using var command = new NpgsqlCommand("SELECT txid_current()", connection);
+                    await command.ExecuteScalarAsync();
+                    acks.Add(clock.Elapsed);
+                }
+                catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or IOException)
+                {
+                    // A failed write is part of the pause.
+                }
+
+                await Task.Delay(50);
+            }
+        });
+
+        await Task.Delay(500);
+        await action();
+        await TimeUntilWritableAsync(cluster, TimeSpan.FromMinutes(2));
+        await Task.Delay(1000);
+        await stop.CancelAsync();
+        await writer;
+        return acks.Zip(acks.Skip(1), (a, b) => b - a).DefaultIfEmpty(TimeSpan.Zero).Max();
+    }
+
     /// <summary>Polls a write through PgBouncer every 100 ms until one is acknowledged.</summary>
     public static async Task<TimeSpan> TimeUntilWritableAsync(PatroniTestCluster cluster, TimeSpan timeout)
     {
