@@ -90,33 +90,10 @@ internal static class Probes
 
         await Task.Delay(500);
         await action();
-        await TimeUntilWritableAsync(cluster, TimeSpan.FromMinutes(2));
+        await ClusterProbes.TimeUntilWritableAsync(cluster, TimeSpan.FromMinutes(2));
         await Task.Delay(1000);
         await stop.CancelAsync();
         await writer;
         return acks.Zip(acks.Skip(1), (a, b) => b - a).DefaultIfEmpty(TimeSpan.Zero).Max();
-    }
-
-    /// <summary>Polls a write through PgBouncer every 100 ms until one is acknowledged.</summary>
-    public static async Task<TimeSpan> TimeUntilWritableAsync(PatroniTestCluster cluster, TimeSpan timeout)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (stopwatch.Elapsed < timeout)
-        {
-            try
-            {
-                await using var connection = new NpgsqlConnection(cluster.PgBouncerConnectionString());
-                await connection.OpenAsync();
-                await using var command = new NpgsqlCommand("SELECT txid_current()", connection);
-                await command.ExecuteScalarAsync();
-                return stopwatch.Elapsed;
-            }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or IOException)
-            {
-                await Task.Delay(100);
-            }
-        }
-
-        throw new TimeoutException($"No write within {timeout.TotalSeconds:F0} s.");
     }
 }

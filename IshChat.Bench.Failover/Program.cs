@@ -34,7 +34,7 @@ foreach (var fault in options.Faults)
         {
             var stopwatch = Stopwatch.StartNew();
             await Faults.InjectAsync(cluster, fault, leader);
-            await Probes.TimeUntilWritableAsync(cluster, TimeSpan.FromMinutes(2));
+            await ClusterProbes.TimeUntilWritableAsync(cluster, TimeSpan.FromMinutes(2));
             sample = stopwatch.Elapsed;
             Console.WriteLine($"  {fault} #{i}: {leader.Name} → first acknowledged write after {sample.TotalSeconds:F2} s");
         }

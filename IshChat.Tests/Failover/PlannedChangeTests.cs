@@ -1,3 +1,4 @@
+using IshChat.Cluster.Testcontainers;
 using IshChat.Tests.Infrastructure;
 using Xunit.Abstractions;
 

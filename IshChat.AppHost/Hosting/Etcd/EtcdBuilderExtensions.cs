@@ -43,6 +43,6 @@ public static class EtcdBuilderExtensions
         return clusterBuilder;
     }
 
-    /// <summary>The members' client addresses as Patroni's etcd3 hosts list.</summary>
+    /// <summary>The members' names, which are also their DNS names on the cluster's network.</summary>
     public static IReadOnlyList<string> MemberNames(this EtcdClusterResource cluster) => [.. cluster.Members.Select(m => m.Name)];
 }

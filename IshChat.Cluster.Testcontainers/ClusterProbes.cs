@@ -1,8 +1,7 @@
 using System.Diagnostics;
-using IshChat.Cluster.Testcontainers;
 using Npgsql;
 
-namespace IshChat.Tests.Failover;
+namespace IshChat.Cluster.Testcontainers;
 
 /// <summary>What a client sees: can it write through PgBouncer, and how long until it can again.</summary>
 public static class ClusterProbes
