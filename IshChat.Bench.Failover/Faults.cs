@@ -3,7 +3,7 @@ using Npgsql;
 
 namespace IshChat.Bench.Failover;
 
-internal sealed record BenchOptions(int Repeat, IReadOnlyList<string> Faults, bool LeaseOnly)
+internal sealed record BenchOptions(int Repeat, IReadOnlyList<string> Faults, bool LeaseOnly, bool Trace)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -15,7 +15,7 @@ internal sealed record BenchOptions(int Repeat, IReadOnlyList<string> Faults, bo
             _ = IshChat.Bench.Failover.Faults.Target(fault);
         }
 
-        return new BenchOptions(repeat, faults, args.Contains("--lease-only"));
+        return new BenchOptions(repeat, faults, args.Contains("--lease-only"), args.Contains("--trace"));
     }
 }
 
@@ -61,11 +61,15 @@ internal static class Faults
 
 internal static class Probes
 {
-    /// <summary>Writes every 50 ms around <paramref name="action"/> and returns the longest gap between acknowledged writes.</summary>
-    public static async Task<TimeSpan> LongestWritePauseAsync(PatroniTestCluster cluster, Func<Task> action)
+    /// <summary>
+    /// Writes every 50 ms around <paramref name="action"/> and returns the longest gap between acknowledged writes.
+    /// With <paramref name="trace"/>, prints what clients saw in that gap: the failed writes, by wall-clock time, to
+    /// lay beside the nodes' logs.
+    /// </summary>
+    public static async Task<TimeSpan> LongestWritePauseAsync(PatroniTestCluster cluster, Func<Task> action, bool trace = false)
     {
-        var acks = new List<TimeSpan>();
-        var clock = Stopwatch.StartNew();
+        var acks = new List<DateTimeOffset>();
+        var failures = new List<(DateTimeOffset At, string Error)>();
         using var stop = new CancellationTokenSource();
         var writer = Task.Run(async () =>
         {
@@ -77,11 +81,12 @@ internal static class Probes
                     await using var connection = await dataSource.OpenConnectionAsync();
                     await using var command = new NpgsqlCommand("SELECT txid_current()", connection);
                     await command.ExecuteScalarAsync();
-                    acks.Add(clock.Elapsed);
+                    acks.Add(DateTimeOffset.UtcNow);
                 }
                 catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or IOException)
                 {
                     // A failed write is part of the pause.
+                    failures.Add((DateTimeOffset.UtcNow, ex.Message));
                 }
 
                 await Task.Delay(50);
@@ -89,11 +94,51 @@ internal static class Probes
         });
 
         await Task.Delay(500);
+        var asked = DateTimeOffset.UtcNow;
         await action();
+        var answered = DateTimeOffset.UtcNow;
         await ClusterProbes.TimeUntilWritableAsync(cluster, TimeSpan.FromMinutes(2));
         await Task.Delay(1000);
         await stop.CancelAsync();
         await writer;
-        return acks.Zip(acks.Skip(1), (a, b) => b - a).DefaultIfEmpty(TimeSpan.Zero).Max();
+
+        var gaps = acks.Zip(acks.Skip(1), (a, b) => (From: a, To: b)).ToList();
+        var longest = gaps.DefaultIfEmpty((asked, asked)).MaxBy(g => g.To - g.From);
+        if (trace)
+        {
+            Console.WriteLine($"    asked {asked:HH:mm:ss.fff}, POST /switchover answered {answered:HH:mm:ss.fff}");
+            Console.WriteLine($"    longest gap {longest.From:HH:mm:ss.fff} → {longest.To:HH:mm:ss.fff}");
+            foreach (var failure in failures.Where(f => f.At >= longest.From && f.At <= longest.To))
+            {
+                Console.WriteLine($"    {failure.At:HH:mm:ss.fff} write failed: {failure.Error}");
+            }
+
+            await PrintNodeLogsAsync(cluster, asked.AddSeconds(-1), longest.To.AddSeconds(1));
+        }
+
+        return longest.To - longest.From;
+    }
+
+    /// <summary>Patroni's and PostgreSQL's log lines of every node in a window, merged by time.</summary>
+    private static async Task PrintNodeLogsAsync(PatroniTestCluster cluster, DateTimeOffset from, DateTimeOffset to)
+    {
+        var lines = new List<(DateTimeOffset At, string Line)>();
+        foreach (var node in cluster.Nodes.Append(cluster.HAProxy).Append(cluster.PgBouncer))
+        {
+            var (stdout, stderr) = await node.Container.GetLogsAsync(from.UtcDateTime, to.UtcDateTime, timestampsEnabled: true);
+            foreach (var line in (stdout + stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var space = line.IndexOf(' ');
+                if (space > 0 && DateTimeOffset.TryParse(line[..space], out var at))
+                {
+                    lines.Add((at, $"{node.Name,-9} {line[(space + 1)..]}"));
+                }
+            }
+        }
+
+        foreach (var (at, line) in lines.OrderBy(l => l.At))
+        {
+            Console.WriteLine($"    {at:HH:mm:ss.fff} {line}");
+        }
     }
 }

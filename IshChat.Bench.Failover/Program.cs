@@ -3,7 +3,7 @@ using System.Globalization;
 using IshChat.Bench.Failover;
 using Microsoft.Extensions.Logging;
 
-// Usage: dotnet run -c Release --project IshChat.Bench.Failover -- [--repeat 10] [--faults kill,crash,switchover,stop] [--lease-only]
+// Usage: dotnet run -c Release --project IshChat.Bench.Failover -- [--repeat 10] [--faults kill,crash,switchover,stop] [--lease-only] [--trace]
 var options = BenchOptions.Parse(args);
 using var loggerFactory = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
 var logger = loggerFactory.CreateLogger("bench");
@@ -27,7 +27,7 @@ foreach (var fault in options.Faults)
         {
             // Patroni's POST /switchover returns only when the whole switchover is done, and writes go
             // on during much of it: what clients feel is the longest gap between acknowledged writes.
-            sample = await Probes.LongestWritePauseAsync(cluster, () => Faults.InjectAsync(cluster, fault, leader));
+            sample = await Probes.LongestWritePauseAsync(cluster, () => Faults.InjectAsync(cluster, fault, leader), options.Trace);
             Console.WriteLine($"  {fault} #{i}: {leader.Name} → longest write pause {sample.TotalSeconds:F2} s");
         }
         else

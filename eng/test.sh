@@ -15,6 +15,22 @@ dotnet build IshChat.sln -nologo -v quiet -clp:ErrorsOnly
 
 echo "[test] running the tests (cluster images are built on first use; progress shows as diagnostic lines)"
 # A hung test dumps and fails after 20 minutes rather than eating CI's 90.
+# The output is also kept in TestResults/ so that a failure can be repeated at the very end:
+# CI shows only the tail of a long log.
+mkdir -p TestResults
+log=TestResults/test-output.log
+status=0
 dotnet test IshChat.sln --no-build -nologo \
   --blame-hang-timeout 20m --blame-hang-dump-type none \
-  --logger "console;verbosity=normal" "$@"
+  --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?
+
+if [ "$status" -ne 0 ]; then
+  echo
+  echo "[test] FAILED (exit $status). The failing tests, their messages and first stack lines:"
+  # Each block starts at the console logger's "  Failed <name>" line and ends at the next result.
+  awk '/^  Failed [A-Za-z]/ { inblock = 1; lines = 0 }
+       /^  (Passed|Skipped) [A-Za-z]/ || /^\[(xUnit|testcontainers)/ { inblock = 0 }
+       inblock && lines < 40 { print; lines++ }' "$log"
+  grep -E "^(Total tests|     (Passed|Failed)|Test Run)" "$log" | tail -5 || true
+  exit "$status"
+fi

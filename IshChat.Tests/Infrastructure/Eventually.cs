@@ -29,6 +29,16 @@ public static class Eventually
             await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
         }
 
-        throw new TimeoutException($"{what} did not happen within {timeout.TotalSeconds:F0} s. Last value: {last}; last error: {lastError?.Message}", lastError);
+        throw new TimeoutException($"{what} did not happen within {timeout.TotalSeconds:F0} s. Last value: {Describe(last)}; last error: {lastError?.Message}", lastError);
     }
+
+    /// <summary>Lists a collection's items (e.g. the alerts Alertmanager held) instead of printing its type name.</summary>
+    private static string Describe(object? value) => value switch
+    {
+        null => "none",
+        string text => text,
+        IEnumerable<KeyValuePair<string, string>> pairs => "{" + string.Join(", ", pairs.Select(p => $"{p.Key}={p.Value}")) + "}",
+        System.Collections.IEnumerable items => "[" + string.Join("; ", items.Cast<object?>().Take(20).Select(Describe)) + "]",
+        _ => value.ToString() ?? "",
+    };
 }

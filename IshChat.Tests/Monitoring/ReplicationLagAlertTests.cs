@@ -24,6 +24,7 @@ public sealed class ReplicationLagAlertTests(AppHostClusterFixture fixture, ITes
         var replica = state.Members.First(m => m.IsStreamingReplica).Name;
         await using var replicaConnection = new NpgsqlConnection(await SuperuserConnectionStringAsync(replica));
         await replicaConnection.OpenAsync();
+        await EnsureReplayedACommitSinceStartAsync(replicaConnection);
 
         // Patroni resumes a paused replay on its next loop; in maintenance mode it leaves PostgreSQL alone.
         await SetPatroniMaintenanceAsync(state.Leader!.Name, paused: true);
@@ -61,6 +62,27 @@ public sealed class ReplicationLagAlertTests(AppHostClusterFixture fixture, ITes
         // And the replica catches up again once replay resumes
         await Eventually.GetAsync(ct => monitoring.QueryAsync($"pg_replication_lag_seconds{{instance=\"{replica}\"}} < 1", ct),
             s => s.Count == 1, TimeSpan.FromMinutes(1), $"{replica} caught up");
+    }
+
+    /// <summary>
+    /// postgres_exporter measures lag as now() - pg_last_xact_replay_timestamp(), which is NULL (reported as 0) until the
+    /// replica has replayed a commit since PostgreSQL started. A replica restarted by an earlier test (switchover, rewind)
+    /// would otherwise never show lag while paused.
+    /// </summary>
+    private async Task EnsureReplayedACommitSinceStartAsync(NpgsqlConnection replicaConnection)
+    {
+        await Eventually.GetAsync(async ct =>
+        {
+            await using (var leader = new NpgsqlConnection(await fixture.ConnectionStringAsync("chatdb")))
+            {
+                await leader.OpenAsync(ct);
+                await using var write = new NpgsqlCommand("SELECT txid_current()", leader);
+                await write.ExecuteScalarAsync(ct);
+            }
+
+            await using var replayed = new NpgsqlCommand("SELECT pg_last_xact_replay_timestamp() IS NOT NULL", replicaConnection);
+            return (bool)(await replayed.ExecuteScalarAsync(ct))!;
+        }, replayedOne => replayedOne, TimeSpan.FromSeconds(30), "the replica replaying a commit");
     }
 
     /// <summary>Commits a transaction every half second: a paused replica's lag only grows while there is WAL to replay.</summary>
