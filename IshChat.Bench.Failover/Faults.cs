@@ -103,7 +103,7 @@ internal static class Probes
         await writer;
 
         var gaps = acks.Zip(acks.Skip(1), (a, b) => (From: a, To: b)).ToList();
-        var longest = gaps.DefaultIfEmpty((asked, asked)).MaxBy(g => g.To - g.From);
+        var longest = gaps.DefaultIfEmpty((From: asked, To: asked)).MaxBy(g => g.To - g.From);
         if (trace)
         {
             Console.WriteLine($"    asked {asked:HH:mm:ss.fff}, POST /switchover answered {answered:HH:mm:ss.fff}");
