@@ -1,22 +1,48 @@
 namespace IshChat.Bench;
 
-public sealed record BenchOptions(string Url, string AdminKey, int Clients, TimeSpan Duration, TimeSpan Warmup, string Label)
+/// <summary>
+/// Either <c>--url</c> (a running stack, e.g. the AppHost's API) or <c>--self-hosted cluster,single</c> (stacks the bench
+/// starts itself with Testcontainers, one after another, each with the same API build).
+/// </summary>
+public sealed record BenchOptions(string? Url, string? AdminKey, IReadOnlyList<string> SelfHosted, int Clients, TimeSpan Duration, TimeSpan Warmup, string Label)
 {
+    public const string Usage =
+        "Usage: --url URL --admin-key KEY | --self-hosted cluster,single   [--clients 16] [--seconds 30] [--warmup 5] [--label text]";
+
+    public static readonly string[] StackNames = ["cluster", "single"];
+
     public static BenchOptions Parse(string[] args)
     {
-        string Value(string name, string? fallback = null)
+        string? Value(string name)
         {
             var index = Array.IndexOf(args, name);
-            return index >= 0 && index + 1 < args.Length ? args[index + 1]
-                : fallback ?? throw new ArgumentException($"{name} is required. Usage: --url URL --admin-key KEY [--clients 16] [--seconds 30] [--warmup 5] [--label text]");
+            return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
         }
 
-        return new BenchOptions(
-            Value("--url"),
-            Value("--admin-key", Environment.GetEnvironmentVariable("ISHCHAT_ADMIN_KEY") ?? null),
-            int.Parse(Value("--clients", "16")),
-            TimeSpan.FromSeconds(int.Parse(Value("--seconds", "30"))),
-            TimeSpan.FromSeconds(int.Parse(Value("--warmup", "5"))),
-            Value("--label", "chat API"));
+        int Number(string name, int fallback) =>
+            Value(name) is not { } text ? fallback
+            : int.TryParse(text, out var n) && n > 0 ? n
+            : throw new ArgumentException($"{name} must be a positive whole number, not '{text}'. {Usage}");
+
+        var selfHosted = Value("--self-hosted")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
+        if (selfHosted.FirstOrDefault(s => !StackNames.Contains(s)) is { } unknown)
+        {
+            throw new ArgumentException($"Unknown stack '{unknown}': use {string.Join(" or ", StackNames)}. {Usage}");
+        }
+
+        var url = Value("--url");
+        if ((url is null) == (selfHosted.Length == 0))
+        {
+            throw new ArgumentException($"Give either --url or --self-hosted. {Usage}");
+        }
+
+        var adminKey = Value("--admin-key") ?? Environment.GetEnvironmentVariable("ISHCHAT_ADMIN_KEY");
+        if (url is not null && string.IsNullOrEmpty(adminKey))
+        {
+            throw new ArgumentException($"--admin-key (or ISHCHAT_ADMIN_KEY) is required with --url. {Usage}");
+        }
+
+        return new BenchOptions(url, adminKey, selfHosted, Number("--clients", 16),
+            TimeSpan.FromSeconds(Number("--seconds", 30)), TimeSpan.FromSeconds(Number("--warmup", 5)), Value("--label") ?? "chat API");
     }
 }

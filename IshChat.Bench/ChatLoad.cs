@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace IshChat.Bench;
 
 /// <summary>Runs the workload and records each operation's latency (after the warm-up).</summary>
-public sealed class ChatLoad(HttpClient http, BenchOptions options)
+public sealed class ChatLoad(HttpClient http, BenchOptions options, string adminKey)
 {
     public async Task<BenchResults> RunAsync()
     {
@@ -57,7 +57,7 @@ public sealed class ChatLoad(HttpClient http, BenchOptions options)
         {
             Content = JsonContent.Create(new { name = $"bench {DateTime.UtcNow:HHmmss}", type = "standard" }),
         };
-        request.Headers.Add("X-Api-Key", options.AdminKey);
+        request.Headers.Add("X-Api-Key", adminKey);
         using var response = await http.SendAsync(request);
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("apiKey").GetString()!;

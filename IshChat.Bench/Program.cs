@@ -1,9 +1,49 @@
 using IshChat.Bench;
+using IshChat.Bench.Stacks;
+using Microsoft.Extensions.Logging;
 
 // Load generator for the chat API: N clients, each with its own device and session, post a
 // message and read the newest page back (with the consistency token, as a real client would).
-//   dotnet run --project IshChat.Bench -c Release -- --url http://localhost:5080 --admin-key KEY --clients 16 --seconds 30
-var options = BenchOptions.Parse(args);
-using var http = new HttpClient { BaseAddress = new Uri(options.Url), Timeout = TimeSpan.FromSeconds(30) };
-var results = await new ChatLoad(http, options).RunAsync();
-Console.WriteLine(results.Report(options));
+//   against a running stack:  --url http://localhost:5080 --admin-key KEY --clients 16 --seconds 30
+//   stacks it starts itself:  --self-hosted cluster,single --clients 16 --seconds 30   (bench/api.sh)
+BenchOptions options;
+try
+{
+    options = BenchOptions.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 2;
+}
+
+if (options.Url is { } url)
+{
+    using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) };
+    var results = await new ChatLoad(http, options, options.AdminKey!).RunAsync();
+    Console.WriteLine(results.Report(options));
+    return 0;
+}
+
+using var loggerFactory = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+var logger = loggerFactory.CreateLogger("bench");
+var reports = new List<string>();
+foreach (var name in options.SelfHosted)
+{
+    Console.WriteLine($"[bench] starting the '{name}' stack…");
+    await using var stack = name == "cluster" ? await BenchStack.StartClusterAsync(logger) : await BenchStack.StartSinglePostgresAsync(logger);
+    Console.WriteLine($"[bench] {stack.Description}; API at {stack.ApiUrl}; {options.Warmup.TotalSeconds:F0} s warm-up, then {options.Duration.TotalSeconds:F0} s measured");
+    using var http = new HttpClient { BaseAddress = stack.ApiUrl, Timeout = TimeSpan.FromSeconds(30) };
+    var results = await new ChatLoad(http, options, stack.AdminKey).RunAsync();
+    var report = results.Report(options with { Label = stack.Description });
+    Console.WriteLine(report);
+    reports.Add(report);
+}
+
+if (reports.Count > 1)
+{
+    Console.WriteLine("[bench] summary");
+    reports.ForEach(Console.WriteLine);
+}
+
+return 0;
