@@ -42,7 +42,7 @@ internal static class Faults
         "kill" => "≤ 10 s median, ≤ 15 s worst",
         "crash" => "≤ 5 s",
         "switchover" => "≤ 2 s longest write pause",
-        "stop" => "(graceful: no target set)",
+        "stop" => "(graceful stop, longest write pause: no target set)",
         _ => throw new ArgumentException($"Unknown fault '{fault}': use kill, crash, switchover or stop."),
     };
 
@@ -120,7 +120,7 @@ internal static class Probes
     }
 
     /// <summary>Patroni's and PostgreSQL's log lines of every node in a window, merged by time.</summary>
-    private static async Task PrintNodeLogsAsync(PatroniTestCluster cluster, DateTimeOffset from, DateTimeOffset to)
+    public static async Task PrintNodeLogsAsync(PatroniTestCluster cluster, DateTimeOffset from, DateTimeOffset to)
     {
         var lines = new List<(DateTimeOffset At, string Line)>();
         foreach (var node in cluster.Nodes.Append(cluster.HAProxy).Append(cluster.PgBouncer))

@@ -23,19 +23,26 @@ foreach (var fault in options.Faults)
         await Task.Delay(TimeSpan.FromSeconds(2));
         var leader = await cluster.LeaderAsync();
         TimeSpan sample;
-        if (fault == "switchover")
+        if (fault is "switchover" or "stop")
         {
-            // Patroni's POST /switchover returns only when the whole switchover is done, and writes go
-            // on during much of it: what clients feel is the longest gap between acknowledged writes.
+            // Planned handovers: POST /switchover returns only when the whole switchover is done, and
+            // `docker stop` only once the container has exited, while writes go on during much of
+            // either: what clients feel is the longest gap between acknowledged writes.
             sample = await Probes.LongestWritePauseAsync(cluster, () => Faults.InjectAsync(cluster, fault, leader), options.Trace);
             Console.WriteLine($"  {fault} #{i}: {leader.Name} → longest write pause {sample.TotalSeconds:F2} s");
         }
         else
         {
             var stopwatch = Stopwatch.StartNew();
+            var injected = DateTimeOffset.UtcNow;
             await Faults.InjectAsync(cluster, fault, leader);
             await ClusterProbes.TimeUntilWritableAsync(cluster, TimeSpan.FromMinutes(2));
             sample = stopwatch.Elapsed;
+            if (options.Trace)
+            {
+                await Probes.PrintNodeLogsAsync(cluster, injected.AddSeconds(-1), DateTimeOffset.UtcNow);
+            }
+
             Console.WriteLine($"  {fault} #{i}: {leader.Name} → first acknowledged write after {sample.TotalSeconds:F2} s");
         }
 

@@ -8,12 +8,16 @@ public sealed class BenchResults
 {
     private readonly ConcurrentDictionary<string, ConcurrentBag<double>> latencies = new();
     private readonly ConcurrentBag<string> errors = [];
+    private readonly ConcurrentDictionary<string, int> readRoutes = new();
 
     public TimeSpan Elapsed { get; set; }
 
     public void Record(string operation, TimeSpan latency) => latencies.GetOrAdd(operation, _ => []).Add(latency.TotalMilliseconds);
 
     public void Error(string message) => errors.Add(message);
+
+    /// <summary>A read whose consistency token the replica had not replayed yet runs on the primary instead.</summary>
+    public void CountReadRoute(string route) => readRoutes.AddOrUpdate(route, 1, (_, n) => n + 1);
 
     public string Report(BenchOptions options)
     {
@@ -23,6 +27,20 @@ public sealed class BenchResults
         {
             var sorted = samples.Order().ToArray();
             report.AppendLine($"{operation,-10}{sorted.Length,10}{sorted.Length / Elapsed.TotalSeconds,10:F0}{Percentile(sorted, 0.50),10:F1}{Percentile(sorted, 0.99),10:F1}");
+        }
+
+        var reads = readRoutes.Values.Sum();
+        if (reads > 0)
+        {
+            // The API's X-Read-Route: "replica" is its read-only connection, "primary" a read whose consistency token the
+            // replica had not replayed yet, sent to the read-write connection instead.
+            static string Route(string route) => route switch
+            {
+                "replica" => "read-only connection",
+                "primary" => "primary (token not replayed yet)",
+                _ => route,
+            };
+            report.AppendLine("reads served by: " + string.Join(", ", readRoutes.OrderByDescending(r => r.Value).Select(r => $"{Route(r.Key)} {100.0 * r.Value / reads:F1} %")));
         }
 
         report.AppendLine($"errors: {errors.Count}{(errors.IsEmpty ? "" : " (first: " + errors.First() + ")")}");

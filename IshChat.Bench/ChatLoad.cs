@@ -32,10 +32,11 @@ public sealed class ChatLoad(HttpClient http, BenchOptions options, string admin
                     }
 
                     started = Stopwatch.GetTimestamp();
-                    await client.ReadLatestAsync(token);
+                    var route = await client.ReadLatestAsync(token);
                     if (recording)
                     {
                         results.Record("read", Stopwatch.GetElapsedTime(started));
+                        results.CountReadRoute(route);
                     }
                 }
                 catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !stop.IsCancellationRequested)
@@ -95,7 +96,8 @@ public sealed class BenchClient(HttpClient http, string apiKey, Guid deviceId, G
         return response.Headers.TryGetValues("X-Consistency-Token", out var values) ? values.Single() : null;
     }
 
-    public async Task ReadLatestAsync(string? token)
+    /// <summary>Reads the newest page; returns where the API says the read ran (X-Read-Route: replica or primary).</summary>
+    public async Task<string> ReadLatestAsync(string? token)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/sessions/{sessionId}/messages");
         request.Headers.Add("X-Api-Key", apiKey);
@@ -107,5 +109,6 @@ public sealed class BenchClient(HttpClient http, string apiKey, Guid deviceId, G
         using var response = await http.SendAsync(request);
         response.EnsureSuccessStatusCode();
         await response.Content.ReadAsByteArrayAsync();
+        return response.Headers.TryGetValues("X-Read-Route", out var routes) ? routes.Single() : "unknown";
     }
 }

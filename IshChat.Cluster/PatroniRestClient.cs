@@ -66,10 +66,20 @@ public sealed class PatroniRestClient(HttpClient http, string restApiPassword)
     public Task<string> RestartAsync(Uri node, CancellationToken cancellationToken = default) =>
         PostAsync(node, "restart", new { }, cancellationToken);
 
-    private async Task<string> PostAsync(Uri node, string path, object body, CancellationToken cancellationToken)
+    /// <summary>
+    /// Patroni's maintenance mode (<c>patronictl pause</c>, PATCH /config {"pause": …}): Patroni then leaves PostgreSQL
+    /// alone, e.g. does not resume a replica's WAL replay paused on purpose, which it otherwise does on its next loop.
+    /// </summary>
+    public Task<string> SetMaintenanceModeAsync(Uri node, bool paused, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Patch, node, "config", new { pause = paused }, cancellationToken);
+
+    private Task<string> PostAsync(Uri node, string path, object body, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, node, path, body, cancellationToken);
+
+    private async Task<string> SendAsync(HttpMethod method, Uri node, string path, object body, CancellationToken cancellationToken)
     {
         // Patroni's REST server (Python's http.server) needs a Content-Length: JsonContent would stream chunked.
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(node, path))
+        using var request = new HttpRequestMessage(method, new Uri(node, path))
         {
             Content = new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json"),
         };
@@ -81,7 +91,7 @@ public sealed class PatroniRestClient(HttpClient http, string restApiPassword)
         var text = (await response.Content.ReadAsStringAsync(timeout.Token)).Trim();
         if (!response.IsSuccessStatusCode)
         {
-            throw new PatroniRequestException($"Patroni refused POST /{path} ({(int)response.StatusCode}): {text}");
+            throw new PatroniRequestException($"Patroni refused {method} /{path} ({(int)response.StatusCode}): {text}");
         }
 
         return text;

@@ -4,7 +4,7 @@
 # the first write acknowledged through PgBouncer. Arguments go to the bench, e.g.
 #   bench/failover.sh --repeat 10 --faults kill,crash,switchover,stop
 #   bench/failover.sh --repeat 5 --faults kill --lease-only     # without the dead-leader key release
-#   bench/failover.sh --repeat 1 --faults switchover --trace    # where a switchover's pause goes: failed writes and node logs
+#   bench/failover.sh --repeat 1 --faults switchover --trace    # where the seconds go: failed writes, node logs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash eng/setup.sh

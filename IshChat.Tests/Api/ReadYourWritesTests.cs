@@ -22,6 +22,8 @@ public sealed class ReadYourWritesTests(AppHostClusterFixture fixture, ITestOutp
             TimeSpan.FromMinutes(2), "a leader and streaming replicas");
         var replicas = state.Members.Where(m => !m.IsLeader).Select(m => m.Name).ToList();
         await WaitForReplicasToCatchUpAsync(replicas);
+        // Patroni resumes a paused replay on its next loop; in maintenance mode it leaves PostgreSQL alone.
+        var maintenance = await fixture.PatroniMaintenanceModeAsync();
         await SetReplayAsync(replicas, paused: true);
         try
         {
@@ -42,6 +44,7 @@ public sealed class ReadYourWritesTests(AppHostClusterFixture fixture, ITestOutp
         finally
         {
             await SetReplayAsync(replicas, paused: false);
+            await maintenance.DisposeAsync();
         }
 
         // And once replay resumes, a replica serves the token's read

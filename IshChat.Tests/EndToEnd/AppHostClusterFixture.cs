@@ -103,11 +103,21 @@ public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
         return (App.CreateHttpClient("api"), adminKey!);
     }
 
+    /// <summary>
+    /// Puts the cluster in Patroni's maintenance mode until the result is disposed: a test that pauses a replica's
+    /// WAL replay needs it, since Patroni resumes a paused replay on its next loop (every 2 s) otherwise.
+    /// </summary>
+    public async Task<IAsyncDisposable> PatroniMaintenanceModeAsync()
+    {
+        var rest = await PatroniRestAsync(default);
+        var node = new Uri(App.GetEndpoint(Cluster.Nodes[0].Name, PatroniNodeResource.RestEndpointName), "/");
+        await rest.SetMaintenanceModeAsync(node, paused: true);
+        return new AsyncDisposable(() => rest.SetMaintenanceModeAsync(node, paused: false));
+    }
+
     public async Task<PatroniClusterState> PatroniClusterAsync(CancellationToken cancellationToken)
     {
-        var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-        var password = await Cluster.Secret(ClusterSecret.RestApiPassword).GetValueAsync(cancellationToken);
-        var rest = new PatroniRestClient(http, password!);
+        var rest = await PatroniRestAsync(cancellationToken);
         Exception? last = null;
         foreach (var node in Cluster.Nodes)
         {
@@ -122,6 +132,17 @@ public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
         }
 
         throw new InvalidOperationException("No Patroni node answered.", last);
+    }
+
+    private async Task<PatroniRestClient> PatroniRestAsync(CancellationToken cancellationToken)
+    {
+        var password = await Cluster.Secret(ClusterSecret.RestApiPassword).GetValueAsync(cancellationToken);
+        return new PatroniRestClient(new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, password!);
+    }
+
+    private sealed class AsyncDisposable(Func<Task> dispose) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await dispose();
     }
 }
 

@@ -27,7 +27,7 @@ public sealed class ReplicationLagAlertTests(AppHostClusterFixture fixture, ITes
         await EnsureReplayedACommitSinceStartAsync(replicaConnection);
 
         // Patroni resumes a paused replay on its next loop; in maintenance mode it leaves PostgreSQL alone.
-        await SetPatroniMaintenanceAsync(state.Leader!.Name, paused: true);
+        await using var maintenance = await fixture.PatroniMaintenanceModeAsync();
         var stopwatch = Stopwatch.StartNew();
         using var writing = new CancellationTokenSource();
         try
@@ -56,7 +56,6 @@ public sealed class ReplicationLagAlertTests(AppHostClusterFixture fixture, ITes
             await writing.CancelAsync();
             await using var resume = new NpgsqlCommand("SELECT pg_wal_replay_resume()", replicaConnection);
             await resume.ExecuteNonQueryAsync();
-            await SetPatroniMaintenanceAsync(state.Leader!.Name, paused: false);
         }
 
         // And the replica catches up again once replay resumes
@@ -112,22 +111,6 @@ public sealed class ReplicationLagAlertTests(AppHostClusterFixture fixture, ITes
         {
             // Done.
         }
-    }
-
-    /// <summary>Patroni's maintenance mode (<c>patronictl pause</c>): PATCH /config {"pause": …} with the REST API's credentials.</summary>
-    private async Task SetPatroniMaintenanceAsync(string node, bool paused)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var password = await fixture.Cluster.Secret(ClusterSecret.RestApiPassword).GetValueAsync(default);
-        using var request = new HttpRequestMessage(HttpMethod.Patch, new Uri(fixture.App.GetEndpoint(node, PatroniNodeResource.RestEndpointName), "/config"))
-        {
-            // Patroni's REST server needs a Content-Length, so no streamed JSON content.
-            Content = new StringContent(paused ? """{"pause": true}""" : """{"pause": false}""", System.Text.Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
-            "Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{ClusterRoles.RestApi}:{password}")));
-        using var response = await http.SendAsync(request);
-        Assert.True(response.IsSuccessStatusCode, $"Patroni refused maintenance mode {paused}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
     /// <summary>pg_wal_replay_pause() is for superusers; straight to the node, not through PgBouncer (which refuses superusers).</summary>
