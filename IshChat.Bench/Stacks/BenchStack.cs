@@ -37,6 +37,7 @@ internal sealed class BenchStack : IAsyncDisposable
             var haproxyPort = cluster.HAProxy.HostPort(ClusterPorts.HAProxyReadWrite);
             var appPassword = cluster.Secret(ClusterSecret.AppPassword);
             await stack.StartApiAsync(
+                logger,
                 migrator: Connection(haproxyPort, ClusterRoles.Database, ClusterRoles.Migrator, cluster.Secret(ClusterSecret.MigratorPassword)),
                 readWrite: Connection(pgBouncerPort, PgBouncerDatabases.ReadWrite, ClusterRoles.App, appPassword) + ";No Reset On Close=true",
                 readOnly: Connection(pgBouncerPort, PgBouncerDatabases.ReadOnly, ClusterRoles.App, appPassword) + ";No Reset On Close=true");
@@ -75,6 +76,7 @@ internal sealed class BenchStack : IAsyncDisposable
             var port = postgres.GetMappedPublicPort(ClusterPorts.Postgres);
             var app = Connection(port, ClusterRoles.Database, ClusterRoles.App, secrets[ClusterSecret.AppPassword]);
             await stack.StartApiAsync(
+                logger,
                 migrator: Connection(port, ClusterRoles.Database, ClusterRoles.Migrator, secrets[ClusterSecret.MigratorPassword]),
                 readWrite: app,
                 readOnly: app);
@@ -122,15 +124,14 @@ internal sealed class BenchStack : IAsyncDisposable
     }.ConnectionString;
 
     /// <summary>Redis from our image, the schema applied by the migration service, then the API on a free loopback port.</summary>
-    private async Task StartApiAsync(string migrator, string readWrite, string readOnly)
+    private async Task StartApiAsync(ILogger logger, string migrator, string readWrite, string readOnly)
     {
+        await new ClusterImageBuilder(RepositoryLayout.Current, logger).EnsureBuiltAsync([ClusterImages.Redis], CancellationToken.None);
         var redis = new ContainerBuilder(ClusterImages.Redis.Reference(RepositoryLayout.Current))
             .WithPortBinding(ClusterPorts.Redis, assignRandomHostPort: true)
             .WithWaitStrategy(Wait.ForUnixContainer().UntilInternalTcpPortIsAvailable(ClusterPorts.Redis))
             .Build();
         owned.Add(redis);
-        await new ClusterImageBuilder(RepositoryLayout.Current, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)
-            .EnsureBuiltAsync([ClusterImages.Redis], CancellationToken.None);
         await redis.StartAsync();
 
         await using (var migrations = ServiceProcess.Start("IshChat.MigrationService", new Dictionary<string, string>

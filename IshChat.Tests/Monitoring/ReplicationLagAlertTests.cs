@@ -22,7 +22,8 @@ public sealed class ReplicationLagAlertTests(AppHostClusterFixture fixture, ITes
         var state = await Eventually.GetAsync(fixture.PatroniClusterAsync,
             s => s.Leader is not null && s.Members.Count(m => m.IsStreamingReplica) == 3, TimeSpan.FromMinutes(2), "a settled cluster");
         var replica = state.Members.First(m => m.IsStreamingReplica).Name;
-        await using var replicaConnection = new NpgsqlConnection(await SuperuserConnectionStringAsync(replica));
+        // pg_wal_replay_pause() is for superusers: straight to the node, not through PgBouncer (which refuses superusers).
+        await using var replicaConnection = new NpgsqlConnection(await fixture.SuperuserConnectionStringAsync(replica));
         await replicaConnection.OpenAsync();
         await EnsureReplayedACommitSinceStartAsync(replicaConnection);
 
@@ -111,16 +112,5 @@ public sealed class ReplicationLagAlertTests(AppHostClusterFixture fixture, ITes
         {
             // Done.
         }
-    }
-
-    /// <summary>pg_wal_replay_pause() is for superusers; straight to the node, not through PgBouncer (which refuses superusers).</summary>
-    private async Task<string> SuperuserConnectionStringAsync(string node)
-    {
-        var endpoint = fixture.App.GetEndpoint(node, PatroniNodeResource.PostgresEndpointName);
-        return new NpgsqlConnectionStringBuilder
-        {
-            Host = endpoint.Host, Port = endpoint.Port, Database = "postgres", Username = ClusterRoles.Superuser,
-            Password = await fixture.Cluster.Secret(ClusterSecret.SuperuserPassword).GetValueAsync(default), Pooling = false, Timeout = 5,
-        }.ConnectionString;
     }
 }
