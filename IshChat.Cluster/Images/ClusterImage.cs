@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace IshChat.Cluster;
+namespace IshChat.Cluster.Images;
 
 /// <summary>
 /// A container image built from one folder under <c>containers/</c>. Its tag is a hash of
@@ -53,25 +53,4 @@ public sealed record ClusterImage(string Component)
 
         return "c" + Convert.ToHexStringLower(hash.GetHashAndReset())[..12];
     }
-}
-
-/// <summary>The images of the cluster, one per folder under <c>containers/</c>.</summary>
-public static class ClusterImages
-{
-    public static ClusterImage Etcd { get; } = new("etcd");
-    public static ClusterImage Patroni { get; } = new("patroni");
-    public static ClusterImage HAProxy { get; } = new("haproxy");
-    public static ClusterImage PgBouncer { get; } = new("pgbouncer");
-    public static ClusterImage Redis { get; } = new("redis");
-
-    // Monitoring (Grafana is the official image, not built here: see containers/grafana/README.md).
-    public static ClusterImage Prometheus { get; } = new("prometheus");
-    public static ClusterImage Alertmanager { get; } = new("alertmanager");
-    public static ClusterImage PostgresExporter { get; } = new("postgres-exporter");
-    public static ClusterImage PgBouncerExporter { get; } = new("pgbouncer-exporter");
-    public static ClusterImage RedisExporter { get; } = new("redis-exporter");
-    public static ClusterImage NodeExporter { get; } = new("node-exporter");
-
-    public static IReadOnlyList<ClusterImage> All { get; } =
-        [Etcd, Patroni, HAProxy, PgBouncer, Redis, Prometheus, Alertmanager, PostgresExporter, PgBouncerExporter, RedisExporter, NodeExporter];
 }
