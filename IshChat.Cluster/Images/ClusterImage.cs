@@ -5,8 +5,8 @@ namespace IshChat.Cluster.Images;
 
 /// <summary>
 /// A container image built from one folder under <c>containers/</c>. Its tag is a hash of
-/// that folder's files, so an edited Dockerfile or template yields a new image and an
-/// unchanged one is never rebuilt.
+/// that folder's files (its Markdown aside), so an edited Dockerfile or template yields a new
+/// image and an unchanged one is never rebuilt.
 /// </summary>
 public sealed record ClusterImage(string Component)
 {
@@ -39,7 +39,9 @@ public sealed record ClusterImage(string Component)
         }
 
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        // Documentation is not built into the image: editing an image's README must not rebuild it.
         foreach (var file in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
+                     .Where(f => !f.EndsWith(".md", StringComparison.OrdinalIgnoreCase))
                      .Select(f => Path.GetRelativePath(directory, f).Replace('\\', '/'))
                      .Order(StringComparer.Ordinal))
         {
