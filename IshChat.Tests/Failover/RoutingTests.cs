@@ -50,8 +50,9 @@ public sealed class RoutingTests(FailoverClusterFixture fixture)
             await connection.OpenAsync();
         });
 
-        // Then PgBouncer's auth_query finds no verifier for it, and the login fails
-        Assert.Equal(PostgresErrorCodes.InvalidPassword, refused.SqlState);
+        // Then PgBouncer's auth_query (pgbouncer.get_auth skips superusers and replication roles) finds no such user
+        Assert.Equal(PostgresErrorCodes.ProtocolViolation, refused.SqlState);
+        Assert.Contains("no such user", refused.MessageText, StringComparison.Ordinal);
     }
 
     private static async Task<bool> InRecoveryAsync(string connectionString)
