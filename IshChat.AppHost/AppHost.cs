@@ -21,6 +21,8 @@ var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOpt
     Args = [.. args.Where(a => a != "--headless")],
     DisableDashboard = args.Contains("--headless"),
 });
+// Publish mode (a manifest, `--operation publish`) describes the Azure deployment, not these containers: docs/azure.md.
+if (IshChat.AppHost.Hosting.Azure.AzureDeployment.TryPublishForAzure(builder)) { return; }
 var hostPorts = HostPorts.From(builder.Configuration);
 
 // Leader election: three etcd members, so losing one changes nothing.
