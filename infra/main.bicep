@@ -119,6 +119,7 @@ module postgres 'modules/postgres.bicep' = {
     subnetId: network.outputs.postgresSubnetId
     vnetId: network.outputs.vnetId
     administratorPassword: postgresAdminPassword
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
     tags: tags
   }
   dependsOn: [peering]

@@ -83,6 +83,16 @@ public sealed class PostgresTemplateTests
     }
 
     [Fact(Timeout = 180_000)]
+    public async Task ServerLogWithPgauditsLinesGoesToLogAnalytics()
+    {
+        var (main, postgres) = await TemplatesAsync();
+
+        var setting = InfraTemplates.Single(postgres, "Microsoft.Insights/diagnosticSettings");
+        Assert.Contains(setting["properties"]!["logs"]!.AsArray(), l => (string?)l!["category"] == "PostgreSQLLogs" && (bool)l["enabled"]!);
+        Assert.Contains("logAnalyticsWorkspaceId", (string?)InfraTemplates.PassedTo(main, "postgres", "logAnalyticsWorkspaceId"));
+    }
+
+    [Fact(Timeout = 180_000)]
     public async Task ReplicasKeepTlsAndThePoolerToo()
     {
         var (_, postgres) = await TemplatesAsync();

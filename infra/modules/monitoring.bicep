@@ -125,6 +125,7 @@ resource operatorIsGrafanaAdmin 'Microsoft.Authorization/roleAssignments@2022-04
 }
 
 output logAnalyticsWorkspaceName string = logs.name
+output logAnalyticsWorkspaceId string = logs.id
 output prometheusWorkspaceId string = prometheus.id
 output actionGroupId string = actionGroup.id
 output grafanaEndpoint string = grafana.properties.endpoint

@@ -50,6 +50,9 @@ param databaseName string = 'ishchat'
 
 param administratorLogin string = 'ishchat_admin'
 
+@description('Log Analytics workspace the server log (pgaudit\'s lines among it) is sent to; empty: none.')
+param logAnalyticsWorkspaceId string = ''
+
 @secure()
 param administratorPassword string
 
@@ -144,6 +147,17 @@ resource database 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-0
   parent: server
   name: databaseName
   properties: { charset: 'UTF8', collation: 'en_US.utf8' }
+}
+
+// pgaudit writes to the server log; sending it to Log Analytics makes the audit trail searchable and
+// keeps it when the server is gone.
+resource serverLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = if (!empty(logAnalyticsWorkspaceId)) {
+  scope: server
+  name: 'server-logs'
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [{ category: 'PostgreSQLLogs', enabled: true }]
+  }
 }
 
 module serverConfiguration 'postgres-parameters.bicep' = {
