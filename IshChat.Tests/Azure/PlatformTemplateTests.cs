@@ -48,7 +48,8 @@ public sealed class PlatformTemplateTests
 
         var probes = template["containers"]![0]!["probes"]!.AsArray();
         Assert.Equal(["Startup", "Liveness", "Readiness"], probes.Select(p => (string)p!["type"]!));
-        Assert.Equal(["/alive", "/alive", "/health"], probes.Select(p => (string)p!["httpGet"]!["path"]!));
+        // A new revision starts serving only once its dependencies answer; after that only the process is probed.
+        Assert.Equal(["/health", "/alive", "/alive"], probes.Select(p => (string)p!["httpGet"]!["path"]!));
 
         // azd deploys into the app carrying this tag (azure.yaml: services.api).
         Assert.Contains("'azd-service-name', 'api'", (string?)api["tags"]);

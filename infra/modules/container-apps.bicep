@@ -1,5 +1,5 @@
 // The chat API and its migration job on Azure Container Apps, in the private network. The API: at
-// least two replicas across zones, health probes on the service defaults' /alive and /health, scaled
+// least two replicas across zones, health probes on the service defaults' /health and /alive, scaled
 // by concurrent HTTP requests. The migration job: run to completion before each API deployment
 // (infra/scripts/run-migrations.sh, azd's predeploy hook), after an init container has made the roles.
 
@@ -112,11 +112,14 @@ resource api 'Microsoft.App/containerApps@2024-03-01' = {
             { name: 'Chat__AdminApiKey', secretRef: 'api-admin-key' }
           ]
           probes: [
-            // Startup and liveness: the process answers (service defaults' /alive, no dependencies).
-            { type: 'Startup', httpGet: { path: '/alive', port: apiPort }, periodSeconds: 2, failureThreshold: 30 }
+            // Startup: /health checks PostgreSQL (both data sources) and Redis, so a revision with a wrong
+            // connection string never starts serving and the running revision keeps the traffic.
+            { type: 'Startup', httpGet: { path: '/health', port: apiPort }, periodSeconds: 2, failureThreshold: 30 }
+            // Liveness and readiness: the process answers (/alive, no dependencies). Every replica shares the
+            // same dependencies, so a dependency check here would take them all out at once, while the API
+            // itself degrades gracefully (the cache steps aside without Redis).
             { type: 'Liveness', httpGet: { path: '/alive', port: apiPort }, periodSeconds: 10, failureThreshold: 3 }
-            // Readiness: /health includes the database; a replica that can't reach it takes no traffic.
-            { type: 'Readiness', httpGet: { path: '/health', port: apiPort }, periodSeconds: 5, failureThreshold: 3 }
+            { type: 'Readiness', httpGet: { path: '/alive', port: apiPort }, periodSeconds: 5, failureThreshold: 3 }
           ]
         }
       ]
