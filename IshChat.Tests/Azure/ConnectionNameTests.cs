@@ -38,6 +38,29 @@ public sealed class ConnectionNameTests
     }
 
     [Fact(Timeout = 180_000)]
+    public async Task EverySecretTheAppsReferenceIsWrittenToKeyVaultAndDeclaredWhereItIsUsed()
+    {
+        var main = await InfraTemplates.MainAsync();
+        var written = InfraTemplates.Module(main, "secrets")["variables"]!["secretNames"]!.AsArray().Select(n => (string)n!).ToHashSet();
+        var apps = InfraTemplates.Module(main, "container-apps");
+
+        foreach (var (list, type) in new[] { ("apiSecrets", "Microsoft.App/containerApps"), ("jobSecrets", "Microsoft.App/jobs") })
+        {
+            // A reference to a secret nobody writes fails only when the revision starts, in Azure.
+            var referenced = apps["variables"]![list]!.AsArray().Select(n => (string)n!).ToList();
+            Assert.All(referenced, name => Assert.Contains(name, written));
+
+            // Every secretRef in the containers names a secret that app declares (Container Apps lower-cases names).
+            var template = InfraTemplates.Single(apps, type)["properties"]!["template"]!;
+            var refs = new[] { "containers", "initContainers" }
+                .SelectMany(c => template[c]?.AsArray() ?? [])
+                .SelectMany(c => c!["env"]!.AsArray())
+                .Select(e => (string?)e!["secretRef"]).OfType<string>();
+            Assert.All(refs, secretRef => Assert.Contains(secretRef, referenced.Select(n => n.ToLowerInvariant())));
+        }
+    }
+
+    [Fact(Timeout = 180_000)]
     public async Task EverySecretNameHasAValue()
     {
         var secrets = InfraTemplates.Module(await InfraTemplates.MainAsync(), "secrets");

@@ -2,7 +2,7 @@
 # azd's predeploy hook of the api service: builds the migration service's image, pushes it to the
 # environment's registry, points the Container Apps job at it, runs the job and waits for it.
 # The API is deployed only if the schema is up to date: a failed or timed-out run stops `azd deploy`.
-# Needs the Azure CLI (az) logged in to the same subscription as azd, and the .NET SDK.
+# Needs the Azure CLI (az) logged in to the same subscription as azd, and the .NET SDK (no Docker).
 # Idempotent: the migrations themselves are (DbUp journal), and so is creating the roles.
 set -euo pipefail
 
@@ -22,10 +22,14 @@ image="${registry}/ishchat/migrations:${tag}"
 timeout_seconds="${ISHCHAT_MIGRATIONS_TIMEOUT:-900}"
 
 say "building and pushing ${image}"
-az acr login --name "${registry%%.*}" >/dev/null
-# The SDK's container support builds the image without a Dockerfile, like azd does for the API.
+# A registry token for the SDK's own push: no Docker daemon needed (az acr login without it would need one).
+DOTNET_CONTAINER_REGISTRY_PWORD="$(az acr login --name "${registry%%.*}" --expose-token --query accessToken --output tsv)"
+export DOTNET_CONTAINER_REGISTRY_PWORD
+export DOTNET_CONTAINER_REGISTRY_UNAME=00000000-0000-0000-0000-000000000000
+# The SDK's container support builds the image without a Dockerfile, like azd does for the API;
+# linux-x64 whatever the operator's machine is, because Container Apps runs amd64.
 dotnet publish "${repo_root}/IshChat.MigrationService/IshChat.MigrationService.csproj" \
-  -c Release -t:PublishContainer -p:EnableSdkContainerSupport=true \
+  -c Release --os linux --arch x64 -t:PublishContainer -p:EnableSdkContainerSupport=true \
   -p:ContainerRegistry="${registry}" -p:ContainerRepository=ishchat/migrations -p:ContainerImageTag="${tag}" \
   --nologo -v quiet
 
