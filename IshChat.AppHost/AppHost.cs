@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using IshChat.AppHost.Hosting.Alertmanager;
+using IshChat.AppHost.Hosting.Azure;
 using IshChat.AppHost.Hosting.Etcd;
 using IshChat.AppHost.Hosting.FaultInjection;
 using IshChat.AppHost.Hosting.Grafana;
@@ -23,6 +24,11 @@ var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOpt
     Args = [.. args.Where(a => a != "--headless")],
     DisableDashboard = args.Contains("--headless"),
 });
+// Publish mode (a manifest, `--operation publish`) describes the Azure deployment, not these containers: docs/azure.md.
+if (AzureDeployment.TryPublishForAzure(builder))
+{
+    return;
+}
 
 // Leader election: three etcd members, so losing one changes nothing.
 var etcd = builder.AddEtcdCluster(ResourceNames.Etcd, members: 3);

@@ -162,7 +162,7 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
             is { } node
             ? new SupervisedContainer(node.Name, async ct =>
             {
-                await DockerCli.RunAsync(["start", node.ContainerId], ct);
+                await DockerCli.StartAsync(node.ContainerId, ct);
                 await node.RefreshHostPortsAsync(ct);
             })
             : null;

@@ -97,7 +97,9 @@ public sealed class ContainerSupervisor(
             }
             catch (Exception ex)
             {
-                logger.LogWarning("Could not start {Container} again: {Message}", container.Name, ex.Message);
+                // Nothing else will start it: try again after the next back-off.
+                logger.LogWarning("Could not start {Container} again, retrying: {Message}", container.Name, ex.Message);
+                ScheduleRestart(containerId, container, cancellationToken);
             }
         }, CancellationToken.None);
     }

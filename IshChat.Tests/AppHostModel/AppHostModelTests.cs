@@ -1,3 +1,4 @@
+using IshChat.AppHost.Hosting.Prometheus;
 using IshChat.AppHost.Hosting.FaultInjection;
 using IshChat.Cluster.Faults;
 using IshChat.AppHost.Hosting.Etcd;
@@ -121,6 +122,19 @@ public sealed class AppHostModelTests : IAsyncDisposable
             Assert.Contains(pgbouncer.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name == ResourceNames.HAProxy);
             Assert.True(pgbouncer.TryGetAnnotationsOfType<HealthCheckAnnotation>(out _));
         }
+    }
+
+    [Fact]
+    public async Task PrometheusScrapesEveryRouterInstanceAndTheCache()
+    {
+        var model = await BuildModelAsync();
+        var prometheus = Assert.Single(model.Resources.OfType<PrometheusResource>());
+
+        var environment = await EnvironmentOf(prometheus);
+
+        Assert.Equal("haproxy-0:7000,haproxy-1:7000", environment["ISHCHAT_SCRAPE_HAPROXY"]);
+        Assert.Equal("pgbouncer-0-exporter:9127,pgbouncer-1-exporter:9127", environment["ISHCHAT_SCRAPE_PGBOUNCER_EXPORTER"]);
+        Assert.Equal("redis-exporter:9121", environment["ISHCHAT_SCRAPE_REDIS_EXPORTER"]);
     }
 
     [Fact]
