@@ -19,6 +19,13 @@ public static class ApiKeys
 
     public static string Generate() => Prefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
+    /// <summary>
+    /// A key derived from <paramref name="secret"/> and <paramref name="purpose"/> (HMAC-SHA256): the same inputs give the
+    /// same key, so an idempotent retry can hand back a key whose first issue was lost; nobody without the secret can.
+    /// </summary>
+    public static string Derive(string secret, string purpose) =>
+        Prefix + Base64Url.EncodeToString(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(purpose)));
+
     public static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 
     /// <summary>Compares in constant time, so response timing tells nothing about the admin key.</summary>

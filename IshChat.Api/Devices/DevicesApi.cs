@@ -2,6 +2,7 @@ using IshChat.Api.Auth;
 using IshChat.Api.Data;
 using IshChat.Api.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 
 namespace IshChat.Api.Devices;
@@ -27,22 +28,39 @@ public static class DevicesApi
         return group;
     }
 
-    private static async Task<Results<Created<DeviceResponse>, ValidationProblem>> RegisterDeviceAsync(
+    private static async Task<Results<Created<DeviceResponse>, Ok<DeviceResponse>, Conflict<ProblemDetails>, ValidationProblem>> RegisterDeviceAsync(
         RegisterDeviceRequest request, [AsParameters] ChatRequest chat)
     {
         var errors = new RequestErrors();
         errors.AddIf("name", TextRules.CheckName(request.Name));
+        var idempotencyKey = IdempotencyKey.Read(chat.Http, errors);
         if (errors.Any)
         {
             return errors.ToProblem();
         }
 
         var instanceId = chat.Instance.InstanceId;
-        var device = new DeviceResponse(Guid.CreateVersion7(), request.Name!, DateTimeOffset.UtcNow);
-        chat.Written(await chat.Database.WriteAsync(instanceId, (connection, ct) => connection.Command(
-            "INSERT INTO chat.devices (instance_id, device_id, name, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            instanceId, device.DeviceId, device.Name, device.CreatedAt).ExecuteAsync(ct), chat.Aborted));
-        return TypedResults.Created($"/devices/{device.DeviceId}", device);
+        var deviceId = idempotencyKey is null ? Guid.CreateVersion7() : IdempotencyKey.DeriveId(instanceId, "device", idempotencyKey);
+        var device = new DeviceResponse(deviceId, request.Name!, DateTimeOffset.UtcNow);
+        var (inserted, stored) = chat.Written(await chat.Database.WriteAsync(instanceId, async (connection, ct) =>
+        {
+            var rows = await connection.Command(
+                "INSERT INTO chat.devices (instance_id, device_id, name, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                instanceId, device.DeviceId, device.Name, device.CreatedAt).ExecuteAsync(ct);
+            return (rows == 1, rows == 1 ? device : await connection
+                .Command($"SELECT {Columns} FROM chat.devices WHERE instance_id = $1 AND device_id = $2", instanceId, device.DeviceId)
+                .SingleOrDefaultAsync(ReadDevice, ct));
+        }, chat.Aborted));
+
+        if (inserted)
+        {
+            return TypedResults.Created($"/devices/{device.DeviceId}", device);
+        }
+
+        // The same key again: the device its first request registered, unless this one asked for something else.
+        return stored is not null && stored.Name == device.Name
+            ? TypedResults.Ok(stored)
+            : Problems.Conflict($"This {IdempotencyKey.HeaderName} was already used to register a device with another name.");
     }
 
     private static async Task<Results<Ok<DevicePage>, ValidationProblem>> ListDevicesAsync(

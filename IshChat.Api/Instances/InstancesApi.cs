@@ -2,6 +2,8 @@ using IshChat.Api.Auth;
 using IshChat.Api.Data;
 using IshChat.Api.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 
 namespace IshChat.Api.Instances;
@@ -21,8 +23,8 @@ public static class InstancesApi
         return group;
     }
 
-    private static async Task<Results<Created<CreatedInstanceResponse>, ValidationProblem>> CreateInstanceAsync(
-        CreateInstanceRequest request, ChatDatabase database, HttpContext http)
+    private static async Task<Results<Created<CreatedInstanceResponse>, Ok<CreatedInstanceResponse>, Conflict<ProblemDetails>, ValidationProblem>> CreateInstanceAsync(
+        CreateInstanceRequest request, ChatDatabase database, IOptions<ChatOptions> options, HttpContext http)
     {
         var errors = new RequestErrors();
         errors.AddIf("name", TextRules.CheckName(request.Name));
@@ -31,25 +33,39 @@ public static class InstancesApi
             errors.Add("type", $"Must be one of: {string.Join(", ", InstanceTypes.All)}.");
         }
 
+        var idempotencyKey = IdempotencyKey.Read(http, errors);
         if (errors.Any)
         {
             return errors.ToProblem();
         }
 
-        // Generated before the retry loop, so a retried transaction inserts the same rows (or finds them).
-        var instance = new InstanceResponse(Guid.CreateVersion7(), request.Name!, request.Type!, DateTimeOffset.UtcNow);
-        var apiKey = ApiKeys.Generate();
+        // Generated before the retry loop, so a retried transaction inserts the same rows (or finds them). With an
+        // Idempotency-Key the id and the API key are derived from it (the key keyed by the admin key, so only an admin
+        // can reproduce it): a client retrying after a lost response gets the instance and the key it never saw.
+        var instanceId = idempotencyKey is null ? Guid.CreateVersion7() : IdempotencyKey.DeriveId(Guid.Empty, "instance", idempotencyKey);
+        var instance = new InstanceResponse(instanceId, request.Name!, request.Type!, DateTimeOffset.UtcNow);
+        var apiKey = idempotencyKey is null ? ApiKeys.Generate() : ApiKeys.Derive(options.Value.AdminApiKey!, $"instance/{idempotencyKey}");
         var write = await database.WriteAsync(instance.InstanceId, async (connection, ct) =>
         {
-            await connection.Command(
+            var rows = await connection.Command(
                 "INSERT INTO chat.instances (instance_id, name, instance_type, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
                 instance.InstanceId, instance.Name, instance.Type, instance.CreatedAt).ExecuteAsync(ct);
             await InsertKeyAsync(connection, instance.InstanceId, apiKey, ct);
-            return instance;
+            return (Inserted: rows == 1, Stored: rows == 1 ? instance : await connection
+                .Command("SELECT instance_id, name, instance_type, created_at FROM chat.instances WHERE instance_id = $1", instance.InstanceId)
+                .SingleOrDefaultAsync(ReadInstance, ct));
         }, http.RequestAborted);
 
         http.Response.Headers[ConsistencyToken.HeaderName] = write.Token.ToString();
-        return TypedResults.Created($"/admin/instances/{instance.InstanceId}", new CreatedInstanceResponse(instance, apiKey));
+        var (inserted, stored) = write.Value;
+        if (inserted)
+        {
+            return TypedResults.Created($"/admin/instances/{instance.InstanceId}", new CreatedInstanceResponse(instance, apiKey));
+        }
+
+        return stored is not null && stored.Name == instance.Name && stored.Type == instance.Type
+            ? TypedResults.Ok(new CreatedInstanceResponse(stored, apiKey))
+            : Problems.Conflict($"This {IdempotencyKey.HeaderName} was already used to create an instance with another name or type.");
     }
 
     private static async Task<Results<Ok<InstancePage>, ValidationProblem>> ListInstancesAsync(
@@ -70,17 +86,19 @@ public static class InstancesApi
     }
 
     private static async Task<Results<Ok<InstanceResponse>, NotFound, ValidationProblem>> GetInstanceAsync(
-        string instanceId, ChatDatabase database, CancellationToken cancellationToken)
+        string instanceId, ChatDatabase database, HttpContext http, CancellationToken cancellationToken)
     {
         var errors = new RequestErrors();
         var id = errors.Id("instanceId", instanceId);
+        // The creator's consistency token: a replica that hasn't replayed the creation yet would answer 404.
+        var token = errors.Token(http);
         if (errors.Any)
         {
             return errors.ToProblem();
         }
 
         // Scoped to the instance asked for: row-level security answers whether it exists.
-        var read = await database.ReadAsync(id, token: null, (connection, ct) => connection
+        var read = await database.ReadAsync(id, token, (connection, ct) => connection
             .Command("SELECT instance_id, name, instance_type, created_at FROM chat.instances WHERE instance_id = $1", id)
             .SingleOrDefaultAsync(ReadInstance, ct), cancellationToken);
         return read.Value is { } instance ? TypedResults.Ok(instance) : TypedResults.NotFound();

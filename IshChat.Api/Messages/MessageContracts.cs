@@ -19,6 +19,9 @@ internal enum PostOutcome
 {
     Created,
     Duplicate,
+
+    /// <summary>The client message id is already taken by a message with other content: a client bug, not a retry.</summary>
+    DifferentContentForSameClientId,
     SessionNotFound,
     DeviceNotFound,
     SessionEnded,

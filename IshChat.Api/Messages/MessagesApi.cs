@@ -50,8 +50,12 @@ public static class MessagesApi
                 return Problems.NotFound("No such sender device in this instance.");
             case PostOutcome.SessionEnded:
                 return Problems.Conflict("The session has ended; it takes no more messages.");
+            case PostOutcome.DifferentContentForSameClientId:
+                return Problems.Conflict("This clientMessageId was already used for a message with another sender or text.");
             case PostOutcome.Duplicate:
-                // A retry of a post that already succeeded: the same message, not a second one.
+                // A retry of a post that already succeeded: the same message, not a second one. Its first attempt may have
+                // committed without reaching the cache removal below (a lost response), so remove the entries now too.
+                await chat.Cache.RemoveAsync([CacheKeys.Session(instance.InstanceId, session), CacheKeys.LatestMessages(instance.InstanceId, session)], chat.Aborted);
                 return TypedResults.Ok(message!);
         }
 
@@ -81,7 +85,10 @@ public static class MessagesApi
             instanceId, sessionId, candidate.ClientMessageId).SingleOrDefaultAsync(MessageResponse.Read, cancellationToken);
         if (existing is not null)
         {
-            return (PostOutcome.Duplicate, existing);
+            // A retry carries the same sender and text; anything else reusing the id is answered 409, not as the old message.
+            return existing.SenderDeviceId == candidate.SenderDeviceId && existing.Text == candidate.Text
+                ? (PostOutcome.Duplicate, existing)
+                : (PostOutcome.DifferentContentForSameClientId, existing);
         }
 
         if (!session.DeviceExists)

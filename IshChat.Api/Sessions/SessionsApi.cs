@@ -23,11 +23,12 @@ public static class SessionsApi
         return group;
     }
 
-    private static async Task<Results<Created<SessionResponse>, NotFound<ProblemDetails>, ValidationProblem>> StartSessionAsync(
+    private static async Task<Results<Created<SessionResponse>, Ok<SessionResponse>, NotFound<ProblemDetails>, Conflict<ProblemDetails>, ValidationProblem>> StartSessionAsync(
         StartSessionRequest request, [AsParameters] ChatRequest chat)
     {
         var errors = new RequestErrors();
         var deviceId = errors.Id("deviceId", request.DeviceId);
+        var idempotencyKey = IdempotencyKey.Read(chat.Http, errors);
         if (errors.Any)
         {
             return errors.ToProblem();
@@ -35,28 +36,40 @@ public static class SessionsApi
 
         var instanceId = chat.Instance.InstanceId;
         var now = DateTimeOffset.UtcNow;
-        var session = new SessionResponse(Guid.CreateVersion7(), deviceId, "active", now, null, 0, null, now);
-        var started = chat.Written(await chat.Database.WriteAsync(instanceId, async (connection, ct) =>
+        var sessionId = idempotencyKey is null ? Guid.CreateVersion7() : IdempotencyKey.DeriveId(instanceId, "session", idempotencyKey);
+        var session = new SessionResponse(sessionId, deviceId, "active", now, null, 0, null, now);
+        var (deviceExists, inserted, stored) = chat.Written(await chat.Database.WriteAsync(instanceId, async (connection, ct) =>
         {
             var deviceExists = await connection.Command(
                 "SELECT 1 FROM chat.devices WHERE instance_id = $1 AND device_id = $2", instanceId, deviceId).ScalarAsync(ct) is not null;
-            if (deviceExists)
+            if (!deviceExists)
             {
-                await connection.Command(
-                    "INSERT INTO chat.sessions (instance_id, session_id, device_id, started_at, last_activity_at) VALUES ($1, $2, $3, $4, $4) ON CONFLICT DO NOTHING",
-                    instanceId, session.SessionId, deviceId, now).ExecuteAsync(ct);
+                return (false, false, (SessionResponse?)null);
             }
 
-            return deviceExists;
+            var rows = await connection.Command(
+                "INSERT INTO chat.sessions (instance_id, session_id, device_id, started_at, last_activity_at) VALUES ($1, $2, $3, $4, $4) ON CONFLICT DO NOTHING",
+                instanceId, session.SessionId, deviceId, now).ExecuteAsync(ct);
+            return (true, rows == 1, rows == 1 ? session : await connection
+                .Command($"SELECT {SessionResponse.Columns} FROM chat.sessions WHERE instance_id = $1 AND session_id = $2", instanceId, session.SessionId)
+                .SingleOrDefaultAsync(SessionResponse.Read, ct));
         }, chat.Aborted));
 
-        if (!started)
+        if (!deviceExists)
         {
             return Problems.NotFound("No such device in this instance.");
         }
 
         await chat.Cache.RemoveAsync([CacheKeys.ActiveSessions(instanceId)], chat.Aborted);
-        return TypedResults.Created($"/sessions/{session.SessionId}", session);
+        if (inserted)
+        {
+            return TypedResults.Created($"/sessions/{session.SessionId}", session);
+        }
+
+        // The same key again: the session its first request started, unless this one asked for another device.
+        return stored is not null && stored.DeviceId == deviceId
+            ? TypedResults.Ok(stored)
+            : Problems.Conflict($"This {IdempotencyKey.HeaderName} was already used to start a session for another device.");
     }
 
     private static async Task<Results<Ok<SessionPage>, ValidationProblem>> ListActiveSessionsAsync(

@@ -5,6 +5,7 @@ using IshChat.Api.Devices;
 using IshChat.Api.Instances;
 using IshChat.Api.Messages;
 using IshChat.Api.Sessions;
+using IshChat.Api.Validation;
 
 namespace IshChat.Tests.Api;
 
@@ -56,9 +57,14 @@ public sealed class ChatApiClient(HttpClient http, string adminApiKey)
         return ((await response.Content.ReadFromJsonAsync<MessagePage>())!, RouteOf(response));
     }
 
-    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? apiKey, object? body = null, string? token = null)
+    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? apiKey, object? body = null, string? token = null, string? idempotencyKey = null)
     {
         using var request = new HttpRequestMessage(method, path);
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add(IdempotencyKey.HeaderName, idempotencyKey);
+        }
+
         if (apiKey is not null)
         {
             request.Headers.Add("X-Api-Key", apiKey);
@@ -76,6 +82,8 @@ public sealed class ChatApiClient(HttpClient http, string adminApiKey)
 
         return await Http.SendAsync(request);
     }
+
+    public string AdminApiKey => adminApiKey;
 
     public static string TokenOf(HttpResponseMessage response) => response.Headers.GetValues(ConsistencyToken.HeaderName).Single();
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using IshChat.Tests.EndToEnd;
 using IshChat.Tests.Infrastructure;
 using Npgsql;
@@ -51,6 +52,37 @@ public sealed class ReadYourWritesTests(AppHostClusterFixture fixture, ITestOutp
         var (_, route) = await Eventually.GetAsync(async _ => await api.ListMessagesAsync(instance, session, "?limit=10", await LastTokenAsync(api, instance, session, device)),
             r => r.Route == "replica", TimeSpan.FromSeconds(30), "a replica catching up with the token");
         Assert.Equal("replica", route);
+    }
+
+    [Fact(Timeout = TestTimeouts.Integration)]
+    public async Task NewInstanceIsReadByItsCreatorAtOnceWhileEveryReplicaHasItsReplayPaused()
+    {
+        // Given every streaming replica with its WAL replay paused
+        var (http, adminKey) = await fixture.ChatApiAsync();
+        var api = new ChatApiClient(http, adminKey);
+        var state = await Eventually.GetAsync(fixture.PatroniClusterAsync, fixture.IsHealthy, TimeSpan.FromMinutes(2), "a settled cluster");
+        var replicas = state.Members.Where(m => !m.IsLeader).Select(m => m.Name).ToList();
+        await WaitForReplicasToCatchUpAsync(replicas);
+        var maintenance = await fixture.PatroniMaintenanceModeAsync();
+        await SetReplayAsync(replicas, paused: true);
+        try
+        {
+            // When the admin creates an instance and reads it back with the token the creation returned, and without
+            using var created = await api.SendAsync(HttpMethod.Post, "/admin/instances", adminKey, new IshChat.Api.Instances.CreateInstanceRequest("read at once", "trial"));
+            await ChatApiClient.EnsureAsync(created, HttpStatusCode.Created);
+            var id = (await created.Content.ReadFromJsonAsync<IshChat.Api.Instances.CreatedInstanceResponse>())!.Instance.InstanceId;
+            using var withToken = await api.SendAsync(HttpMethod.Get, $"/admin/instances/{id}", adminKey, token: ChatApiClient.TokenOf(created));
+            using var withoutToken = await api.SendAsync(HttpMethod.Get, $"/admin/instances/{id}", adminKey);
+
+            // Then the token finds it (on the primary); without it a paused replica doesn't know it yet
+            Assert.Equal(HttpStatusCode.OK, withToken.StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, withoutToken.StatusCode);
+        }
+        finally
+        {
+            await SetReplayAsync(replicas, paused: false);
+            await maintenance.DisposeAsync();
+        }
     }
 
     [Fact(Timeout = TestTimeouts.Integration)]

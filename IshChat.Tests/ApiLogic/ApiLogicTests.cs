@@ -128,4 +128,17 @@ public sealed class ApiLogicTests
         Assert.True(TransientFailures.MarksEveryHostOffline(noHost));
         Assert.False(TransientFailures.MarksEveryHostOffline(refused));
     }
+
+    [Fact]
+    public void IdempotencyKeysDeriveTheSameIdForTheSameRequestAndDifferentOnesOtherwise()
+    {
+        var instance = Guid.NewGuid();
+
+        var id = IshChat.Api.Validation.IdempotencyKey.DeriveId(instance, "device", "k1");
+
+        Assert.Equal(id, IshChat.Api.Validation.IdempotencyKey.DeriveId(instance, "device", "k1"));
+        Assert.NotEqual(id, IshChat.Api.Validation.IdempotencyKey.DeriveId(instance, "session", "k1"));
+        Assert.NotEqual(id, IshChat.Api.Validation.IdempotencyKey.DeriveId(Guid.NewGuid(), "device", "k1"));
+        Assert.Equal(8, id.Version);
+    }
 }
