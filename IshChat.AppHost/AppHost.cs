@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using IshChat.AppHost.Hosting.Alertmanager;
+using IshChat.AppHost.Hosting.BackupStore;
 using IshChat.AppHost.Hosting.Etcd;
 using IshChat.AppHost.Hosting.FaultInjection;
 using IshChat.AppHost.Hosting.Grafana;
@@ -26,10 +27,15 @@ var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOpt
 // Leader election: three etcd members, so losing one changes nothing.
 var etcd = builder.AddEtcdCluster(ResourceNames.Etcd, members: 3);
 
+// Backups: an object store (Azure Blob API) on a named volume, for pgBackRest's WAL archive and base backups.
+var backupStore = builder.AddBackupStore(ResourceNames.BackupStore);
+
 // PostgreSQL 17: one Patroni leader and three streaming replicas. A primary the container
 // runtime confirms dead gives up its leader key at once; the dashboard can inject faults.
+// The leader archives every WAL segment to the backup store; backups are taken on a replica.
 var postgres = builder.AddPatroniCluster(ResourceNames.Postgres, etcd)
     .WithReplicas(3)
+    .WithBackups(backupStore)
     .WithDeadLeaderKeyRelease()
     .WithFaultInjectionCommands();
 

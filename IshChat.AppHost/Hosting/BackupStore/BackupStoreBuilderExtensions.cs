@@ -1,0 +1,110 @@
+using IshChat.Cluster.Backup;
+using IshChat.AppHost.Hosting.FaultInjection;
+using IshChat.AppHost.Hosting.Images;
+using IshChat.AppHost.Hosting.Patroni;
+using IshChat.AppHost.Hosting.Shared;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+
+namespace IshChat.AppHost.Hosting.BackupStore;
+
+public static class BackupStoreBuilderExtensions
+{
+    public const string BackupNowCommand = "backup-now";
+
+    /// <summary>
+    /// Adds the backup store: an Azure Blob endpoint (Azurite) whose data lives on a named volume, so backups outlive
+    /// the AppHost. Its account key and the repository's encryption passphrase are secret parameters, generated on
+    /// the first run and kept in user secrets: the backups stay readable across runs.
+    /// </summary>
+    public static IResourceBuilder<BackupStoreResource> AddBackupStore(this IDistributedApplicationBuilder builder, [ResourceName] string name)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+
+        // 88 letters and digits are a valid base64 string (66 bytes), which is what an Azure account key is.
+        var storeKey = builder.AddResource(ParameterResourceBuilderExtensions.CreateGeneratedParameter(
+            builder, $"{name}-key", secret: true, new GenerateParameterDefault { MinLength = 88, Special = false }));
+        var passphrase = builder.AddResource(ParameterResourceBuilderExtensions.CreateGeneratedParameter(
+            builder, $"{name}-cipher-passphrase", secret: true, new GenerateParameterDefault { MinLength = 40, Special = false }));
+        var store = new BackupStoreResource(name, storeKey.Resource, passphrase.Resource);
+
+        var healthCheckKey = $"{name}_container_reachable";
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheckKey, _ => new BackupStoreHealthCheck(store), HealthStatus.Unhealthy, tags: null));
+
+        return builder.AddResource(store)
+            .WithClusterImage(ClusterImages.BackupStore)
+                .WithDevelopmentContainerName()
+            // No fixed host port: only the cluster's nodes (and the health check) talk to it.
+            .WithEndpoint(targetPort: BackupPorts.Store, name: BackupStoreResource.BlobEndpointName, scheme: "tcp")
+            .WithVolume($"ishchat-{name}-data", "/var/lib/backup-store")
+            .WithEnvironment(context =>
+            {
+                foreach (var (variable, value) in BackupEnvironment.Store(name))
+                {
+                    context.EnvironmentVariables[variable] = value.Secret is { } secret ? store.Secret(secret) : value.Literal!;
+                }
+            })
+            .WithHealthCheck(healthCheckKey);
+    }
+
+    /// <summary>
+    /// Makes every node of <paramref name="cluster"/> archive its WAL to <paramref name="store"/> (only the leader
+    /// does, whichever node that is) and able to take and restore backups from it; nodes start once the store is
+    /// healthy. Adds the cluster's "Back up now" command. Call after <c>WithReplicas</c>.
+    /// </summary>
+    public static IResourceBuilder<PatroniClusterResource> WithBackups(
+        this IResourceBuilder<PatroniClusterResource> cluster, IResourceBuilder<BackupStoreResource> store)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        ArgumentNullException.ThrowIfNull(store);
+
+        foreach (var node in cluster.Resource.Nodes)
+        {
+            cluster.ApplicationBuilder.CreateResourceBuilder(node)
+                .WithEnvironment(context =>
+                {
+                    var environment = BackupEnvironment.PatroniNode(
+                        node.Name, [.. cluster.Resource.Nodes.Select(n => n.Name)], store.Resource.Repository, Stanza(cluster.Resource));
+                    foreach (var (variable, value) in environment)
+                    {
+                        context.EnvironmentVariables[variable] = value.Secret is { } secret ? store.Resource.Secret(secret) : value.Literal!;
+                    }
+                })
+                .WaitFor(store);
+        }
+
+        return cluster.WithCommand(BackupNowCommand, "Back up now", context => BackUpNowAsync(cluster.Resource, context), new CommandOptions
+        {
+            Description = "Takes a full backup now (pgBackRest, copied from a replica when one is healthy).",
+            IconName = "CloudArrowUp",
+            UpdateState = context => cluster.Resource.LastObservedState?.Leader is null ? ResourceCommandState.Disabled : ResourceCommandState.Enabled,
+        });
+    }
+
+    /// <summary>pgBackRest's stanza: the name of this cluster's backups in the repository.</summary>
+    public static string Stanza(PatroniClusterResource cluster) => cluster.Scope;
+
+    private static async Task<ExecuteCommandResult> BackUpNowAsync(PatroniClusterResource cluster, ExecuteCommandContext context)
+    {
+        // Run where the data is copied from: a streaming replica, else the leader.
+        var members = cluster.LastObservedState?.Members ?? [];
+        var source = members.FirstOrDefault(m => m.IsStreamingReplica) ?? cluster.LastObservedState?.Leader;
+        if (source is null || cluster.Nodes.FirstOrDefault(n => n.Name == source.Name) is not { } node)
+        {
+            return CommandResults.Failure("The cluster has no leader right now.");
+        }
+
+        var notifications = context.Services.GetRequiredService<ResourceNotificationService>();
+        if (await notifications.ContainerIdAsync(node, context.CancellationToken) is not { } containerId)
+        {
+            return CommandResults.Failure($"{node.Name} has no container right now.");
+        }
+
+        var result = await DockerCli.ExecuteAsync(
+            ["exec", containerId, "pgbackrest", $"--stanza={Stanza(cluster)}", "--type=full", "backup"],
+            line => context.Logger.LogInformation("{Line}", line), TimeSpan.FromHours(6), context.Logger, context.CancellationToken);
+        return result.Succeeded ? CommandResults.Success() : CommandResults.Failure($"pgbackrest backup on {node.Name} failed (exit {result.ExitCode}); see the log.");
+    }
+}
