@@ -1,8 +1,9 @@
-using IshChat.Cluster.Backup;
+using System.Globalization;
 using IshChat.AppHost.Hosting.FaultInjection;
 using IshChat.AppHost.Hosting.Images;
 using IshChat.AppHost.Hosting.Patroni;
 using IshChat.AppHost.Hosting.Shared;
+using IshChat.Cluster.Backup;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -12,6 +13,9 @@ namespace IshChat.AppHost.Hosting.BackupStore;
 public static class BackupStoreBuilderExtensions
 {
     public const string BackupNowCommand = "backup-now";
+
+    // When this AppHost run started: names the run's stanza (see Stanza).
+    private static readonly string RunStarted = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Adds the backup store: an Azure Blob endpoint (Azurite) whose data lives on a named volume, so backups outlive
@@ -83,8 +87,13 @@ public static class BackupStoreBuilderExtensions
         });
     }
 
-    /// <summary>pgBackRest's stanza: the name of this cluster's backups in the repository.</summary>
-    public static string Stanza(PatroniClusterResource cluster) => cluster.Scope;
+    /// <summary>
+    /// pgBackRest's stanza: the name of this cluster's backups in the repository. A stanza belongs to one PostgreSQL
+    /// system: the store keeps its data across runs but the nodes don't yet (no volumes), so every run initdbs a new
+    /// system and archives under a stanza of its own, named by when it started; earlier runs' backups stay in the
+    /// store and restore into a new cluster by naming their stanza (docs/backup.md).
+    /// </summary>
+    public static string Stanza(PatroniClusterResource cluster) => $"{cluster.Scope}-{RunStarted}";
 
     private static async Task<ExecuteCommandResult> BackUpNowAsync(PatroniClusterResource cluster, ExecuteCommandContext context)
     {

@@ -1,8 +1,8 @@
-using IshChat.Cluster.Backup;
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using IshChat.Cluster.Backup;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace IshChat.AppHost.Hosting.BackupStore;
