@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace IshChat.Tests.Backup;
 
 /// <summary>
-/// One small Testcontainers cluster with the backup store (1 etcd, leader + 1 replica, every node archiving to the
+/// One small Testcontainers cluster with the backup store (1 etcd, leader + 1 synchronous replica, every node archiving to the
 /// store) and one full backup taken on the replica, shared by the backup scenarios. Disposed, containers and
 /// network, even when a test fails; the store's data lives in its container, so nothing outlives the run.
 /// </summary>
@@ -24,7 +24,15 @@ public sealed class BackupClusterFixture(IMessageSink sink) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
-        Cluster = await PatroniTestCluster.StartAsync(new TestClusterOptions { EtcdMembers = 1, Replicas = 1, BackupStore = true }, Logger, timeout.Token);
+        // Synchronous: a killed primary's acknowledged commits are on the replica that takes over, so whatever a
+        // restore misses is the archive's fault, not replication's.
+        Cluster = await PatroniTestCluster.StartAsync(new TestClusterOptions
+        {
+            EtcdMembers = 1,
+            Replicas = 1,
+            BackupStore = true,
+            Patroni = new PatroniSettings { SynchronousMode = SynchronousMode.On },
+        }, Logger, timeout.Token);
         var state = await Cluster.WaitForHealthyAsync(TimeSpan.FromMinutes(3), timeout.Token);
         var replica = Cluster.Node(state.Members.First(m => m.IsStreamingReplica).Name);
         // The stanza appears once post_bootstrap has run; check also proves archiving works before anything is measured.
