@@ -1,18 +1,20 @@
 using System.Globalization;
-using IshChat.AppHost.Hosting.FaultInjection;
 using IshChat.AppHost.Hosting.Images;
 using IshChat.AppHost.Hosting.Patroni;
 using IshChat.AppHost.Hosting.Shared;
 using IshChat.Cluster.Backup;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Logging;
 
 namespace IshChat.AppHost.Hosting.BackupStore;
 
 public static class BackupStoreBuilderExtensions
 {
     public const string BackupNowCommand = "backup-now";
+
+    /// <summary>How often a full backup is taken (a TimeSpan, e.g. <c>1.00:00:00</c>); the first one once a replica streams.</summary>
+    public const string FullBackupIntervalKey = "IshChat:Backup:FullBackupInterval";
 
     // When this AppHost run started: names the run's stanza (see Stanza).
     private static readonly string RunStarted = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
@@ -56,7 +58,9 @@ public static class BackupStoreBuilderExtensions
     /// <summary>
     /// Makes every node of <paramref name="cluster"/> archive its WAL to <paramref name="store"/> (only the leader
     /// does, whichever node that is) and able to take and restore backups from it; nodes start once the store is
-    /// healthy. Adds the cluster's "Back up now" command. Call after <c>WithReplicas</c>.
+    /// healthy. Takes a full backup once a replica streams and then every <see cref="FullBackupIntervalKey"/> (a day by
+    /// default; retention then expires what is older than the recovery window), and adds the cluster's "Back up now"
+    /// command. Call after <c>WithReplicas</c>.
     /// </summary>
     public static IResourceBuilder<PatroniClusterResource> WithBackups(
         this IResourceBuilder<PatroniClusterResource> cluster, IResourceBuilder<BackupStoreResource> store)
@@ -79,7 +83,8 @@ public static class BackupStoreBuilderExtensions
                 .WaitFor(store);
         }
 
-        return cluster.WithCommand(BackupNowCommand, "Back up now", context => BackUpNowAsync(cluster.Resource, context), new CommandOptions
+        var interval = cluster.ApplicationBuilder.Configuration.GetValue(FullBackupIntervalKey, TimeSpan.FromDays(1));
+        return cluster.WithScheduledFullBackups(interval).WithCommand(BackupNowCommand, "Back up now", context => BackUpNowAsync(cluster.Resource, context), new CommandOptions
         {
             Description = "Takes a full backup now (pgBackRest, copied from a replica when one is healthy).",
             IconName = "CloudArrowUp",
@@ -97,23 +102,7 @@ public static class BackupStoreBuilderExtensions
 
     private static async Task<ExecuteCommandResult> BackUpNowAsync(PatroniClusterResource cluster, ExecuteCommandContext context)
     {
-        // Run where the data is copied from: a streaming replica, else the leader.
-        var members = cluster.LastObservedState?.Members ?? [];
-        var source = members.FirstOrDefault(m => m.IsStreamingReplica) ?? cluster.LastObservedState?.Leader;
-        if (source is null || cluster.Nodes.FirstOrDefault(n => n.Name == source.Name) is not { } node)
-        {
-            return CommandResults.Failure("The cluster has no leader right now.");
-        }
-
-        var notifications = context.Services.GetRequiredService<ResourceNotificationService>();
-        if (await notifications.ContainerIdAsync(node, context.CancellationToken) is not { } containerId)
-        {
-            return CommandResults.Failure($"{node.Name} has no container right now.");
-        }
-
-        var result = await DockerCli.ExecuteAsync(
-            ["exec", containerId, "pgbackrest", $"--stanza={Stanza(cluster)}", "--type=full", "backup"],
-            line => context.Logger.LogInformation("{Line}", line), TimeSpan.FromHours(6), context.Logger, context.CancellationToken);
-        return result.Succeeded ? CommandResults.Success() : CommandResults.Failure($"pgbackrest backup on {node.Name} failed (exit {result.ExitCode}); see the log.");
+        var failure = await FullBackup.RunAsync(cluster, context.Services, context.Logger, context.CancellationToken);
+        return failure is null ? CommandResults.Success() : CommandResults.Failure(failure);
     }
 }
