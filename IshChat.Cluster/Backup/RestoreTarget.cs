@@ -37,5 +37,21 @@ public sealed record RestoreTarget
         return new("name", name);
     }
 
+    /// <summary>
+    /// A target as configuration states it: <paramref name="type"/> one of latest, immediate, time, lsn, name, and
+    /// <paramref name="target"/> the time (any form <see cref="DateTimeOffset.Parse(string, IFormatProvider)"/> reads,
+    /// UTC unless it says otherwise), LSN or restore point name.
+    /// </summary>
+    public static RestoreTarget Parse(string type, string? target) => type.Trim().ToLowerInvariant() switch
+    {
+        "latest" => Latest,
+        "immediate" => Consistent,
+        "time" => At(DateTimeOffset.Parse(target ?? throw new ArgumentException("A time restore needs the time.", nameof(target)),
+            CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal)),
+        "lsn" => AtLsn(target ?? throw new ArgumentException("An LSN restore needs the LSN.", nameof(target))),
+        "name" => AtRestorePoint(target ?? throw new ArgumentException("A named restore needs the restore point's name.", nameof(target))),
+        _ => throw new ArgumentException($"'{type}' is not a restore type: latest, immediate, time, lsn or name.", nameof(type)),
+    };
+
     public override string ToString() => Target is null ? Type : $"{Type} {Target}";
 }

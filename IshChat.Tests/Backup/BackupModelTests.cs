@@ -25,9 +25,9 @@ public sealed class BackupModelTests : IAsyncDisposable
         }
     }
 
-    private async Task<DistributedApplicationModel> BuildModelAsync()
+    private async Task<DistributedApplicationModel> BuildModelAsync(params string[] arguments)
     {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.IshChat_AppHost>(["--IshChat:ModelOnly=true"]);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.IshChat_AppHost>(["--IshChat:ModelOnly=true", .. arguments]);
         app = await builder.BuildAsync();
         services = app.Services;
         return app.Services.GetRequiredService<DistributedApplicationModel>();
@@ -65,6 +65,24 @@ public sealed class BackupModelTests : IAsyncDisposable
             Assert.Equal(await store.CipherPassphrase.GetValueAsync(default), environment["ISHCHAT_BACKUP_CIPHER_PASS"]);
             Assert.Contains("BEGIN CERTIFICATE", environment["ISHCHAT_BACKUP_TLS_CA_CERT"], StringComparison.Ordinal);
             Assert.Contains(node.Annotations.OfType<WaitAnnotation>(), w => w.Resource == store);
+        }
+    }
+
+    [Fact]
+    public async Task ARestoreRunBootstrapsEveryNodeFromTheNamedStanzaAtTheTarget()
+    {
+        var model = await BuildModelAsync(
+            "--IshChat:Restore:Stanza=ishchat-pg-20261125-114311", "--IshChat:Restore:Type=time", "--IshChat:Restore:Target=2026-11-25 11:44:00");
+        var cluster = Assert.Single(model.Resources.OfType<PatroniClusterResource>());
+
+        foreach (var node in cluster.Nodes)
+        {
+            var environment = await ResourceEnvironment.EvaluateAsync(node, services);
+
+            Assert.Equal("ishchat-pg-20261125-114311", environment["ISHCHAT_BACKUP_STANZA"]);
+            Assert.Equal("time", environment["ISHCHAT_RESTORE_TYPE"]);
+            Assert.Equal("2026-11-25 11:44:00.000000+00", environment["ISHCHAT_RESTORE_TARGET"]);
+            Assert.Equal("on", environment["ISHCHAT_BACKUP_ARCHIVE"]);
         }
     }
 

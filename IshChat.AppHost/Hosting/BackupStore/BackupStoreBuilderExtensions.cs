@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using IshChat.AppHost.Hosting.Images;
 using IshChat.AppHost.Hosting.Patroni;
 using IshChat.AppHost.Hosting.Shared;
@@ -13,8 +14,18 @@ public static class BackupStoreBuilderExtensions
 {
     public const string BackupNowCommand = "backup-now";
 
+    /// <summary>
+    /// Configuration section that makes this run's cluster from the backup store instead of initdb:
+    /// <c>Stanza</c> (an earlier run's, see <see cref="Stanza"/>), <c>Type</c> (latest, time, lsn, name, immediate)
+    /// and <c>Target</c>. The restored cluster goes on archiving into that stanza, on a new timeline.
+    /// </summary>
+    public const string RestoreSection = "IshChat:Restore";
+
     /// <summary>How often a full backup is taken (a TimeSpan, e.g. <c>1.00:00:00</c>); the first one once a replica streams.</summary>
     public const string FullBackupIntervalKey = "IshChat:Backup:FullBackupInterval";
+
+    // The stanza a restored cluster continues (see RestoreSection), per cluster.
+    private static readonly ConditionalWeakTable<PatroniClusterResource, string> stanzas = [];
 
     // When this AppHost run started: names the run's stanza (see Stanza).
     private static readonly string RunStarted = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
@@ -68,13 +79,24 @@ public static class BackupStoreBuilderExtensions
         ArgumentNullException.ThrowIfNull(cluster);
         ArgumentNullException.ThrowIfNull(store);
 
+        var restore = cluster.ApplicationBuilder.Configuration.GetSection(RestoreSection);
+        var restoreTarget = restore["Type"] is { Length: > 0 } type ? RestoreTarget.Parse(type, restore["Target"]) : null;
+        if (restoreTarget is not null)
+        {
+            // A restored cluster is the same PostgreSQL system as the one backed up: it continues that stanza.
+            stanzas.AddOrUpdate(cluster.Resource, restore["Stanza"] is { Length: > 0 } stanza
+                ? stanza
+                : throw new InvalidOperationException($"{RestoreSection}:Stanza must name the stanza to restore from (pgbackrest repo-ls backup lists them)."));
+        }
+
         foreach (var node in cluster.Resource.Nodes)
         {
             cluster.ApplicationBuilder.CreateResourceBuilder(node)
                 .WithEnvironment(context =>
                 {
                     var environment = BackupEnvironment.PatroniNode(
-                        node.Name, [.. cluster.Resource.Nodes.Select(n => n.Name)], store.Resource.Repository, Stanza(cluster.Resource));
+                        node.Name, [.. cluster.Resource.Nodes.Select(n => n.Name)], store.Resource.Repository, Stanza(cluster.Resource))
+                        .Concat(restoreTarget is null ? [] : BackupEnvironment.PointInTimeRestore(restoreTarget, archive: true));
                     foreach (var (variable, value) in environment)
                     {
                         context.EnvironmentVariables[variable] = value.Secret is { } secret ? store.Resource.Secret(secret) : value.Literal!;
@@ -98,7 +120,8 @@ public static class BackupStoreBuilderExtensions
     /// system and archives under a stanza of its own, named by when it started; earlier runs' backups stay in the
     /// store and restore into a new cluster by naming their stanza (docs/backup.md).
     /// </summary>
-    public static string Stanza(PatroniClusterResource cluster) => $"{cluster.Scope}-{RunStarted}";
+    public static string Stanza(PatroniClusterResource cluster) =>
+        stanzas.TryGetValue(cluster, out var restored) ? restored : $"{cluster.Scope}-{RunStarted}";
 
     private static async Task<ExecuteCommandResult> BackUpNowAsync(PatroniClusterResource cluster, ExecuteCommandContext context)
     {
