@@ -4,6 +4,7 @@ using IshChat.AppHost.Hosting.BackupStore;
 using IshChat.AppHost.Hosting.Etcd;
 using IshChat.AppHost.Hosting.FaultInjection;
 using IshChat.AppHost.Hosting.Grafana;
+using IshChat.AppHost.Hosting.Healing;
 using IshChat.AppHost.Hosting.HAProxy;
 using IshChat.AppHost.Hosting.Patroni;
 using IshChat.AppHost.Hosting.PgBouncer;
@@ -70,6 +71,9 @@ var prometheus = builder.AddPrometheus(ResourceNames.Prometheus, alertmanager)
     .ScrapeEtcd(etcd).ScrapePatroni(postgres).ScrapeHAProxy(haproxy).ScrapePgBouncer(pgbouncer)
     .ScrapeRedis(redis).ScrapeHost().ScrapeProject(api);
 builder.AddGrafana(ResourceNames.Grafana, prometheus);
+
+// Nothing stays dead: a container that dies is started again, with back-off; a stop asked for is respected.
+builder.AddSelfHealing();
 
 builder.AddReadinessBanner(pgbouncer, postgres);
 

@@ -136,7 +136,7 @@ public sealed partial class PatroniTestCluster
         return (node, stopwatch.Elapsed);
     }
 
-    private static IEnumerable<string> Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private async Task<string> PgBackRestAsync(TestClusterNode node, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {

@@ -13,6 +13,9 @@ public sealed record TestClusterOptions
     /// <summary>Release a killed leader's key at once (see <see cref="DeadLeaderReleaser"/>); off, failover waits for the lease.</summary>
     public bool ReleaseDeadLeaderKey { get; init; } = true;
 
+    /// <summary>Start a container that died again, as the AppHost does (see <see cref="ContainerSupervisor"/>).</summary>
+    public bool SelfHealing { get; init; } = true;
+
     /// <summary>Adds the backup store and makes every node archive to it and able to back up and restore (docs/backup.md).</summary>
     public bool BackupStore { get; init; }
 

@@ -116,7 +116,7 @@ public static class DockerCli
             return result.Output.Any(l => l.Contains("No such", StringComparison.OrdinalIgnoreCase));
         }
 
-        return result.Output.FirstOrDefault()?.Trim() == "false false false";
+        return result.Output.Count > 0 && result.Output[0].Trim() == "false false false";
     }
 
     /// <summary>The names of the networks <paramref name="container"/> is attached to.</summary>

@@ -1,4 +1,4 @@
-using IshChat.AppHost.Hosting.FaultInjection;
+using IshChat.AppHost.Hosting.Shared;
 using IshChat.AppHost.Hosting.Patroni;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -22,11 +22,11 @@ public static class ExporterBuilderExtensions
     }
 
     /// <summary>pgbouncer_exporter, reading <paramref name="pgbouncer"/>'s admin console (SHOW POOLS, SHOW DATABASES, SHOW STATS).</summary>
-    public static IResourceBuilder<ExporterResource> AddPgBouncerExporter(this IResourceBuilder<PgBouncerResource> pgbouncer, [ResourceName] string name)
+    public static IResourceBuilder<ExporterResource> AddPgBouncerExporter(this IResourceBuilder<PgBouncerInstanceResource> pgbouncer, [ResourceName] string name)
     {
         ArgumentNullException.ThrowIfNull(pgbouncer);
         return pgbouncer.ApplicationBuilder.AddExporter(name, ClusterImages.PgBouncerExporter, ClusterPorts.PgBouncerExporter)
-            .WithComponentEnvironment(() => MonitoringEnvironment.PgBouncerExporter(pgbouncer.Resource.Name), pgbouncer.Resource.Cluster.Secret)
+            .WithComponentEnvironment(() => MonitoringEnvironment.PgBouncerExporter(pgbouncer.Resource.Name), pgbouncer.Resource.Tier.Cluster.Secret)
             // pgbouncer_exporter exits when PgBouncer's name does not resolve yet at its start.
             .WaitFor(pgbouncer)
             .WithParentRelationship(pgbouncer);
