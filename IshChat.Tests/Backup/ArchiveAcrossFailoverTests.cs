@@ -20,13 +20,13 @@ public sealed class ArchiveAcrossFailoverTests(BackupClusterFixture fixture, ITe
     [Fact(Timeout = TestTimeouts.Backup)]
     public async Task ARestoreAfterThePrimaryIsKilledUnderWritesHasEveryAcknowledgedWrite()
     {
-        // Given a writer committing ~1 MB batches on the leader (several WAL segments a few seconds)
+        // Given a writer committing ~1 MB batches on the leader
         var cluster = fixture.Cluster;
         await cluster.WaitForHealthyAsync(settle);
         var oldLeader = await cluster.LeaderAsync();
         var table = $"kill_{Guid.NewGuid():N}"[..16];
         await ExecuteAsync(cluster.NodeConnectionString(oldLeader, "ishchat"), $"CREATE TABLE {table} (batch int NOT NULL, n int NOT NULL, pad text NOT NULL)");
-        var acknowledged = new List<int>();
+        var acknowledged = new System.Collections.Concurrent.ConcurrentQueue<int>();
         using var stopWriting = new CancellationTokenSource();
         var writer = Task.Run(async () =>
         {
@@ -36,7 +36,7 @@ public sealed class ArchiveAcrossFailoverTests(BackupClusterFixture fixture, ITe
                 {
                     await ExecuteAsync(cluster.NodeConnectionString(oldLeader, "ishchat"),
                         $"INSERT INTO {table} SELECT {batch}, g, repeat(md5(g::text), 4) FROM generate_series(1, 5000) g");
-                    acknowledged.Add(batch);
+                    acknowledged.Enqueue(batch);
                 }
                 catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException or InvalidOperationException)
                 {
@@ -44,7 +44,13 @@ public sealed class ArchiveAcrossFailoverTests(BackupClusterFixture fixture, ITe
                 }
             }
         });
-        await Task.Delay(TimeSpan.FromSeconds(6));
+        // At least ~40 MB of WAL (2–3 segments of 16 MB) before the kill, so segments are completed and in flight.
+        var writing = System.Diagnostics.Stopwatch.StartNew();
+        while (acknowledged.Count < 40 && writing.Elapsed < TimeSpan.FromSeconds(60) && !writer.IsCompleted)
+        {
+            await Task.Delay(100);
+        }
+
 
         // When the primary is killed mid-write, the replica takes over, and the old primary comes back as a replica
         await cluster.InjectAsync(Fault.Kill, oldLeader);
@@ -62,7 +68,7 @@ public sealed class ArchiveAcrossFailoverTests(BackupClusterFixture fixture, ITe
         var recovered = await BatchesAsync(cluster.NodeConnectionString(restored, "ishchat"), table);
         output.WriteLine($"Killed {oldLeader} after {acknowledged.Count} acknowledged batches; {newLeader} leads with {live.Count}; "
             + $"the archive restored {recovered.Count} in {duration.TotalSeconds:F1} s");
-        Assert.NotEmpty(acknowledged);
+        Assert.True(acknowledged.Count >= 40, $"only {acknowledged.Count} batches were acknowledged before the kill");
         Assert.Empty(acknowledged.Except(recovered));
         Assert.Equal(live, recovered);
     }
