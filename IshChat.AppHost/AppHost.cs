@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using IshChat.AppHost.Hosting.Alertmanager;
 using IshChat.AppHost.Hosting.Azure;
+using IshChat.AppHost.Hosting.BackupStore;
 using IshChat.AppHost.Hosting.Etcd;
 using IshChat.AppHost.Hosting.FaultInjection;
 using IshChat.AppHost.Hosting.Grafana;
@@ -33,10 +34,15 @@ if (AzureDeployment.TryPublishForAzure(builder))
 // Leader election: three etcd members, so losing one changes nothing.
 var etcd = builder.AddEtcdCluster(ResourceNames.Etcd, members: 3);
 
+// Backups: an object store (Azure Blob API) on a named volume, for pgBackRest's WAL archive and base backups.
+var backupStore = builder.AddBackupStore(ResourceNames.BackupStore);
+
 // PostgreSQL 17: one Patroni leader and three streaming replicas. A primary the container
 // runtime confirms dead gives up its leader key at once; the dashboard can inject faults.
+// The leader archives every WAL segment to the backup store; backups are taken on a replica.
 var postgres = builder.AddPatroniCluster(ResourceNames.Postgres, etcd)
     .WithReplicas(3)
+    .WithBackups(backupStore)
     .WithDeadLeaderKeyRelease()
     .WithFaultInjectionCommands();
 

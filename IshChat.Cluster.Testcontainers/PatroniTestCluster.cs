@@ -79,7 +79,9 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
         TestcontainersSettings.ResourceReaperEnabled = false;
 
         var layout = RepositoryLayout.Current;
-        await new ClusterImageBuilder(layout, logger).EnsureBuiltAsync([ClusterImages.Etcd, ClusterImages.Patroni, ClusterImages.HAProxy, ClusterImages.PgBouncer], cancellationToken);
+        await new ClusterImageBuilder(layout, logger).EnsureBuiltAsync(
+            [ClusterImages.Etcd, ClusterImages.Patroni, ClusterImages.HAProxy, ClusterImages.PgBouncer, .. options.BackupStore ? [ClusterImages.BackupStore] : Array.Empty<ClusterImage>()],
+            cancellationToken);
 
         var network = new NetworkBuilder().WithName($"ishchat-test-{Guid.NewGuid():N}"[..24])
             .WithLabel("io.ishchat.network", "true").Build();
@@ -106,9 +108,15 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
             ComponentEnvironment.EtcdMember(name, etcdNames, Options.Scope), [ClusterPorts.EtcdClient],
             Wait.ForUnixContainer().UntilInternalTcpPortIsAvailable(ClusterPorts.EtcdClient), cancellationToken)));
 
+        if (Options.BackupStore)
+        {
+            await StartBackupStoreAsync(layout, cancellationToken);
+        }
+
         Nodes = await Task.WhenAll(nodeNames.Select(name => StartAsync(name, ClusterImages.Patroni.Reference(layout),
             ComponentEnvironment.PatroniNode(name, Options.Scope, etcdNames, Options.Patroni), [ClusterPorts.Postgres, ClusterPorts.PatroniRest],
-            Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(ClusterPorts.PatroniRest).ForPath("/liveness")), cancellationToken)));
+            Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(ClusterPorts.PatroniRest).ForPath("/liveness")), cancellationToken,
+            Options.BackupStore ? BackupEnvironmentOf(name, nodeNames) : null)));
 
         HAProxy = await StartAsync("haproxy", ClusterImages.HAProxy.Reference(layout), ComponentEnvironment.HAProxy(nodeNames),
             [ClusterPorts.HAProxyReadWrite, ClusterPorts.HAProxyReadOnly, ClusterPorts.HAProxyStats],
@@ -133,12 +141,14 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
     }
 
     private async Task<TestClusterNode> StartAsync(
-        string name, string image, IReadOnlyDictionary<string, EnvironmentValue> environment, int[] ports, IWaitForContainerOS wait, CancellationToken cancellationToken)
+        string name, string image, IReadOnlyDictionary<string, EnvironmentValue> environment, int[] ports, IWaitForContainerOS wait, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? moreEnvironment = null)
     {
         var builder = new ContainerBuilder(image)
             .WithNetwork(Network)
             .WithNetworkAliases(name)
             .WithEnvironment(environment.ToDictionary(e => e.Key, e => e.Value.Resolve(s => secrets[s])))
+            .WithEnvironment(moreEnvironment ?? new Dictionary<string, string>())
             .WithWaitStrategy(wait);
         foreach (var port in ports)
         {

@@ -16,6 +16,9 @@ public sealed record TestClusterOptions
     /// <summary>Start a container that died again, as the AppHost does (see <see cref="ContainerSupervisor"/>).</summary>
     public bool SelfHealing { get; init; } = true;
 
+    /// <summary>Adds the backup store and makes every node archive to it and able to back up and restore (docs/backup.md).</summary>
+    public bool BackupStore { get; init; }
+
     /// <summary>Patroni's scope, so two test clusters never share etcd keys even if wired wrong.</summary>
     public string Scope { get; init; } = $"ishchat-test-{Guid.NewGuid():N}"[..24];
 }

@@ -29,6 +29,7 @@ public static class ResourceNames
     public const string Prometheus = "prometheus";
     public const string Alertmanager = "alertmanager";
     public const string Grafana = "grafana";
+    public const string BackupStore = "backup-store";
 
     // Services.
     public const string Api = "api";

@@ -52,7 +52,7 @@ public sealed class ClusterImageBuilder(RepositoryLayout layout, ILogger logger,
         // A cold build downloads packages and may take minutes: no time-out, the caller's token decides.
         var build = await DockerCli.ExecuteAsync(
             ["build", "--progress=plain", "--pull=false", "--label", $"{ClusterImage.ComponentLabel}={image.Component}",
-             "-t", reference, image.ContextDirectory(layout)],
+             .. HostCaBundleSecret, "-t", reference, image.ContextDirectory(layout)],
             line =>
             {
                 if (buildOutput is null)
@@ -73,6 +73,13 @@ public sealed class ClusterImageBuilder(RepositoryLayout layout, ILogger logger,
         logger.LogInformation("Built {Image} in {Seconds:F0} s", reference, stopwatch.Elapsed.TotalSeconds);
         await RemoveSupersededTagsAsync(image, reference, cancellationToken);
     }
+
+    // A build step that downloads from a package registry over TLS (npm, for the backup store) must trust what the
+    // host trusts: behind an intercepting proxy that is a CA the base image lacks. The host's bundle is mounted for
+    // the steps that ask for it (RUN --mount=type=secret,id=ca-bundle) and never lands in a layer.
+    private const string HostCaBundle = "/etc/ssl/certs/ca-certificates.crt";
+
+    private static string[] HostCaBundleSecret => File.Exists(HostCaBundle) ? ["--secret", $"id=ca-bundle,src={HostCaBundle}"] : [];
 
     private async Task RemoveSupersededTagsAsync(ClusterImage image, string current, CancellationToken cancellationToken)
     {

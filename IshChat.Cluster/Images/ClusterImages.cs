@@ -17,6 +17,9 @@ public static class ClusterImages
     public static ClusterImage RedisExporter { get; } = new("redis-exporter");
     public static ClusterImage NodeExporter { get; } = new("node-exporter");
 
+    // Backups: the object store holding pgBackRest's repository (docs/backup.md).
+    public static ClusterImage BackupStore { get; } = new("backup-store");
+
     public static IReadOnlyList<ClusterImage> All { get; } =
-        [Etcd, Patroni, HAProxy, PgBouncer, Redis, Prometheus, Alertmanager, PostgresExporter, PgBouncerExporter, RedisExporter, NodeExporter];
+        [Etcd, Patroni, HAProxy, PgBouncer, Redis, Prometheus, Alertmanager, PostgresExporter, PgBouncerExporter, RedisExporter, NodeExporter, BackupStore];
 }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using IshChat.Cluster.Backup;
 using IshChat.Tests.Infrastructure;
 using Jobs = IshChat.Cluster.Configuration.MonitoringEnvironment.Jobs;
 
@@ -28,6 +29,7 @@ public sealed partial class ImageContractTests
         "alertmanager" => MonitoringEnvironment.Alertmanager(TimeSpan.FromSeconds(5)),
         "postgres-exporter" => MonitoringEnvironment.PostgresExporter(),
         "pgbouncer-exporter" => MonitoringEnvironment.PgBouncerExporter("pgbouncer"),
+        "backup-store" => BackupEnvironment.Store("backup-store").ToDictionary(e => e.Key, e => (EnvironmentValue)e.Value.ToString()),
         // Configured through Aspire's own Redis resource or by command line, not by our definition.
         "redis" or "redis-exporter" or "node-exporter" => new Dictionary<string, EnvironmentValue>(),
         _ => throw new ArgumentOutOfRangeException(nameof(component), component, "An image with no known contract: add it here."),

@@ -20,4 +20,7 @@ public static class TestCategories
 
     /// <summary>Real servers with injected faults (a Testcontainers cluster, or the AppHost's).</summary>
     public const string Failover = "Failover";
+
+    /// <summary>A Testcontainers cluster with the backup store: backups, WAL archiving, point-in-time restores.</summary>
+    public const string Backup = "Backup";
 }

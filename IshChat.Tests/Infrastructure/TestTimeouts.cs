@@ -15,4 +15,7 @@ public static class TestTimeouts
 
     /// <summary>A fault, the failover it causes, the repair and the wait until the cluster is healthy again.</summary>
     public const int Failover = 8 * 60 * 1000;
+
+    /// <summary>A backup, writes, perhaps a switchover, and a restore into a new cluster until it leads.</summary>
+    public const int Backup = 8 * 60 * 1000;
 }

@@ -63,7 +63,22 @@ fi
   || die "$data_dir must be owned by $(id -un) (uid $(id -u)), not $(stat -c '%U:%G (uid %u)' "$data_dir")"
 chmod 0700 "$data_dir"
 
+# Backups (docs/backup.md): one stanza name for every node and both renderers.
+export ISHCHAT_BACKUP_REPO_TYPE="${ISHCHAT_BACKUP_REPO_TYPE:-none}"
+export ISHCHAT_BACKUP_STANZA="${ISHCHAT_BACKUP_STANZA:-$PATRONI_SCOPE}"
+export ISHCHAT_RESTORE_TYPE="${ISHCHAT_RESTORE_TYPE:-none}"
+
 /usr/local/lib/ishchat/render-patroni-config
+
+if [[ $ISHCHAT_BACKUP_REPO_TYPE != none ]]; then
+  /usr/local/lib/ishchat/render-pgbackrest-config
+  # pgBackRest's TLS server lets a backup running on another node (a replica) start and stop
+  # the backup here. Restarted if it ever exits; it dies with the container.
+  ( while true; do
+      pgbackrest server || echo "patroni-entrypoint: pgbackrest server exited ($?), restarting" >&2
+      sleep 1
+    done ) &
+fi
 
 echo "patroni-entrypoint: starting Patroni member $PATRONI_NAME of cluster $PATRONI_SCOPE (DCS: etcd v3 at $PATRONI_ETCD3_HOSTS)" >&2
 exec /usr/bin/patroni /etc/patroni/patroni.yml

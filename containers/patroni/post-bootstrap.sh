@@ -43,3 +43,7 @@ echo "ishchat-post-bootstrap: creating database '$ISHCHAT_DATABASE', roles and p
 psql "$1" --no-psqlrc --quiet --set ON_ERROR_STOP=1 \
   --file /usr/local/share/ishchat/post-bootstrap.sql
 echo "ishchat-post-bootstrap: done" >&2
+
+if [[ ${ISHCHAT_BACKUP_REPO_TYPE:-none} != none ]]; then
+  /usr/local/bin/ishchat-backup-post-bootstrap "$1"
+fi

@@ -158,7 +158,39 @@ def build():
     put("ISHCHAT_PATRONI_SYNCHRONOUS_NODE_COUNT",
         integer("ISHCHAT_PATRONI_SYNCHRONOUS_NODE_COUNT", 1, 1))
     put("ISHCHAT_PATRONI_FAILSAFE_MODE", boolean("ISHCHAT_PATRONI_FAILSAFE_MODE", "false"))
+    backup_values(scope, put)
     return values
+
+
+RESTORE_TYPES = ("latest", "time", "lsn", "name", "immediate")
+
+
+def backup_values(scope, put):
+    """Archiving, WAL fetch, replica creation and bootstrap, depending on the backup repository."""
+    repo = env("ISHCHAT_BACKUP_REPO_TYPE", "none").strip().lower()
+    if repo not in ("none", "azure", "s3"):
+        raise ConfigError(f"ISHCHAT_BACKUP_REPO_TYPE={repo!r} must be none, azure or s3")
+    enabled = repo != "none"
+    stanza = env("ISHCHAT_BACKUP_STANZA", scope)
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", stanza):
+        raise ConfigError(f"ISHCHAT_BACKUP_STANZA={stanza!r} must be letters, digits, '_', '.', '-'")
+    archive = enabled and boolean("ISHCHAT_BACKUP_ARCHIVE", "on")
+    pgbackrest = f"/usr/bin/pgbackrest --stanza={stanza}"
+    put("ARCHIVE_MODE", "on" if archive else "off")
+    put("ARCHIVE_COMMAND", f"{pgbackrest} archive-push %p" if archive else "")
+    put("RESTORE_COMMAND", f'{pgbackrest} archive-get %f "%p"' if enabled else "")
+    put("CREATE_REPLICA_METHODS", ["basebackup", "pgbackrest"] if enabled else ["basebackup"])
+    put("PGBACKREST_REPLICA_COMMAND", f"{pgbackrest} --delta restore")
+
+    restore = env("ISHCHAT_RESTORE_TYPE", "none").strip().lower()
+    if restore != "none":
+        if not enabled:
+            raise ConfigError("ISHCHAT_RESTORE_TYPE needs a backup repository (ISHCHAT_BACKUP_REPO_TYPE)")
+        if restore not in RESTORE_TYPES:
+            raise ConfigError(f"ISHCHAT_RESTORE_TYPE={restore!r} must be none, {', '.join(RESTORE_TYPES)}")
+        if restore in ("time", "lsn", "name") and not os.environ.get("ISHCHAT_RESTORE_TARGET"):
+            raise ConfigError(f"ISHCHAT_RESTORE_TYPE={restore} needs ISHCHAT_RESTORE_TARGET")
+    put("BOOTSTRAP_METHOD", "initdb" if restore == "none" else "pgbackrest")
 
 
 def check_round_trip(doc, values):
@@ -189,6 +221,18 @@ def check_round_trip(doc, values):
         "ISHCHAT_PATRONI_FAILSAFE_MODE": dcs["failsafe_mode"],
     }
     for key, loaded in expected.items():
+        if loaded != values[key][0]:
+            raise ConfigError(f"internal error: {key} did not survive YAML rendering")
+    pg_params = pg["parameters"]
+    backup_expected = {
+        "ARCHIVE_MODE": pg_params["archive_mode"],
+        "ARCHIVE_COMMAND": pg_params["archive_command"],
+        "RESTORE_COMMAND": pg["recovery_conf"]["restore_command"],
+        "CREATE_REPLICA_METHODS": pg["create_replica_methods"],
+        "PGBACKREST_REPLICA_COMMAND": pg["pgbackrest"]["command"],
+        "BOOTSTRAP_METHOD": doc["bootstrap"]["method"],
+    }
+    for key, loaded in backup_expected.items():
         if loaded != values[key][0]:
             raise ConfigError(f"internal error: {key} did not survive YAML rendering")
     for key in ("HBA_REPLICATION_V4", "HBA_REPLICATION_V6"):

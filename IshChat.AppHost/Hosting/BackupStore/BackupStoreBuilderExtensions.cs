@@ -1,0 +1,131 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using IshChat.AppHost.Hosting.Images;
+using IshChat.AppHost.Hosting.Patroni;
+using IshChat.AppHost.Hosting.Shared;
+using IshChat.Cluster.Backup;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace IshChat.AppHost.Hosting.BackupStore;
+
+public static class BackupStoreBuilderExtensions
+{
+    public const string BackupNowCommand = "backup-now";
+
+    /// <summary>
+    /// Configuration section that makes this run's cluster from the backup store instead of initdb:
+    /// <c>Stanza</c> (an earlier run's, see <see cref="Stanza"/>), <c>Type</c> (latest, time, lsn, name, immediate)
+    /// and <c>Target</c>. The restored cluster goes on archiving into that stanza, on a new timeline.
+    /// </summary>
+    public const string RestoreSection = "IshChat:Restore";
+
+    /// <summary>How often a full backup is taken (a TimeSpan, e.g. <c>1.00:00:00</c>); the first one once a replica streams.</summary>
+    public const string FullBackupIntervalKey = "IshChat:Backup:FullBackupInterval";
+
+    // The stanza a restored cluster continues (see RestoreSection), per cluster.
+    private static readonly ConditionalWeakTable<PatroniClusterResource, string> stanzas = [];
+
+    // When this AppHost run started: names the run's stanza (see Stanza).
+    private static readonly string RunStarted = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Adds the backup store: an Azure Blob endpoint (Azurite) whose data lives on a named volume, so backups outlive
+    /// the AppHost. Its account key and the repository's encryption passphrase are secret parameters, generated on
+    /// the first run and kept in user secrets: the backups stay readable across runs.
+    /// </summary>
+    public static IResourceBuilder<BackupStoreResource> AddBackupStore(this IDistributedApplicationBuilder builder, [ResourceName] string name)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+
+        // 88 letters and digits are a valid base64 string (66 bytes), which is what an Azure account key is.
+        var storeKey = builder.AddResource(ParameterResourceBuilderExtensions.CreateGeneratedParameter(
+            builder, $"{name}-key", secret: true, new GenerateParameterDefault { MinLength = 88, Special = false }));
+        var passphrase = builder.AddResource(ParameterResourceBuilderExtensions.CreateGeneratedParameter(
+            builder, $"{name}-cipher-passphrase", secret: true, new GenerateParameterDefault { MinLength = 40, Special = false }));
+        var store = new BackupStoreResource(name, storeKey.Resource, passphrase.Resource);
+
+        var healthCheckKey = $"{name}_container_reachable";
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheckKey, _ => new BackupStoreHealthCheck(store), HealthStatus.Unhealthy, tags: null));
+
+        return builder.AddResource(store)
+            .WithClusterImage(ClusterImages.BackupStore)
+                .WithDevelopmentContainerName()
+            // No fixed host port: only the cluster's nodes (and the health check) talk to it.
+            .WithEndpoint(targetPort: BackupPorts.Store, name: BackupStoreResource.BlobEndpointName, scheme: "tcp")
+            .WithVolume($"ishchat-{name}-data", "/var/lib/backup-store")
+            .WithEnvironment(context =>
+            {
+                foreach (var (variable, value) in BackupEnvironment.Store(name))
+                {
+                    context.EnvironmentVariables[variable] = value.Secret is { } secret ? store.Secret(secret) : value.Literal!;
+                }
+            })
+            .WithHealthCheck(healthCheckKey);
+    }
+
+    /// <summary>
+    /// Makes every node of <paramref name="cluster"/> archive its WAL to <paramref name="store"/> (only the leader
+    /// does, whichever node that is) and able to take and restore backups from it; nodes start once the store is
+    /// healthy. Takes a full backup once a replica streams and then every <see cref="FullBackupIntervalKey"/> (a day by
+    /// default; retention then expires what is older than the recovery window), and adds the cluster's "Back up now"
+    /// command. Call after <c>WithReplicas</c>.
+    /// </summary>
+    public static IResourceBuilder<PatroniClusterResource> WithBackups(
+        this IResourceBuilder<PatroniClusterResource> cluster, IResourceBuilder<BackupStoreResource> store)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        ArgumentNullException.ThrowIfNull(store);
+
+        var restore = cluster.ApplicationBuilder.Configuration.GetSection(RestoreSection);
+        var restoreTarget = restore["Type"] is { Length: > 0 } type ? RestoreTarget.Parse(type, restore["Target"]) : null;
+        if (restoreTarget is not null)
+        {
+            // A restored cluster is the same PostgreSQL system as the one backed up: it continues that stanza.
+            stanzas.AddOrUpdate(cluster.Resource, restore["Stanza"] is { Length: > 0 } stanza
+                ? stanza
+                : throw new InvalidOperationException($"{RestoreSection}:Stanza must name the stanza to restore from (pgbackrest repo-ls backup lists them)."));
+        }
+
+        foreach (var node in cluster.Resource.Nodes)
+        {
+            cluster.ApplicationBuilder.CreateResourceBuilder(node)
+                .WithEnvironment(context =>
+                {
+                    var environment = BackupEnvironment.PatroniNode(
+                        node.Name, [.. cluster.Resource.Nodes.Select(n => n.Name)], store.Resource.Repository, Stanza(cluster.Resource))
+                        .Concat(restoreTarget is null ? [] : BackupEnvironment.PointInTimeRestore(restoreTarget, archive: true));
+                    foreach (var (variable, value) in environment)
+                    {
+                        context.EnvironmentVariables[variable] = value.Secret is { } secret ? store.Resource.Secret(secret) : value.Literal!;
+                    }
+                })
+                .WaitFor(store);
+        }
+
+        var interval = cluster.ApplicationBuilder.Configuration.GetValue(FullBackupIntervalKey, TimeSpan.FromDays(1));
+        return cluster.WithScheduledFullBackups(interval).WithCommand(BackupNowCommand, "Back up now", context => BackUpNowAsync(cluster.Resource, context), new CommandOptions
+        {
+            Description = "Takes a full backup now (pgBackRest, copied from a replica when one is healthy).",
+            IconName = "CloudArrowUp",
+            UpdateState = context => cluster.Resource.LastObservedState?.Leader is null ? ResourceCommandState.Disabled : ResourceCommandState.Enabled,
+        });
+    }
+
+    /// <summary>
+    /// pgBackRest's stanza: the name of this cluster's backups in the repository. A stanza belongs to one PostgreSQL
+    /// system: the store keeps its data across runs but the nodes don't yet (no volumes), so every run initdbs a new
+    /// system and archives under a stanza of its own, named by when it started; earlier runs' backups stay in the
+    /// store and restore into a new cluster by naming their stanza (docs/backup.md).
+    /// </summary>
+    public static string Stanza(PatroniClusterResource cluster) =>
+        stanzas.TryGetValue(cluster, out var restored) ? restored : $"{cluster.Scope}-{RunStarted}";
+
+    private static async Task<ExecuteCommandResult> BackUpNowAsync(PatroniClusterResource cluster, ExecuteCommandContext context)
+    {
+        var failure = await FullBackup.RunAsync(cluster, context.Services, context.Logger, context.CancellationToken);
+        return failure is null ? CommandResults.Success() : CommandResults.Failure(failure);
+    }
+}

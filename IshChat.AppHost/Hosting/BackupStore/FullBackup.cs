@@ -1,0 +1,83 @@
+using IshChat.AppHost.Hosting.Shared;
+using IshChat.AppHost.Hosting.Patroni;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace IshChat.AppHost.Hosting.BackupStore;
+
+/// <summary>
+/// A full pgBackRest backup of the cluster, run in a streaming replica's container (so the files are read there and
+/// the primary only starts and stops the backup), and the schedule that takes one regularly.
+/// </summary>
+internal static class FullBackup
+{
+    // A backup of a large database takes a while; a hung one should not block the next forever.
+    private static readonly TimeSpan backupTimeout = TimeSpan.FromHours(6);
+
+    /// <summary>Takes a full backup now; null when it succeeded, else why not. pgBackRest's output goes to <paramref name="logger"/>.</summary>
+    public static async Task<string?> RunAsync(PatroniClusterResource cluster, IServiceProvider services, ILogger logger, CancellationToken cancellationToken)
+    {
+        var members = cluster.LastObservedState?.Members ?? [];
+        var source = members.FirstOrDefault(m => m.IsStreamingReplica) ?? cluster.LastObservedState?.Leader;
+        if (source is null || cluster.Nodes.FirstOrDefault(n => n.Name == source.Name) is not { } node)
+        {
+            return "The cluster has no leader right now.";
+        }
+
+        var notifications = services.GetRequiredService<ResourceNotificationService>();
+        if (await notifications.ContainerIdAsync(node, cancellationToken) is not { } containerId)
+        {
+            return $"{node.Name} has no container right now.";
+        }
+
+        logger.LogInformation("Full backup of stanza {Stanza} from {Node}", BackupStoreBuilderExtensions.Stanza(cluster), node.Name);
+        var result = await DockerCli.ExecuteAsync(
+            ["exec", containerId, "pgbackrest", $"--stanza={BackupStoreBuilderExtensions.Stanza(cluster)}", "--type=full", "backup"],
+            line => logger.LogInformation("{Line}", line), backupTimeout, logger, cancellationToken);
+        return result.Succeeded ? null : $"pgbackrest backup on {node.Name} failed (exit {result.ExitCode}); see the log.";
+    }
+
+    /// <summary>
+    /// A full backup as soon as a replica streams (until then there is nothing to restore from), then every
+    /// <paramref name="interval"/>; each one ends with pgBackRest's expire, which enforces the retention.
+    /// </summary>
+    public static IResourceBuilder<PatroniClusterResource> WithScheduledFullBackups(this IResourceBuilder<PatroniClusterResource> builder, TimeSpan interval)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(interval, TimeSpan.FromMinutes(1));
+        var cluster = builder.Resource;
+        builder.ApplicationBuilder.Eventing.Subscribe<InitializeResourceEvent>(cluster, (@event, dispatchToken) =>
+        {
+            // The event's own token ends with its dispatch; the schedule lives as long as the application.
+            _ = ScheduleAsync(cluster, interval, @event.Services, @event.Logger, @event.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+            return Task.CompletedTask;
+        });
+        return builder;
+    }
+
+    private static async Task ScheduleAsync(PatroniClusterResource cluster, TimeSpan interval, IServiceProvider services, ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (cluster.LastObservedState is not { Leader: not null, StreamingReplicas: > 0 })
+            {
+                await Task.Delay(TimeSpan.FromSeconds(5), cancellationToken);
+            }
+
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                if (await RunAsync(cluster, services, logger, cancellationToken) is { } failure)
+                {
+                    logger.LogWarning("Scheduled full backup failed: {Failure}", failure);
+                }
+
+                logger.LogInformation("Next full backup in {Interval}", interval);
+                await Task.Delay(interval, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The application is stopping.
+        }
+    }
+}
