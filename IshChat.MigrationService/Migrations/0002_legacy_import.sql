@@ -1,0 +1,108 @@
+-- What ishchat-migrate (IshChat.Migrate, docs/migration.md) keeps while moving a legacy SQLite
+-- database into an instance: its checkpoint, the legacy id → new id mapping, the rejects.
+-- Same rules as 0001: instance_id leads every key, row-level security FORCEd, and the tool
+-- runs as ishchat_app, scoped to the one instance it imports.
+
+-- One row per imported instance: the resume point and the high-water marks the import took.
+CREATE TABLE chat.legacy_imports (
+    instance_id        uuid        PRIMARY KEY REFERENCES chat.instances ON DELETE CASCADE,
+    source             text        NOT NULL,
+    devices_high_water bigint      NOT NULL,
+    sessions_high_water bigint     NOT NULL,
+    messages_high_water bigint     NOT NULL,
+    -- Phases commit with their checkpoint, so a crash or failover loses a phase or a chunk, never half of one.
+    devices_done       boolean     NOT NULL DEFAULT false,
+    sessions_done      boolean     NOT NULL DEFAULT false,
+    messages_after     bigint      NOT NULL DEFAULT 0,
+    started_at         timestamptz NOT NULL DEFAULT now(),
+    finished_at        timestamptz,
+    last_sync_at       timestamptz,
+    frozen_at          timestamptz
+);
+
+-- Legacy id → new id. Messages map to (session_id, seq); row_hash is the legacy row's
+-- fingerprint at import, which is how sync finds rows edited since.
+CREATE TABLE chat.legacy_id_map (
+    instance_id  uuid   NOT NULL REFERENCES chat.instances ON DELETE CASCADE,
+    legacy_table text   NOT NULL CHECK (legacy_table IN ('devices', 'sessions', 'messages')),
+    legacy_id    text   NOT NULL,
+    legacy_rowid bigint NOT NULL,
+    new_id       uuid   NOT NULL,
+    seq          bigint,
+    row_hash     bytea  NOT NULL,
+    PRIMARY KEY (instance_id, legacy_table, legacy_id)
+);
+-- verify joins messages back to their legacy ids through this.
+CREATE INDEX legacy_id_map_by_new_id ON chat.legacy_id_map (instance_id, legacy_table, new_id, seq);
+
+-- Every legacy row not imported, with the rule it breaks: nothing is dropped without a trace.
+CREATE TABLE chat.legacy_rejects (
+    instance_id  uuid        NOT NULL REFERENCES chat.instances ON DELETE CASCADE,
+    legacy_table text        NOT NULL,
+    legacy_rowid bigint      NOT NULL,
+    legacy_id    text        NOT NULL,
+    reason_code  text        NOT NULL,
+    reason       text        NOT NULL,
+    raw_row      text        NOT NULL,
+    row_hash     bytea       NOT NULL,
+    rejected_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (instance_id, legacy_table, legacy_rowid)
+);
+
+ALTER TABLE chat.legacy_imports ENABLE ROW LEVEL SECURITY;
+ALTER TABLE chat.legacy_imports FORCE ROW LEVEL SECURITY;
+ALTER TABLE chat.legacy_id_map  ENABLE ROW LEVEL SECURITY;
+ALTER TABLE chat.legacy_id_map  FORCE ROW LEVEL SECURITY;
+ALTER TABLE chat.legacy_rejects ENABLE ROW LEVEL SECURITY;
+ALTER TABLE chat.legacy_rejects FORCE ROW LEVEL SECURITY;
+
+CREATE POLICY instance_isolation ON chat.legacy_imports TO ishchat_app
+    USING (instance_id = chat.current_instance_id()) WITH CHECK (instance_id = chat.current_instance_id());
+CREATE POLICY instance_isolation ON chat.legacy_id_map TO ishchat_app
+    USING (instance_id = chat.current_instance_id()) WITH CHECK (instance_id = chat.current_instance_id());
+CREATE POLICY instance_isolation ON chat.legacy_rejects TO ishchat_app
+    USING (instance_id = chat.current_instance_id()) WITH CHECK (instance_id = chat.current_instance_id());
+
+-------------------------------------------------------------------------------
+-- Staging for binary COPY. PostgreSQL refuses COPY FROM into a table under row-level security
+-- ("COPY FROM not supported with row-level security"), and the app role may not create temporary
+-- tables (post-bootstrap revokes TEMP). So the import COPYs into these UNLOGGED tables and moves
+-- the rows into the chat tables with one INSERT … SELECT, where the policies' WITH CHECK applies,
+-- in the same transaction: the move deletes them, so no staged row is ever committed and no other
+-- session ever sees one. The CHECK keeps even an uncommitted row inside the importer's instance.
+-------------------------------------------------------------------------------
+
+CREATE UNLOGGED TABLE chat.legacy_stage_messages (
+    instance_id       uuid   NOT NULL CHECK (instance_id = chat.current_instance_id()),
+    session_id        uuid   NOT NULL,
+    seq               bigint NOT NULL,
+    client_message_id uuid   NOT NULL,
+    sender_device_id  uuid   NOT NULL,
+    body              text   NOT NULL,
+    created_at        timestamptz NOT NULL,
+    legacy_id         text   NOT NULL,
+    legacy_rowid      bigint NOT NULL,
+    row_hash          bytea  NOT NULL
+);
+
+CREATE UNLOGGED TABLE chat.legacy_stage_rows (
+    instance_id  uuid   NOT NULL CHECK (instance_id = chat.current_instance_id()),
+    legacy_table text   NOT NULL,
+    legacy_id    text   NOT NULL,
+    legacy_rowid bigint NOT NULL,
+    new_id       uuid   NOT NULL,
+    parent_id    uuid,
+    name         text,
+    started_at   timestamptz,
+    ended_at     timestamptz,
+    message_count bigint,
+    last_message_at timestamptz,
+    row_hash     bytea  NOT NULL
+);
+
+REVOKE ALL ON chat.legacy_imports, chat.legacy_id_map, chat.legacy_rejects, chat.legacy_stage_messages, chat.legacy_stage_rows FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE ON chat.legacy_imports TO ishchat_app;
+GRANT SELECT, INSERT, UPDATE ON chat.legacy_id_map TO ishchat_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON chat.legacy_rejects TO ishchat_app;
+-- COPY needs INSERT; the move needs SELECT and DELETE. No UPDATE: staged rows are never changed.
+GRANT SELECT, INSERT, DELETE ON chat.legacy_stage_messages, chat.legacy_stage_rows TO ishchat_app;
