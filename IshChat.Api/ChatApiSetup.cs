@@ -9,6 +9,7 @@ using IshChat.Api.Messages;
 using IshChat.Api.Sessions;
 using Scalar.AspNetCore;
 using StackExchange.Redis;
+using IshChat.ServiceDefaults;
 
 namespace IshChat.Api;
 
@@ -27,7 +28,7 @@ public static class ChatApiSetup
         builder.AddKeyedNpgsqlDataSource(ChatDatabase.ReadOnlyName, configureDataSourceBuilder: PrepareHotQueries);
 
         // Fail fast while Redis is away instead of queueing commands for seconds: the cache steps aside.
-        builder.AddRedisClient("redis", configureOptions: options =>
+        builder.AddRedisClient(ResourceNames.Redis, configureOptions: options =>
         {
             options.AbortOnConnectFail = false;
             options.BacklogPolicy = BacklogPolicy.FailFast;

@@ -4,11 +4,12 @@ using IshChat.AppHost.Hosting.Etcd;
 using IshChat.AppHost.Hosting.FaultInjection;
 using IshChat.AppHost.Hosting.Grafana;
 using IshChat.AppHost.Hosting.HAProxy;
-using IshChat.AppHost.Hosting.Images;
 using IshChat.AppHost.Hosting.Patroni;
 using IshChat.AppHost.Hosting.PgBouncer;
 using IshChat.AppHost.Hosting.Prometheus;
+using IshChat.AppHost.Hosting.Redis;
 using IshChat.AppHost.Hosting.Shared;
+using IshChat.ServiceDefaults;
 
 // IshChat: the chat API on a highly available PostgreSQL cluster.
 //
@@ -21,37 +22,34 @@ var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOpt
     Args = [.. args.Where(a => a != "--headless")],
     DisableDashboard = args.Contains("--headless"),
 });
-var hostPorts = HostPorts.From(builder.Configuration);
 
 // Leader election: three etcd members, so losing one changes nothing.
-var etcd = builder.AddEtcdCluster("etcd", members: 3);
+var etcd = builder.AddEtcdCluster(ResourceNames.Etcd, members: 3);
 
 // PostgreSQL 17: one Patroni leader and three streaming replicas. A primary the container
 // runtime confirms dead gives up its leader key at once; the dashboard can inject faults.
-var postgres = builder.AddPatroniCluster("pg", etcd)
+var postgres = builder.AddPatroniCluster(ResourceNames.Postgres, etcd)
     .WithReplicas(3)
     .WithDeadLeaderKeyRelease()
     .WithFaultInjectionCommands();
 
 // Routing by Patroni's REST checks, then transaction pooling.
-var haproxy = builder.AddHAProxy("haproxy", postgres);
-var pgbouncer = builder.AddPgBouncer("pgbouncer", haproxy);
-var chatDb = pgbouncer.AddDatabase("chatdb", PgBouncerDatabases.ReadWrite);
-var chatDbReadOnly = pgbouncer.AddDatabase("chatdb-readonly", PgBouncerDatabases.ReadOnly);
+var haproxy = builder.AddHAProxy(ResourceNames.HAProxy, postgres);
+var pgbouncer = builder.AddPgBouncer(ResourceNames.PgBouncer, haproxy);
+var chatDb = pgbouncer.AddDatabase(ResourceNames.ChatDatabase, PgBouncerDatabases.ReadWrite);
+var chatDbReadOnly = pgbouncer.AddDatabase(ResourceNames.ChatDatabaseReadOnly, PgBouncerDatabases.ReadOnly);
 
 // Cache.
-var redis = builder.AddRedis("redis", port: hostPorts.Redis)
-    .WithClusterImage(ClusterImages.Redis)
-    .WithDevelopmentContainerName();
+var redis = builder.AddCache(ResourceNames.Redis);
 
 // Schema: applied once, as the schema's owner, over a real session (no pooler), before any API replica starts.
-var migratorDb = haproxy.AddDatabase("chatdb-migrator", ClusterRoles.Migrator);
-var migrations = builder.AddProject<Projects.IshChat_MigrationService>("migrations")
+var migratorDb = haproxy.AddDatabase(ResourceNames.ChatDatabaseMigrator, ClusterRoles.Migrator);
+var migrations = builder.AddProject<Projects.IshChat_MigrationService>(ResourceNames.Migrations)
     .WithReference(migratorDb).WaitFor(haproxy);
 
 // Services: two chat API replicas behind the same cluster.
-var adminApiKey = builder.AddResource(ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, "api-admin-key", special: false));
-var api = builder.AddProject<Projects.IshChat_Api>("api")
+var adminApiKey = builder.AddResource(ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, ResourceNames.ApiAdminKey, special: false));
+var api = builder.AddProject<Projects.IshChat_Api>(ResourceNames.Api)
     .WithReplicas(2)
     .WithReference(chatDb).WaitFor(pgbouncer)
     .WithReference(chatDbReadOnly)
@@ -61,11 +59,11 @@ var api = builder.AddProject<Projects.IshChat_Api>("api")
 
 // Monitoring: Prometheus scrapes every component every 5 s (exporters where a server has no
 // /metrics), evaluates the alert rules and sends alerts to Alertmanager; Grafana draws the dashboards.
-var alertmanager = builder.AddAlertmanager("alertmanager");
-var prometheus = builder.AddPrometheus("prometheus", alertmanager)
+var alertmanager = builder.AddAlertmanager(ResourceNames.Alertmanager);
+var prometheus = builder.AddPrometheus(ResourceNames.Prometheus, alertmanager)
     .ScrapeEtcd(etcd).ScrapePatroni(postgres).ScrapeHAProxy(haproxy).ScrapePgBouncer(pgbouncer)
     .ScrapeRedis(redis).ScrapeHost().ScrapeProject(api);
-builder.AddGrafana("grafana", prometheus);
+builder.AddGrafana(ResourceNames.Grafana, prometheus);
 
 builder.AddReadinessBanner(pgbouncer, postgres);
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using IshChat.Cluster.Faults;
 using Npgsql;
 
 namespace IshChat.Bench.Failover;
@@ -35,28 +36,34 @@ internal sealed record FaultTimings(string Fault, IReadOnlyList<TimeSpan> Sample
     }
 }
 
+/// <summary>
+/// What the benchmark can do to the leader: every container <see cref="Fault"/> (kill, stop, crash, pause, partition),
+/// plus Patroni's planned switchover.
+/// </summary>
 internal static class Faults
 {
+    public const string Switchover = "switchover";
+
     public static string Target(string fault) => fault switch
     {
         "kill" => "≤ 10 s median, ≤ 15 s worst",
         "crash" => "≤ 5 s",
-        "switchover" => "≤ 2 s longest write pause",
+        Switchover => "≤ 2 s longest write pause",
         "stop" => "(graceful stop, longest write pause: no target set)",
-        _ => throw new ArgumentException($"Unknown fault '{fault}': use kill, crash, switchover or stop."),
+        "pause" or "partition" => "(waits for the 20 s lease: no target set yet)",
+        _ => throw new ArgumentException($"Unknown fault '{fault}': use {FaultDescription.Verbs} or {Switchover}."),
     };
 
-    public static Task InjectAsync(PatroniTestCluster cluster, string fault, TestClusterNode leader) => fault switch
-    {
-        "kill" => cluster.KillAsync(leader),
-        "crash" => cluster.CrashPostgresAsync(leader),
-        "switchover" => cluster.Rest.SwitchoverAsync(cluster.RestUrl(leader), leader.Name, candidate: null),
-        "stop" => cluster.StopAsync(leader),
-        _ => throw new ArgumentOutOfRangeException(nameof(fault), fault, null),
-    };
+    public static Task InjectAsync(PatroniTestCluster cluster, string fault, TestClusterNode leader) => fault == Switchover
+        ? cluster.Rest.SwitchoverAsync(cluster.RestUrl(leader), leader.Name, candidate: null)
+        : cluster.InjectAsync(Parse(fault), leader);
 
-    public static Task RepairAsync(PatroniTestCluster cluster, string fault, TestClusterNode leader) =>
-        fault is "kill" or "stop" ? cluster.RestartAsync(leader) : Task.CompletedTask;
+    public static Task RepairAsync(PatroniTestCluster cluster, string fault, TestClusterNode leader) => fault == Switchover
+        ? Task.CompletedTask
+        : cluster.RepairAsync(Parse(fault), leader);
+
+    private static Fault Parse(string fault) =>
+        FaultDescription.TryParse(fault, out var parsed) ? parsed : throw new ArgumentException($"Unknown fault '{fault}'.", nameof(fault));
 }
 
 internal static class Probes

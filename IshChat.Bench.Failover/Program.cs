@@ -3,7 +3,7 @@ using System.Globalization;
 using IshChat.Bench.Failover;
 using Microsoft.Extensions.Logging;
 
-// Usage: dotnet run -c Release --project IshChat.Bench.Failover -- [--repeat 10] [--faults kill,crash,switchover,stop] [--lease-only] [--trace]
+// Usage: dotnet run -c Release --project IshChat.Bench.Failover -- [--repeat 10] [--faults kill,crash,switchover,stop,pause,partition] [--lease-only] [--trace]
 var options = BenchOptions.Parse(args);
 using var loggerFactory = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
 var logger = loggerFactory.CreateLogger("bench");
@@ -23,7 +23,7 @@ foreach (var fault in options.Faults)
         await Task.Delay(TimeSpan.FromSeconds(2));
         var leader = await cluster.LeaderAsync();
         TimeSpan sample;
-        if (fault is "switchover" or "stop")
+        if (fault is Faults.Switchover or "stop")
         {
             // Planned handovers: POST /switchover returns only when the whole switchover is done, and
             // `docker stop` only once the container has exited, while writes go on during much of

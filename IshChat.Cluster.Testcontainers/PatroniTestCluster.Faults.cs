@@ -1,48 +1,23 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Logging;
+using IshChat.Cluster.Faults;
 
 namespace IshChat.Cluster.Testcontainers;
 
-/// <summary>Reading the cluster's state and injecting the faults a Patroni stack must survive.</summary>
+/// <summary>Reading the cluster's state and injecting the faults (<see cref="Fault"/>) a Patroni stack must survive.</summary>
 public sealed partial class PatroniTestCluster
 {
-    /// <summary>Patroni's view, from the first node whose REST API answers.</summary>
-    public async Task<PatroniClusterState?> TryReadClusterAsync(CancellationToken cancellationToken = default)
-    {
-        foreach (var node in Nodes)
-        {
-            try
-            {
-                return await Rest.GetClusterAsync(RestUrl(node), cancellationToken);
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
-            {
-                // Down, frozen or cut off: ask the next one.
-            }
-        }
+    /// <summary>Patroni's view, from the first node whose REST API answers; null when none does.</summary>
+    public async Task<ClusterState?> TryReadClusterAsync(CancellationToken cancellationToken = default) =>
+        (await Rest.TryGetClusterFromAnyAsync(Nodes.Select(n => (n.Name, (Uri?)RestUrl(n))), cancellationToken)).State;
 
-        return null;
-    }
+    /// <summary>Waits until the cluster is healthy by <see cref="ClusterState.Evaluate"/>: ready for the next fault.</summary>
+    public Task<ClusterState> WaitForHealthyAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        WaitForAsync(s => s.Evaluate(Nodes.Count, Options.Patroni).IsHealthy, timeout, "a healthy cluster (leader, replicas streaming, synchronous standbys named)", cancellationToken);
 
-    /// <summary>
-    /// Waits for one leader with every other node streaming from it and, in synchronous or quorum
-    /// mode, enough standbys named synchronous: only those may be promoted, so killing the leader
-    /// before Patroni has named one would leave no candidate.
-    /// </summary>
-    public Task<PatroniClusterState> WaitForHealthyAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
-    {
-        var synchronousStandbys = Options.Patroni.SynchronousMode == SynchronousMode.Off ? 0 : Options.Patroni.SynchronousNodeCount;
-        return WaitForAsync(
-            s => s.Leader is not null
-                && s.Members.Count(m => m.IsStreamingReplica) == Nodes.Count - 1
-                && s.Members.Count(m => m.Role is "sync_standby" or "quorum_standby") >= synchronousStandbys,
-            timeout, "a leader, all replicas streaming and the synchronous standbys named", cancellationToken);
-    }
-
-    public async Task<PatroniClusterState> WaitForAsync(Func<PatroniClusterState, bool> condition, TimeSpan timeout, string what, CancellationToken cancellationToken = default)
+    public async Task<ClusterState> WaitForAsync(Func<ClusterState, bool> condition, TimeSpan timeout, string what, CancellationToken cancellationToken = default)
     {
         var stopwatch = Stopwatch.StartNew();
-        PatroniClusterState? last = null;
+        ClusterState? last = null;
         while (stopwatch.Elapsed < timeout)
         {
             last = await TryReadClusterAsync(cancellationToken);
@@ -64,66 +39,18 @@ public sealed partial class PatroniTestCluster
         return Node(state.Leader!.Name);
     }
 
-    /// <summary>SIGKILL of the whole container: a node lost with no warning.</summary>
-    public async Task KillAsync(TestClusterNode node, CancellationToken cancellationToken = default)
-    {
-        logger.LogInformation("Fault: kill {Node}", node);
-        await DockerCli.KillAsync(node.ContainerId, cancellationToken);
-    }
+    /// <summary>Does <paramref name="fault"/> to <paramref name="node"/> (see <see cref="Fault"/>).</summary>
+    public Task InjectAsync(Fault fault, TestClusterNode node, CancellationToken cancellationToken = default) =>
+        FaultInjector.InjectAsync(fault, FaultTarget(node), logger, cancellationToken);
 
-    /// <summary>Graceful stop (SIGTERM): Patroni shuts PostgreSQL down and hands over the leader key.</summary>
-    public async Task StopAsync(TestClusterNode node, CancellationToken cancellationToken = default)
+    /// <summary>Undoes <paramref name="fault"/>; a restarted container gets new host ports, read here again.</summary>
+    public async Task RepairAsync(Fault fault, TestClusterNode node, CancellationToken cancellationToken = default)
     {
-        logger.LogInformation("Fault: stop {Node}", node);
-        await node.Container.StopAsync(cancellationToken);
-    }
-
-    /// <summary>Starts a killed or stopped container again (its data directory survives, so it rejoins with pg_rewind).</summary>
-    public async Task RestartAsync(TestClusterNode node, CancellationToken cancellationToken = default)
-    {
-        logger.LogInformation("Repair: start {Node} again", node);
-        await node.Container.StartAsync(cancellationToken);
+        await FaultInjector.RepairAsync(fault, FaultTarget(node), logger, cancellationToken);
         await node.RefreshHostPortsAsync(cancellationToken);
     }
 
-    /// <summary>Freezes every process of the node (SIGSTOP via the cgroup freezer): alive but silent.</summary>
-    public async Task PauseAsync(TestClusterNode node, CancellationToken cancellationToken = default)
-    {
-        logger.LogInformation("Fault: pause {Node}", node);
-        await node.Container.PauseAsync(cancellationToken);
-    }
-
-    public async Task UnpauseAsync(TestClusterNode node, CancellationToken cancellationToken = default)
-    {
-        logger.LogInformation("Repair: unpause {Node}", node);
-        await node.Container.UnpauseAsync(cancellationToken);
-        await node.RefreshHostPortsAsync(cancellationToken);
-    }
-
-    /// <summary>Cuts the node off the cluster's network: it runs on, but reaches no one and no one reaches it.</summary>
-    public async Task DisconnectAsync(TestClusterNode node, CancellationToken cancellationToken = default)
-    {
-        logger.LogInformation("Fault: partition {Node}", node);
-        await DockerCli.DisconnectAsync(Network.Name, node.ContainerId, cancellationToken);
-    }
-
-    public async Task ReconnectAsync(TestClusterNode node, CancellationToken cancellationToken = default)
-    {
-        logger.LogInformation("Repair: reconnect {Node}", node);
-        await DockerCli.ConnectAsync(Network.Name, node.ContainerId, [node.Name], cancellationToken);
-        await node.RefreshHostPortsAsync(cancellationToken);
-    }
-
-    /// <summary>Kills only the postmaster (SIGKILL) inside the node; Patroni itself keeps running.</summary>
-    public async Task CrashPostgresAsync(TestClusterNode node, CancellationToken cancellationToken = default)
-    {
-        logger.LogInformation("Fault: crash postgres on {Node}", node);
-        var result = await node.Container.ExecAsync(["bash", "-c", "kill -KILL \"$(head -n 1 /var/lib/postgresql/data/postmaster.pid)\""], cancellationToken);
-        if (result.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"Could not kill postgres on {node}: {result.Stderr}");
-        }
-    }
+    private FaultTarget FaultTarget(TestClusterNode node) => new(node.Name, node.ContainerId, Network.Name, [node.Name]);
 
     /// <summary>Runs SQL inside a node over its local socket: works even while the node is cut off from the network.</summary>
     public async Task<string> PsqlInsideAsync(TestClusterNode node, string sql, CancellationToken cancellationToken = default)

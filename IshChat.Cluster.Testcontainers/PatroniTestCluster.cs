@@ -150,17 +150,15 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
     private string Connection(string host, int port, string database, string role) => new NpgsqlConnectionStringBuilder
     {
         Host = host, Port = port, Database = database, Username = role, Pooling = false, Timeout = 3, CommandTimeout = 5,
-        Password = role switch
-        {
-            ClusterRoles.App => secrets[ClusterSecret.AppPassword],
-            ClusterRoles.Migrator => secrets[ClusterSecret.MigratorPassword],
-            ClusterRoles.Monitor => secrets[ClusterSecret.MonitorPassword],
-            ClusterRoles.Superuser => secrets[ClusterSecret.SuperuserPassword],
-            _ => throw new ArgumentException($"No password for {role}.", nameof(role)),
-        },
+        Password = secrets[ClusterRoles.PasswordOf(role)],
     }.ConnectionString;
 
-    private static string NewPassword() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+    /// <summary>
+    /// Random, and hostile on purpose: a quote, a double quote, a space, '#', ':' and a backslash in every password
+    /// prove on each run that every layer that stores one (Patroni's YAML, pgpass, PgBouncer's auth file, psql
+    /// variables) quotes it correctly.
+    /// </summary>
+    private static string NewPassword() => $"{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12))} it's \"#1:\\x";
 
     public async ValueTask DisposeAsync()
     {
@@ -174,7 +172,7 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
             try
             {
                 // A paused container can't be removed until it's unpaused.
-                await ((Task)DockerCli.RunAsync(["unpause", container.Id])).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await DockerCli.ExecuteAsync(["unpause", container.Id]);
                 await container.DisposeAsync();
             }
             catch (Exception ex)

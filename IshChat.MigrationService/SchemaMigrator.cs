@@ -2,6 +2,7 @@ using DbUp;
 using DbUp.Engine.Output;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using IshChat.ServiceDefaults;
 
 namespace IshChat.MigrationService;
 
@@ -11,7 +12,7 @@ namespace IshChat.MigrationService;
 /// </summary>
 public sealed class SchemaMigrator(string connectionString, ILogger logger)
 {
-    public const string ConnectionName = "chatdb-migrator";
+    public const string ConnectionName = ResourceNames.ChatDatabaseMigrator;
     public const string Schema = "chat";
 
     /// <summary>A failover while the AppHost starts is possible; a leader is elected well within this.</summary>

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
+using IshChat.ServiceDefaults;
 
 namespace IshChat.Api.Cluster;
 
@@ -21,7 +22,7 @@ public static class ClusterApi
     private static readonly string apiReplica = $"{Environment.MachineName}/{Environment.ProcessId}";
 
     private static async Task<Ok<RouteResponse>> GetRouteAsync(
-        NpgsqlDataSource readWrite, [FromKeyedServices("chatdb-readonly")] NpgsqlDataSource readOnly, CancellationToken cancellationToken)
+        NpgsqlDataSource readWrite, [FromKeyedServices(ResourceNames.ChatDatabaseReadOnly)] NpgsqlDataSource readOnly, CancellationToken cancellationToken)
     {
         var (rwServer, rwRecovery) = await WhereAsync(readWrite, cancellationToken);
         var (roServer, roRecovery) = await WhereAsync(readOnly, cancellationToken);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using IshChat.Api.Diagnostics;
 using Npgsql;
 using NpgsqlTypes;
+using IshChat.ServiceDefaults;
 
 namespace IshChat.Api.Data;
 
@@ -32,8 +33,8 @@ public sealed class ChatDatabase(
     ApiMetrics metrics,
     ILogger<ChatDatabase> logger)
 {
-    public const string ReadWriteName = "chatdb";
-    public const string ReadOnlyName = "chatdb-readonly";
+    public const string ReadWriteName = ResourceNames.ChatDatabase;
+    public const string ReadOnlyName = ResourceNames.ChatDatabaseReadOnly;
 
     private const string ScopeAndPositionSql = """
         SELECT set_config('ishchat.instance_id', $1, true),

@@ -4,6 +4,7 @@ using DotNet.Testcontainers.Configurations;
 using DotNet.Testcontainers.Containers;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using IshChat.ServiceDefaults;
 
 namespace IshChat.Bench.Stacks;
 
@@ -136,7 +137,7 @@ internal sealed class BenchStack : IAsyncDisposable
 
         await using (var migrations = ServiceProcess.Start("IshChat.MigrationService", new Dictionary<string, string>
         {
-            ["ConnectionStrings__chatdb-migrator"] = migrator,
+            [$"ConnectionStrings__{ResourceNames.ChatDatabaseMigrator}"] = migrator,
         }))
         {
             await migrations.WaitForSuccessAsync(TimeSpan.FromMinutes(2));
@@ -147,9 +148,9 @@ internal sealed class BenchStack : IAsyncDisposable
         var api = ServiceProcess.Start("IshChat.Api", new Dictionary<string, string>
         {
             ["ASPNETCORE_URLS"] = ApiUrl.ToString(),
-            ["ConnectionStrings__chatdb"] = readWrite,
-            ["ConnectionStrings__chatdb-readonly"] = readOnly,
-            ["ConnectionStrings__redis"] = $"127.0.0.1:{redis.GetMappedPublicPort(ClusterPorts.Redis)}",
+            [$"ConnectionStrings__{ResourceNames.ChatDatabase}"] = readWrite,
+            [$"ConnectionStrings__{ResourceNames.ChatDatabaseReadOnly}"] = readOnly,
+            [$"ConnectionStrings__{ResourceNames.Redis}"] = $"127.0.0.1:{redis.GetMappedPublicPort(ClusterPorts.Redis)}",
             ["Chat__AdminApiKey"] = AdminKey,
             ["Logging__LogLevel__Default"] = "Warning",
         });

@@ -24,7 +24,7 @@ public sealed class BadInputTests(AppHostClusterFixture fixture)
         { """{"clientMessageId":"{id}","text":"no sender"}""", "senderDeviceId" },
     };
 
-    [Theory]
+    [Theory(Timeout = TestTimeouts.Integration)]
     [MemberData(nameof(BadMessageBodies))]
     public async Task InvalidMessageFieldIsA400NamingTheField(string body, string field)
     {
@@ -40,7 +40,7 @@ public sealed class BadInputTests(AppHostClusterFixture fixture)
         Assert.Contains(field, (await ErrorsAsync(response)).Keys);
     }
 
-    [Theory]
+    [Theory(Timeout = TestTimeouts.Integration)]
     [InlineData("/sessions/not-a-uuid/messages", "sessionId")]
     [InlineData("/sessions/{session}/messages?before=abc", "before")]
     [InlineData("/sessions/{session}/messages?after=-1", "after")]
@@ -62,7 +62,7 @@ public sealed class BadInputTests(AppHostClusterFixture fixture)
         Assert.Contains(field, (await ErrorsAsync(response)).Keys);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Integration)]
     public async Task MalformedConsistencyTokenIsA400()
     {
         // Given a conversation
@@ -76,7 +76,7 @@ public sealed class BadInputTests(AppHostClusterFixture fixture)
         Assert.Contains("X-Consistency-Token", (await ErrorsAsync(response)).Keys);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Integration)]
     public async Task UnknownIdsAre404()
     {
         // Given a conversation
@@ -95,7 +95,7 @@ public sealed class BadInputTests(AppHostClusterFixture fixture)
             r => Assert.Equal(HttpStatusCode.NotFound, r.StatusCode));
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Integration)]
     public async Task OversizeBodyIs413AndBrokenBodiesAre400()
     {
         // Given a conversation
@@ -123,7 +123,7 @@ public sealed class BadInputTests(AppHostClusterFixture fixture)
         Assert.Equal("application/problem+json", notUtf8.Content.Headers.ContentType?.MediaType);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Integration)]
     public async Task PostingToAnEndedSessionIsAConflict()
     {
         // Given an ended session

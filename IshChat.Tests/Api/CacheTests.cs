@@ -1,3 +1,5 @@
+using IshChat.Cluster.Faults;
+using Microsoft.Extensions.Logging.Abstractions;
 using System.Net;
 using System.Net.Http.Json;
 using IshChat.Api.Sessions;
@@ -12,7 +14,7 @@ namespace IshChat.Tests.Api;
 [Trait(TestCategories.Name, TestCategories.Integration)]
 public sealed class CacheTests(AppHostClusterFixture fixture)
 {
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Integration)]
     public async Task CachedSessionCountersChangeAfterAPostWithoutWaitingForTheCacheToExpire()
     {
         // Given a session whose details have been read until the cache serves them
@@ -33,7 +35,7 @@ public sealed class CacheTests(AppHostClusterFixture fixture)
         Assert.NotNull(after.Session.LastMessageAt);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Integration)]
     public async Task WithRedisStoppedTheApiKeepsServingFromTheDatabase()
     {
         // Given a conversation, then Redis stopped
@@ -42,8 +44,8 @@ public sealed class CacheTests(AppHostClusterFixture fixture)
         var (instance, device, session) = await api.CreateConversationAsync();
         // Paused rather than stopped: a hung Redis is the harder case (timeouts, not refusals), and
         // DCP keeps its container, so unpausing restores it exactly.
-        var redis = await RedisContainerAsync();
-        await DockerCli.RunAsync(["pause", redis]);
+        var redis = new FaultTarget(ResourceNames.Redis, await RedisContainerAsync());
+        await FaultInjector.InjectAsync(Fault.Pause, redis, NullLogger.Instance);
         try
         {
             // When the client posts and reads (cached reads included) a few times
@@ -67,14 +69,14 @@ public sealed class CacheTests(AppHostClusterFixture fixture)
         }
         finally
         {
-            await DockerCli.RunAsync(["unpause", redis]);
+            await FaultInjector.RepairAsync(Fault.Pause, redis, NullLogger.Instance);
         }
     }
 
     /// <summary>This AppHost's Redis container, by the id the orchestrator reported (never by name: other runs may have a "redis-…" too).</summary>
     private async Task<string> RedisContainerAsync()
     {
-        var redis = await fixture.App.ResourceNotifications.WaitForResourceAsync("redis", e => e.Snapshot.Properties.Any(p => p.Name == "container.id" && p.Value is string { Length: > 0 }));
+        var redis = await fixture.App.ResourceNotifications.WaitForResourceAsync(ResourceNames.Redis, e => e.Snapshot.Properties.Any(p => p.Name == "container.id" && p.Value is string { Length: > 0 }));
         return (string)redis.Snapshot.Properties.First(p => p.Name == "container.id").Value!;
     }
 

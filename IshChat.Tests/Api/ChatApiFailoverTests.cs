@@ -18,7 +18,7 @@ public sealed class ChatApiFailoverTests(AppHostClusterFixture fixture, ITestOut
 {
     private const int Writers = 4;
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Failover)]
     public async Task MessagesPostedThroughPrimaryKillsAndASwitchoverAreStoredExactlyOnce()
     {
         // Given a conversation and writers posting messages, each with its own client message id
@@ -59,7 +59,7 @@ public sealed class ChatApiFailoverTests(AppHostClusterFixture fixture, ITestOut
             for (var kill = 0; kill < 2; kill++)
             {
                 var leader = await SettledLeaderAsync();
-                var killed = await fixture.App.ResourceCommands.ExecuteCommandAsync("pg", FaultInjectionCommands.KillPrimary);
+                var killed = await fixture.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.Postgres, FaultInjectionCommands.KillPrimary);
                 Assert.True(killed.Success, killed.Message);
                 await Eventually.GetAsync(fixture.PatroniClusterAsync, s => s.Leader is { } l && l.Name != leader, TimeSpan.FromMinutes(1), "a new leader");
                 await fixture.App.ResourceCommands.ExecuteCommandAsync(leader, "resource-start");
@@ -68,7 +68,7 @@ public sealed class ChatApiFailoverTests(AppHostClusterFixture fixture, ITestOut
             await SettledLeaderAsync();
             var errorsBeforeSwitchover = errors.Count;
             phase = "switchover";
-            var switched = await fixture.App.ResourceCommands.ExecuteCommandAsync("pg", PatroniCommands.Switchover);
+            var switched = await fixture.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.Postgres, PatroniCommands.Switchover);
             Assert.True(switched.Success, switched.Message);
             await SettledLeaderAsync();
             await Task.Delay(TimeSpan.FromSeconds(2));

@@ -14,7 +14,7 @@ namespace IshChat.Tests.Api;
 [Trait(TestCategories.Name, TestCategories.Integration)]
 public sealed class InstanceIsolationTests(AppHostClusterFixture fixture)
 {
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Integration)]
     public async Task InstanceASeesNothingOfInstanceBEvenWithBsIds()
     {
         // Given two instances, B with a device, a session and a message
@@ -55,7 +55,7 @@ public sealed class InstanceIsolationTests(AppHostClusterFixture fixture)
         Assert.Equal(["B again", "B's secret"], page.Items.Select(m => m.Text));
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Integration)]
     public async Task RequestsWithoutAValidInstanceKeyAreRefused()
     {
         // Given the API
@@ -72,7 +72,7 @@ public sealed class InstanceIsolationTests(AppHostClusterFixture fixture)
         Assert.Equal("application/problem+json", madeUp.Content.Headers.ContentType?.MediaType);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Integration)]
     public async Task AppRoleOwnsNoTableCannotBypassRowLevelSecurityAndSeesNoRowsUnscoped()
     {
         // Given data in some instance
@@ -80,7 +80,7 @@ public sealed class InstanceIsolationTests(AppHostClusterFixture fixture)
         await new ChatApiClient(http, adminKey).CreateConversationAsync();
 
         // When the application role queries straight through PgBouncer without an instance scope
-        await using var connection = new NpgsqlConnection(await fixture.ConnectionStringAsync("chatdb"));
+        await using var connection = new NpgsqlConnection(await fixture.ConnectionStringAsync(ResourceNames.ChatDatabase));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("""
             SELECT (SELECT count(*) FROM chat.sessions),
@@ -99,11 +99,11 @@ public sealed class InstanceIsolationTests(AppHostClusterFixture fixture)
         Assert.True(reader.GetBoolean(3));
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Integration)]
     public async Task InstanceScopeDoesNotLeakToTheNextTransactionThroughPgBouncer()
     {
         // Given many clients sharing PgBouncer's few server connections, each scoping its transactions
-        var connectionString = await fixture.ConnectionStringAsync("chatdb") + ";Maximum Pool Size=40";
+        var connectionString = await fixture.ConnectionStringAsync(ResourceNames.ChatDatabase) + ";Maximum Pool Size=40";
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         var leaks = 0;
 
@@ -132,7 +132,7 @@ public sealed class InstanceIsolationTests(AppHostClusterFixture fixture)
         Assert.Equal(0, leaks);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Integration)]
     public async Task ConcurrentRequestsOfTwoInstancesOnTwoApiReplicasEachSeeOnlyTheirOwnMessages()
     {
         // Given two instances, each with a session, and the API answering from two processes

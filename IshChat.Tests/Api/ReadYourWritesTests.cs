@@ -11,7 +11,7 @@ namespace IshChat.Tests.Api;
 [Trait(TestCategories.Name, TestCategories.Integration)]
 public sealed class ReadYourWritesTests(AppHostClusterFixture fixture, ITestOutputHelper output)
 {
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Integration)]
     public async Task OwnMessageIsReadBackWhileEveryReplicaHasItsReplayPaused()
     {
         // Given a conversation, and every streaming replica with its WAL replay paused
@@ -53,7 +53,7 @@ public sealed class ReadYourWritesTests(AppHostClusterFixture fixture, ITestOutp
         Assert.Equal("replica", route);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Integration)]
     public async Task RetriedPostsWithOneClientMessageIdStoreOneMessage()
     {
         // Given a conversation and one client message id

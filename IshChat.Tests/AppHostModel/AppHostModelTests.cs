@@ -1,3 +1,5 @@
+using IshChat.AppHost.Hosting.FaultInjection;
+using IshChat.Cluster.Faults;
 using IshChat.AppHost.Hosting.Etcd;
 using IshChat.AppHost.Hosting.HAProxy;
 using IshChat.AppHost.Hosting.Patroni;
@@ -107,7 +109,7 @@ public sealed class AppHostModelTests : IAsyncDisposable
         Assert.Equal("haproxy", environment["ISHCHAT_PGBOUNCER_UPSTREAM_HOST"]);
         Assert.Equal("100", environment["ISHCHAT_PGBOUNCER_MAX_DB_CONNECTIONS"]);
         Assert.DoesNotContain("ISHCHAT_APP_PASSWORD", environment.Keys);
-        Assert.Contains(pgbouncer.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name == "haproxy");
+        Assert.Contains(pgbouncer.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name == ResourceNames.HAProxy);
         Assert.True(pgbouncer.TryGetAnnotationsOfType<HealthCheckAnnotation>(out _));
     }
 
@@ -115,18 +117,18 @@ public sealed class AppHostModelTests : IAsyncDisposable
     public async Task ApiReferencesTheReadWriteAndReadOnlyDatabasesAndRedis()
     {
         var model = await BuildModelAsync();
-        var api = Assert.Single(model.Resources.OfType<ProjectResource>(), p => p.Name == "api");
+        var api = Assert.Single(model.Resources.OfType<ProjectResource>(), p => p.Name == ResourceNames.Api);
         var databases = model.Resources.OfType<PgBouncerDatabaseResource>().ToDictionary(d => d.Name);
 
         // Connection strings hold endpoints that exist only once the app runs: check what they point at instead.
         var references = api.Annotations.OfType<ResourceRelationshipAnnotation>().Where(r => r.Type == "Reference").Select(r => r.Resource.Name).ToList();
 
-        Assert.Contains("chatdb", references);
-        Assert.Contains("chatdb-readonly", references);
-        Assert.Contains("redis", references);
-        Assert.Equal((PgBouncerDatabases.ReadWrite, ClusterRoles.App), (databases["chatdb"].DatabaseEntry, databases["chatdb"].Role));
-        Assert.Equal((PgBouncerDatabases.ReadOnly, ClusterRoles.App), (databases["chatdb-readonly"].DatabaseEntry, databases["chatdb-readonly"].Role));
-        Assert.Contains(api.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name == "pgbouncer");
+        Assert.Contains(ResourceNames.ChatDatabase, references);
+        Assert.Contains(ResourceNames.ChatDatabaseReadOnly, references);
+        Assert.Contains(ResourceNames.Redis, references);
+        Assert.Equal((PgBouncerDatabases.ReadWrite, ClusterRoles.App), (databases[ResourceNames.ChatDatabase].DatabaseEntry, databases[ResourceNames.ChatDatabase].Role));
+        Assert.Equal((PgBouncerDatabases.ReadOnly, ClusterRoles.App), (databases[ResourceNames.ChatDatabaseReadOnly].DatabaseEntry, databases[ResourceNames.ChatDatabaseReadOnly].Role));
+        Assert.Contains(api.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name == ResourceNames.PgBouncer);
     }
 
     [Fact]
@@ -171,8 +173,12 @@ public sealed class AppHostModelTests : IAsyncDisposable
             var commands = node.Annotations.OfType<ResourceCommandAnnotation>().Select(c => c.Name).ToList();
             Assert.Contains("patroni-failover-to-node", commands);
             Assert.Contains("patroni-restart-postgres", commands);
-            Assert.Contains("fault-pause-node", commands);
-            Assert.Contains("fault-partition-node", commands);
+            // Every fault of the shared list, and its repair where it has one.
+            Assert.All(FaultDescription.All, fault =>
+            {
+                Assert.Contains(FaultInjectionCommands.Inject(fault.Fault), commands);
+                Assert.Equal(fault.RepairVerb is not null, commands.Contains(FaultInjectionCommands.Repair(fault.Fault)));
+            });
         });
     }
 

@@ -40,7 +40,7 @@ public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
         Cluster = App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<PatroniClusterResource>().Single();
         await App.StartAsync(timeout.Token);
 
-        foreach (var resource in new[] { "pg", "haproxy", "pgbouncer", "redis", "api", "alertmanager", "prometheus" })
+        foreach (var resource in new[] { ResourceNames.Postgres, ResourceNames.HAProxy, ResourceNames.PgBouncer, ResourceNames.Redis, ResourceNames.Api, ResourceNames.Alertmanager, ResourceNames.Prometheus })
         {
             await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, timeout.Token);
             sink.OnMessage(new DiagnosticMessage($"[{stopwatch.Elapsed:mm\\:ss}] {resource} is healthy"));
@@ -60,47 +60,29 @@ public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
         await App.GetConnectionStringAsync(resourceName) ?? throw new InvalidOperationException($"{resourceName} has no connection string.");
 
     /// <summary>Through PgBouncer as the monitoring role, which may read pg_stat_replication.</summary>
-    public async Task<string> MonitorConnectionStringAsync(string database)
-    {
-        var password = await Cluster.Secret(ClusterSecret.MonitorPassword).GetValueAsync(default);
-        var endpoint = App.GetEndpoint("pgbouncer", "tcp");
-        return new NpgsqlConnectionStringBuilder
-        {
-            Host = endpoint.Host, Port = endpoint.Port, Database = database,
-            Username = ClusterRoles.Monitor, Password = password, Pooling = false, Timeout = 5,
-        }.ConnectionString;
-    }
+    public Task<string> MonitorConnectionStringAsync(string database) =>
+        RoleConnectionStringAsync(ClusterRoles.Monitor, App.GetEndpoint(ResourceNames.PgBouncer, "tcp"), database);
 
     /// <summary>Through PgBouncer as the migrator, which may create tables.</summary>
-    public async Task<string> MigratorConnectionStringAsync()
-    {
-        var password = await Cluster.Secret(ClusterSecret.MigratorPassword).GetValueAsync(default);
-        var endpoint = App.GetEndpoint("pgbouncer", "tcp");
-        return new NpgsqlConnectionStringBuilder
-        {
-            Host = endpoint.Host, Port = endpoint.Port, Database = PgBouncerDatabases.ReadWrite,
-            Username = ClusterRoles.Migrator, Password = password, Pooling = false, Timeout = 5,
-        }.ConnectionString;
-    }
+    public Task<string> MigratorConnectionStringAsync() =>
+        RoleConnectionStringAsync(ClusterRoles.Migrator, App.GetEndpoint(ResourceNames.PgBouncer, "tcp"), PgBouncerDatabases.ReadWrite);
 
     /// <summary>Straight to one node's PostgreSQL as the superuser (e.g. to pause a replica's WAL replay).</summary>
-    public async Task<string> SuperuserConnectionStringAsync(string nodeName)
+    public Task<string> SuperuserConnectionStringAsync(string nodeName) =>
+        RoleConnectionStringAsync(ClusterRoles.Superuser, App.GetEndpoint(nodeName, PatroniNodeResource.PostgresEndpointName), ClusterRoles.Database);
+
+    private async Task<string> RoleConnectionStringAsync(string role, Uri endpoint, string database) => new NpgsqlConnectionStringBuilder
     {
-        var password = await Cluster.Secret(ClusterSecret.SuperuserPassword).GetValueAsync(default);
-        var endpoint = App.GetEndpoint(nodeName, PatroniNodeResource.PostgresEndpointName);
-        return new NpgsqlConnectionStringBuilder
-        {
-            Host = endpoint.Host, Port = endpoint.Port, Database = ClusterRoles.Database,
-            Username = ClusterRoles.Superuser, Password = password, Pooling = false, Timeout = 5,
-        }.ConnectionString;
-    }
+        Host = endpoint.Host, Port = endpoint.Port, Database = database, Username = role,
+        Password = await Cluster.Secret(ClusterRoles.PasswordOf(role)).GetValueAsync(default), Pooling = false, Timeout = 5,
+    }.ConnectionString;
 
     /// <summary>The chat API (both replicas, balanced) with the admin key at hand.</summary>
     public async Task<(HttpClient Http, string AdminApiKey)> ChatApiAsync()
     {
         var adminKey = await App.Services.GetRequiredService<DistributedApplicationModel>().Resources
-            .OfType<ParameterResource>().Single(p => p.Name == "api-admin-key").GetValueAsync(default);
-        return (App.CreateHttpClient("api"), adminKey!);
+            .OfType<ParameterResource>().Single(p => p.Name == ResourceNames.ApiAdminKey).GetValueAsync(default);
+        return (App.CreateHttpClient(ResourceNames.Api), adminKey!);
     }
 
     /// <summary>
@@ -115,28 +97,17 @@ public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
         return new AsyncDisposable(() => rest.SetMaintenanceModeAsync(node, paused: false));
     }
 
-    public async Task<PatroniClusterState> PatroniClusterAsync(CancellationToken cancellationToken)
+    public async Task<ClusterState> PatroniClusterAsync(CancellationToken cancellationToken)
     {
         var rest = await PatroniRestAsync(cancellationToken);
-        Exception? last = null;
-        foreach (var node in Cluster.Nodes)
-        {
-            try
-            {
-                return await rest.GetClusterAsync(new Uri(App.GetEndpoint(node.Name, PatroniNodeResource.RestEndpointName), "/"), cancellationToken);
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                last = ex;
-            }
-        }
-
-        throw new InvalidOperationException("No Patroni node answered.", last);
+        var (state, error) = await rest.TryGetClusterFromAnyAsync(
+            Cluster.Nodes.Select(n => (n.Name, (Uri?)new Uri(App.GetEndpoint(n.Name, PatroniNodeResource.RestEndpointName), "/"))), cancellationToken);
+        return state ?? throw new InvalidOperationException($"No Patroni node answered: {error}");
     }
 
     private async Task<PatroniRestClient> PatroniRestAsync(CancellationToken cancellationToken)
     {
-        var password = await Cluster.Secret(ClusterSecret.RestApiPassword).GetValueAsync(cancellationToken);
+        var password = await Cluster.Secret(ClusterRoles.PasswordOf(ClusterRoles.RestApi)).GetValueAsync(cancellationToken);
         return new PatroniRestClient(new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, password!);
     }
 

@@ -13,7 +13,7 @@ public sealed class AppHostClusterTests(AppHostClusterFixture fixture, ITestOutp
 {
     private static readonly TimeSpan convergence = TimeSpan.FromMinutes(2);
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Integration)]
     public async Task ClusterHasOneLeaderAndThreeStreamingReplicas()
     {
         // Given the started AppHost; when it has settled (a switchover test may have just run)
@@ -35,7 +35,7 @@ public sealed class AppHostClusterTests(AppHostClusterFixture fixture, ITestOutp
         output.WriteLine($"Leader {state.Leader!.Name}; replicas {string.Join(", ", state.Members.Where(m => !m.IsLeader).Select(m => $"{m.Name} ({m.State}, lag {m.LagBytes})"))}");
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Integration)]
     public async Task RowWrittenThroughReadWriteEntryIsReadBackOnAReplicaThroughReadOnlyEntry()
     {
         // Given a table the migrator owns and the app may write
@@ -54,7 +54,7 @@ public sealed class AppHostClusterTests(AppHostClusterFixture fixture, ITestOutp
         var id = Guid.NewGuid();
 
         // When the app writes through PgBouncer's read-write entry
-        await using (var readWrite = new NpgsqlConnection(await fixture.ConnectionStringAsync("chatdb")))
+        await using (var readWrite = new NpgsqlConnection(await fixture.ConnectionStringAsync(ResourceNames.ChatDatabase)))
         {
             await readWrite.OpenAsync();
             await using var insert = new NpgsqlCommand("INSERT INTO e2e.probe (id) VALUES ($1) RETURNING pg_is_in_recovery()", readWrite) { Parameters = { new() { Value = id } } };
@@ -62,7 +62,7 @@ public sealed class AppHostClusterTests(AppHostClusterFixture fixture, ITestOutp
         }
 
         // Then the read-only entry serves it from a server in recovery: a streaming replica
-        await using var readOnly = new NpgsqlConnection(await fixture.ConnectionStringAsync("chatdb-readonly"));
+        await using var readOnly = new NpgsqlConnection(await fixture.ConnectionStringAsync(ResourceNames.ChatDatabaseReadOnly));
         await readOnly.OpenAsync();
         var (inRecovery, found) = await Eventually.GetAsync(async ct =>
         {
@@ -76,7 +76,7 @@ public sealed class AppHostClusterTests(AppHostClusterFixture fixture, ITestOutp
         Assert.True(found);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Integration)]
     public async Task SwitchoverCommandMovesTheLeaderAndWritesSucceedAgain()
     {
         // Given a settled cluster the dashboard monitor sees
@@ -84,7 +84,7 @@ public sealed class AppHostClusterTests(AppHostClusterFixture fixture, ITestOutp
 
         // When the dashboard's switchover command runs
         var stopwatch = Stopwatch.StartNew();
-        var result = await fixture.App.ResourceCommands.ExecuteCommandAsync("pg", PatroniCommands.Switchover);
+        var result = await fixture.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.Postgres, PatroniCommands.Switchover);
         Assert.True(result.Success, result.Message);
 
         // Then another node leads, and a write through PgBouncer succeeds on it
@@ -93,7 +93,7 @@ public sealed class AppHostClusterTests(AppHostClusterFixture fixture, ITestOutp
             convergence, "a new leader after the switchover");
         var writer = await Eventually.GetAsync(async ct =>
         {
-            await using var connection = new NpgsqlConnection(await fixture.ConnectionStringAsync("chatdb") + ";Pooling=false");
+            await using var connection = new NpgsqlConnection(await fixture.ConnectionStringAsync(ResourceNames.ChatDatabase) + ";Pooling=false");
             await connection.OpenAsync(ct);
             await using var command = new NpgsqlCommand("SELECT pg_is_in_recovery() FROM (SELECT txid_current()) AS write", connection);
             return (bool)(await command.ExecuteScalarAsync(ct))!;
@@ -104,7 +104,7 @@ public sealed class AppHostClusterTests(AppHostClusterFixture fixture, ITestOutp
         Assert.NotEqual(before.Leader!.Name, after.Leader!.Name);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Integration)]
     public async Task KillPrimaryCommandIsFollowedByANewLeaderWithinSeconds()
     {
         // Given a settled cluster the dashboard monitor sees
@@ -112,7 +112,7 @@ public sealed class AppHostClusterTests(AppHostClusterFixture fixture, ITestOutp
 
         // When the dashboard's "kill primary" command SIGKILLs the leader's container
         var stopwatch = Stopwatch.StartNew();
-        var result = await fixture.App.ResourceCommands.ExecuteCommandAsync("pg", IshChat.AppHost.Hosting.FaultInjection.FaultInjectionCommands.KillPrimary);
+        var result = await fixture.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.Postgres, IshChat.AppHost.Hosting.FaultInjection.FaultInjectionCommands.KillPrimary);
         Assert.True(result.Success, result.Message);
 
         // Then a replica leads well before the 20 s lease could expire: the runtime confirmed the
@@ -132,7 +132,7 @@ public sealed class AppHostClusterTests(AppHostClusterFixture fixture, ITestOutp
     }
 
     /// <summary>One leader, three streaming replicas, and the dashboard's monitor agreeing on the leader (commands act on its view).</summary>
-    private async Task<PatroniClusterState> SettledClusterSeenByTheDashboardAsync()
+    private async Task<ClusterState> SettledClusterSeenByTheDashboardAsync()
     {
         var settled = await Eventually.GetAsync(
             fixture.PatroniClusterAsync, s => s.Leader is not null && s.Members.Count(m => m.IsStreamingReplica) == 3,

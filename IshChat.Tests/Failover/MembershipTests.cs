@@ -1,3 +1,4 @@
+using IshChat.Cluster.Faults;
 using IshChat.Cluster.Testcontainers;
 using IshChat.Tests.Infrastructure;
 using Npgsql;
@@ -12,7 +13,7 @@ public sealed class MembershipTests(FailoverClusterFixture fixture, ITestOutputH
 {
     private static readonly TimeSpan settle = TimeSpan.FromMinutes(2);
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Failover)]
     public async Task LostReplicaLeavesReadsServedAndRejoinsWhenStartedAgain()
     {
         // Given a healthy cluster
@@ -21,7 +22,7 @@ public sealed class MembershipTests(FailoverClusterFixture fixture, ITestOutputH
         var replica = cluster.Node(before.Members.First(m => m.IsStreamingReplica).Name);
 
         // When one replica is killed
-        await cluster.KillAsync(replica);
+        await cluster.InjectAsync(Fault.Kill, replica);
 
         // Then reads through the read-only entry keep landing on the remaining replicas, and the leader stays
         for (var i = 0; i < 10; i++)
@@ -33,12 +34,12 @@ public sealed class MembershipTests(FailoverClusterFixture fixture, ITestOutputH
         Assert.Equal(before.Leader!.Name, during.Leader!.Name);
 
         // And started again, it streams once more
-        await cluster.RestartAsync(replica);
+        await cluster.RepairAsync(Fault.Kill, replica);
         var healed = await cluster.WaitForHealthyAsync(settle);
         Assert.True(healed.Members.Single(m => m.Name == replica.Name).IsStreamingReplica);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Failover)]
     public async Task LosingOneEtcdMemberChangesNothingForClients()
     {
         // Given a healthy cluster
@@ -47,7 +48,7 @@ public sealed class MembershipTests(FailoverClusterFixture fixture, ITestOutputH
 
         // When one of three etcd members is killed, for longer than the leader's lease
         var member = cluster.Etcd[^1];
-        await cluster.KillAsync(member);
+        await cluster.InjectAsync(Fault.Kill, member);
         try
         {
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(25);
@@ -65,13 +66,13 @@ public sealed class MembershipTests(FailoverClusterFixture fixture, ITestOutputH
         }
         finally
         {
-            await cluster.RestartAsync(member);
+            await cluster.RepairAsync(Fault.Kill, member);
         }
 
         await cluster.WaitForHealthyAsync(settle);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Failover)]
     public async Task LosingEtcdQuorumMakesThePrimaryReadOnlyUntilQuorumReturns()
     {
         // Given a healthy cluster (failsafe mode off, the default)
@@ -82,7 +83,7 @@ public sealed class MembershipTests(FailoverClusterFixture fixture, ITestOutputH
         var lost = cluster.Etcd.Skip(1).ToArray();
         foreach (var member in lost)
         {
-            await cluster.KillAsync(member);
+            await cluster.InjectAsync(Fault.Kill, member);
         }
 
         try
@@ -100,7 +101,7 @@ public sealed class MembershipTests(FailoverClusterFixture fixture, ITestOutputH
             // And once quorum returns, a leader is elected and writes resume
             foreach (var member in lost)
             {
-                await cluster.RestartAsync(member);
+                await cluster.RepairAsync(Fault.Kill, member);
             }
         }
 
@@ -109,7 +110,7 @@ public sealed class MembershipTests(FailoverClusterFixture fixture, ITestOutputH
         await cluster.WaitForHealthyAsync(settle);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Failover)]
     public async Task RestartedPgBouncerAndHAProxyServeClientsAgain()
     {
         // Given a healthy cluster and a client that can write
@@ -120,8 +121,8 @@ public sealed class MembershipTests(FailoverClusterFixture fixture, ITestOutputH
         // When HAProxy and then PgBouncer restart
         foreach (var router in new[] { cluster.HAProxy, cluster.PgBouncer })
         {
-            await cluster.StopAsync(router);
-            await cluster.RestartAsync(router);
+            await cluster.InjectAsync(Fault.Stop, router);
+            await cluster.RepairAsync(Fault.Stop, router);
 
             // Then clients write again within seconds
             var outage = await ClusterProbes.TimeUntilWritableAsync(cluster, TimeSpan.FromSeconds(60));
@@ -134,7 +135,7 @@ public sealed class MembershipTests(FailoverClusterFixture fixture, ITestOutputH
     private static async Task<bool> ReadsFromAReplicaAsync(PatroniTestCluster cluster) =>
         await Eventually.GetAsync(async ct =>
         {
-            await using var connection = new NpgsqlConnection(cluster.PgBouncerConnectionString(database: IshChat.Cluster.PgBouncerDatabases.ReadOnly));
+            await using var connection = new NpgsqlConnection(cluster.PgBouncerConnectionString(database: PgBouncerDatabases.ReadOnly));
             await connection.OpenAsync(ct);
             await using var command = new NpgsqlCommand("SELECT pg_is_in_recovery()", connection);
             return (bool)(await command.ExecuteScalarAsync(ct))!;

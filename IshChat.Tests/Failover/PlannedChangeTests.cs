@@ -11,7 +11,7 @@ public sealed class PlannedChangeTests(FailoverClusterFixture fixture, ITestOutp
 {
     private static readonly TimeSpan settle = TimeSpan.FromMinutes(2);
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Failover)]
     public async Task SwitchoverHandsLeadershipToAReplicaWithAShortWritePause()
     {
         // Given a healthy cluster
@@ -31,7 +31,7 @@ public sealed class PlannedChangeTests(FailoverClusterFixture fixture, ITestOutp
         Assert.True(healed.Members.Single(m => m.Name == oldLeader.Name).IsStreamingReplica);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Failover)]
     public async Task FailoverToAChosenReplicaPromotesExactlyThatReplica()
     {
         // Given a healthy cluster and one replica chosen

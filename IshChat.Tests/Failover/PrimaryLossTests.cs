@@ -1,3 +1,4 @@
+using IshChat.Cluster.Faults;
 using IshChat.Cluster.Testcontainers;
 using IshChat.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -11,7 +12,7 @@ public sealed class PrimaryLossTests(FailoverClusterFixture fixture, ITestOutput
 {
     private static readonly TimeSpan settle = TimeSpan.FromMinutes(2);
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Failover)]
     public async Task KilledPrimaryIsReplacedByAReplicaAndWritesResumeThroughPgBouncer()
     {
         // Given a healthy cluster
@@ -20,7 +21,7 @@ public sealed class PrimaryLossTests(FailoverClusterFixture fixture, ITestOutput
         var oldLeader = await cluster.LeaderAsync();
 
         // When the primary's container is killed
-        await cluster.KillAsync(oldLeader);
+        await cluster.InjectAsync(Fault.Kill, oldLeader);
         var outage = await ClusterProbes.TimeUntilWritableAsync(cluster, TimeSpan.FromSeconds(60));
 
         // Then another node leads and took the write
@@ -30,13 +31,13 @@ public sealed class PrimaryLossTests(FailoverClusterFixture fixture, ITestOutput
         Assert.True(outage < TimeSpan.FromSeconds(45), $"writes resumed only after {outage.TotalSeconds:F1} s");
 
         // And the old primary, started again, rejoins as a streaming replica
-        await cluster.RestartAsync(oldLeader);
+        await cluster.RepairAsync(Fault.Kill, oldLeader);
         var healed = await cluster.WaitForHealthyAsync(settle);
         Assert.Equal(newLeader.Name, healed.Leader!.Name);
         Assert.True(healed.Members.Single(m => m.Name == oldLeader.Name).IsStreamingReplica);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Failover)]
     public async Task CrashedPostgresOnThePrimaryIsRestartedByPatroniWithinSeconds()
     {
         // Given a healthy cluster
@@ -45,7 +46,7 @@ public sealed class PrimaryLossTests(FailoverClusterFixture fixture, ITestOutput
         var leader = await cluster.LeaderAsync();
 
         // When only the postmaster dies (Patroni keeps running and keeps the leader key)
-        await cluster.CrashPostgresAsync(leader);
+        await cluster.InjectAsync(Fault.Crash, leader);
         var outage = await ClusterProbes.TimeUntilWritableAsync(cluster, TimeSpan.FromSeconds(60));
 
         // Then Patroni restarts PostgreSQL in place on its next loop: the same node still leads.
@@ -57,7 +58,7 @@ public sealed class PrimaryLossTests(FailoverClusterFixture fixture, ITestOutput
         Assert.True(outage < TimeSpan.FromSeconds(30), $"writes resumed only after {outage.TotalSeconds:F1} s");
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Failover)]
     public async Task GracefullyStoppedPrimaryHandsOverAndWritesResume()
     {
         // Given a healthy cluster
@@ -66,7 +67,7 @@ public sealed class PrimaryLossTests(FailoverClusterFixture fixture, ITestOutput
         var oldLeader = await cluster.LeaderAsync();
 
         // When the primary's container is stopped (SIGTERM: Patroni shuts down cleanly and releases its key)
-        await cluster.StopAsync(oldLeader);
+        await cluster.InjectAsync(Fault.Stop, oldLeader);
         var outage = await ClusterProbes.TimeUntilWritableAsync(cluster, TimeSpan.FromSeconds(60));
 
         // Then a replica leads at once, without waiting out the lease
@@ -75,7 +76,7 @@ public sealed class PrimaryLossTests(FailoverClusterFixture fixture, ITestOutput
         Assert.NotEqual(oldLeader.Name, newLeader.Name);
         Assert.True(outage < TimeSpan.FromSeconds(20), $"writes resumed only after {outage.TotalSeconds:F1} s");
 
-        await cluster.RestartAsync(oldLeader);
+        await cluster.RepairAsync(Fault.Stop, oldLeader);
         await cluster.WaitForHealthyAsync(settle);
     }
 }

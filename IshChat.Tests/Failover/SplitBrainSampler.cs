@@ -41,7 +41,7 @@ public sealed class SplitBrainSampler : IAsyncDisposable
         {
             try
             {
-                var statsPort = cluster.HAProxy.HostPort(IshChat.Cluster.ClusterPorts.HAProxyStats);
+                var statsPort = cluster.HAProxy.HostPort(ClusterPorts.HAProxyStats);
                 var csv = await http.GetStringAsync($"http://127.0.0.1:{statsPort}/stats;csv", cancellationToken);
                 var up = UpServers(csv, "primary");
                 MostWriteRoutes = Math.Max(MostWriteRoutes, up.Count);

@@ -1,3 +1,4 @@
+using IshChat.Cluster.Faults;
 using IshChat.Cluster.Testcontainers;
 using IshChat.Tests.Infrastructure;
 using Npgsql;
@@ -12,7 +13,7 @@ public sealed class SplitBrainTests(FailoverClusterFixture fixture, ITestOutputH
 {
     private static readonly TimeSpan settle = TimeSpan.FromMinutes(2);
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Failover)]
     public async Task PartitionedPrimaryStopsTakingWritesAndRejoinsAsReplicaWithoutDivergence()
     {
         // Given a healthy cluster with a row everyone has
@@ -22,7 +23,7 @@ public sealed class SplitBrainTests(FailoverClusterFixture fixture, ITestOutputH
         await using var sampler = SplitBrainSampler.Start(cluster);
 
         // When the primary is cut off from the network
-        await cluster.DisconnectAsync(oldLeader);
+        await cluster.InjectAsync(Fault.Partition, oldLeader);
         var newLeader = await cluster.WaitForAsync(s => s.Leader is { } l && l.Name != oldLeader.Name, settle, "a leader on the majority side");
 
         // Then the isolated old primary demotes itself (it can't renew its lease) and takes no writes
@@ -34,7 +35,7 @@ public sealed class SplitBrainTests(FailoverClusterFixture fixture, ITestOutputH
         Assert.Contains("read-only", refused.Message);
 
         // And after reconnecting it rejoins as a replica of the new leader, with the new leader's data
-        await cluster.ReconnectAsync(oldLeader);
+        await cluster.RepairAsync(Fault.Partition, oldLeader);
         await ClusterProbes.TimeUntilWritableAsync(cluster, TimeSpan.FromSeconds(60));
         var marker = Guid.NewGuid().ToString("N");
         await WriteMarkerAsync(cluster, marker);
@@ -53,7 +54,7 @@ public sealed class SplitBrainTests(FailoverClusterFixture fixture, ITestOutputH
         Assert.True(sampler.MostWritableNodes <= 1, $"{sampler.MostWritableNodes} nodes accepted writes at once");
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Failover)]
     public async Task FrozenPrimaryDemotesWhenItResumesWithNoSplitBrain()
     {
         // Given a healthy cluster
@@ -63,9 +64,9 @@ public sealed class SplitBrainTests(FailoverClusterFixture fixture, ITestOutputH
         await using var sampler = SplitBrainSampler.Start(cluster);
 
         // When the primary freezes long enough for its lease to expire, and then resumes
-        await cluster.PauseAsync(oldLeader);
+        await cluster.InjectAsync(Fault.Pause, oldLeader);
         var newLeader = await cluster.WaitForAsync(s => s.Leader is { } l && l.Name != oldLeader.Name, settle, "a new leader while the old one is frozen");
-        await cluster.UnpauseAsync(oldLeader);
+        await cluster.RepairAsync(Fault.Pause, oldLeader);
 
         // Then the resumed node finds its lease gone and follows the new leader
         var healed = await cluster.WaitForHealthyAsync(settle);
@@ -89,7 +90,7 @@ public sealed class SplitBrainTests(FailoverClusterFixture fixture, ITestOutputH
         var leader = await cluster.LeaderAsync();
         await using var connection = new NpgsqlConnection(cluster.NodeConnectionString(leader));
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"COMMENT ON ROLE {IshChat.Cluster.ClusterRoles.Monitor} IS 'marker {marker}'", connection);
+        await using var command = new NpgsqlCommand($"COMMENT ON ROLE {ClusterRoles.Monitor} IS 'marker {marker}'", connection);
         await command.ExecuteNonQueryAsync();
     }
 }

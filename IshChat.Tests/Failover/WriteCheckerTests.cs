@@ -1,3 +1,4 @@
+using IshChat.Cluster.Faults;
 using IshChat.Cluster.Testcontainers;
 using IshChat.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -15,7 +16,7 @@ public sealed class WriteCheckerTests(FailoverClusterFixture fixture, ITestOutpu
 {
     private const int Kills = 3;
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Failover)]
     public async Task AsynchronousReplicationLosesAtMostWhatMaximumLagOnFailoverAllowsAndDuplicatesNothing()
     {
         // Given the shared asynchronous cluster
@@ -34,12 +35,12 @@ public sealed class WriteCheckerTests(FailoverClusterFixture fixture, ITestOutpu
         Assert.True(report.Lost * Math.Max(report.WalBytesPerWrite, 1) <= cluster.Options.Patroni.MaximumLagOnFailoverBytes, report.ToString());
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Failover)]
     public async Task SynchronousReplicationLosesNoAcknowledgedWrite()
     {
         // Given a cluster where every commit waits for a synchronous standby
         await using var cluster = await PatroniTestCluster.StartAsync(
-            new TestClusterOptions { Replicas = 2, Patroni = new IshChat.Cluster.PatroniSettings { SynchronousMode = IshChat.Cluster.SynchronousMode.On } },
+            new TestClusterOptions { Replicas = 2, Patroni = new PatroniSettings { SynchronousMode = SynchronousMode.On } },
             fixture.Logger, CancellationToken.None);
         await cluster.WaitForHealthyAsync(TimeSpan.FromMinutes(3));
         var checker = new WriteChecker(cluster);
@@ -62,10 +63,10 @@ public sealed class WriteCheckerTests(FailoverClusterFixture fixture, ITestOutpu
             await cluster.WaitForHealthyAsync(TimeSpan.FromMinutes(2), cancellationToken);
             await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
             var leader = await cluster.LeaderAsync(cancellationToken);
-            await cluster.KillAsync(leader, cancellationToken);
+            await cluster.InjectAsync(Fault.Kill, leader, cancellationToken);
             var outage = await ClusterProbes.TimeUntilWritableAsync(cluster, TimeSpan.FromSeconds(60), cancellationToken);
             output.WriteLine($"kill {i + 1}: {leader} → writes after {outage.TotalSeconds:F1} s");
-            await cluster.RestartAsync(leader, cancellationToken);
+            await cluster.RepairAsync(Fault.Kill, leader, cancellationToken);
         }
     }
 }

@@ -1,16 +1,23 @@
 namespace IshChat.Tests.Infrastructure;
 
-/// <summary>Trait values for <c>[Trait("Category", …)]</c>, so subsets run with <c>--filter Category=Unit</c>.</summary>
+/// <summary>
+/// Trait values for <c>[Trait("Category", …)]</c>, named by what a test needs, so subsets run with
+/// <c>--filter Category=Unit</c> (nothing), <c>Category=Docker</c> (an engine, no cluster), <c>Category=Integration</c>
+/// (the whole AppHost) or <c>Category=Failover</c> (a cluster with faults injected).
+/// </summary>
 public static class TestCategories
 {
     public const string Name = "Category";
 
-    /// <summary>No Docker: pure logic and the AppHost's model.</summary>
+    /// <summary>No Docker, no network: pure logic and the AppHost's model. Seconds.</summary>
     public const string Unit = "Unit";
 
-    /// <summary>Real servers in containers.</summary>
+    /// <summary>A Docker engine: one throwaway container from a cluster image (e.g. promtool), no cluster.</summary>
+    public const string Docker = "Docker";
+
+    /// <summary>The whole AppHost, started once and shared: real servers in containers.</summary>
     public const string Integration = "Integration";
 
-    /// <summary>Real servers with injected faults.</summary>
+    /// <summary>Real servers with injected faults (a Testcontainers cluster, or the AppHost's).</summary>
     public const string Failover = "Failover";
 }

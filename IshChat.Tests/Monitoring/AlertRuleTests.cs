@@ -8,10 +8,10 @@ namespace IshChat.Tests.Monitoring;
 /// The alert rules baked into the Prometheus image, checked by promtool against synthetic series
 /// (containers/prometheus/tests/ishchat.rules.test.yml), inside that same image.
 /// </summary>
-[Trait(TestCategories.Name, TestCategories.Unit)]
+[Trait(TestCategories.Name, TestCategories.Docker)]
 public sealed class AlertRuleTests(ITestOutputHelper output)
 {
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Docker)]
     public async Task EveryAlertRuleFiresOnItsConditionAndStaysQuietOtherwise()
     {
         // Given the Prometheus image of this checkout (built if missing) and the rules' unit tests
@@ -30,7 +30,7 @@ public sealed class AlertRuleTests(ITestOutputHelper output)
         Assert.Contains("SUCCESS", report);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Docker)]
     public async Task RulesFileIsValidPrometheusConfiguration()
     {
         var layout = RepositoryLayout.Current;

@@ -16,7 +16,7 @@ public sealed class DashboardQueryTests(AppHostClusterFixture fixture, ITestOutp
     public static TheoryData<string> Dashboards() =>
         [.. Directory.EnumerateFiles(Path.Combine(RepositoryLayout.Current.ContainersDirectory, "grafana", "dashboards"), "*.json").Select(f => Path.GetFileName(f)!).Order()];
 
-    [Theory]
+    [Theory(Timeout = TestTimeouts.Integration)]
     [MemberData(nameof(Dashboards))]
     public async Task EveryPanelQueryOfTheDashboardReturnsDataFromTheLivePrometheus(string dashboard)
     {

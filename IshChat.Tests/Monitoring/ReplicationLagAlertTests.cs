@@ -14,7 +14,7 @@ public sealed class ReplicationLagAlertTests(AppHostClusterFixture fixture, ITes
 {
     private const string AlertName = "PostgresReplicationLagHigh";
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Integration)]
     public async Task ReplicaWithPausedReplayRaisesTheReplicationLagAlertInAlertmanager()
     {
         // Given a settled cluster and one of its streaming replicas
@@ -73,7 +73,7 @@ public sealed class ReplicationLagAlertTests(AppHostClusterFixture fixture, ITes
     {
         await Eventually.GetAsync(async ct =>
         {
-            await using (var leader = new NpgsqlConnection(await fixture.ConnectionStringAsync("chatdb")))
+            await using (var leader = new NpgsqlConnection(await fixture.ConnectionStringAsync(ResourceNames.ChatDatabase)))
             {
                 await leader.OpenAsync(ct);
                 await using var write = new NpgsqlCommand("SELECT txid_current()", leader);
@@ -94,7 +94,7 @@ public sealed class ReplicationLagAlertTests(AppHostClusterFixture fixture, ITes
             {
                 try
                 {
-                    await using var connection = new NpgsqlConnection(await fixture.ConnectionStringAsync("chatdb"));
+                    await using var connection = new NpgsqlConnection(await fixture.ConnectionStringAsync(ResourceNames.ChatDatabase));
                     await connection.OpenAsync(cancellationToken);
                     // An assigned transaction id makes the commit a WAL record.
                     await using var command = new NpgsqlCommand("SELECT txid_current()", connection);

@@ -2,7 +2,7 @@ using IshChat.Tests.EndToEnd;
 using IshChat.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
-using Jobs = IshChat.Cluster.MonitoringEnvironment.Jobs;
+using Jobs = IshChat.Cluster.Configuration.MonitoringEnvironment.Jobs;
 
 namespace IshChat.Tests.Monitoring;
 
@@ -25,13 +25,13 @@ public sealed class ScrapeTargetTests(AppHostClusterFixture fixture, ITestOutput
         [Jobs.Alertmanager] = 1,
     };
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.Integration)]
     public async Task EveryComponentAndEveryApiReplicaIsScrapedAndUp()
     {
         // Given the AppHost's Prometheus, and as many API replicas as the AppHost runs
         using var api = fixture.PrometheusApi();
         var apiReplicas = fixture.App.Services.GetRequiredService<DistributedApplicationModel>().Resources
-            .OfType<ProjectResource>().Single(p => p.Name == "api").GetReplicaCount();
+            .OfType<ProjectResource>().Single(p => p.Name == ResourceNames.Api).GetReplicaCount();
         var expected = new Dictionary<string, int>(expectedTargets) { [Jobs.Api] = apiReplicas };
 
         // When every target has been scraped at least once

@@ -16,6 +16,8 @@ export ISHCHAT_PGBOUNCER_UPSTREAM_HOST="${ISHCHAT_PGBOUNCER_UPSTREAM_HOST:-hapro
 export ISHCHAT_PGBOUNCER_RW_PORT="${ISHCHAT_PGBOUNCER_RW_PORT:-5000}"
 export ISHCHAT_PGBOUNCER_RO_PORT="${ISHCHAT_PGBOUNCER_RO_PORT:-5001}"
 export ISHCHAT_DATABASE="${ISHCHAT_DATABASE:-ishchat}"
+# The read-only entry's name comes from the cluster's definition (PgBouncerDatabases.ReadOnly).
+export ISHCHAT_PGBOUNCER_RO_DATABASE="${ISHCHAT_PGBOUNCER_RO_DATABASE:-${ISHCHAT_DATABASE}_ro}"
 export ISHCHAT_PGBOUNCER_DEFAULT_POOL_SIZE="${ISHCHAT_PGBOUNCER_DEFAULT_POOL_SIZE:-20}"
 export ISHCHAT_PGBOUNCER_MAX_DB_CONNECTIONS="${ISHCHAT_PGBOUNCER_MAX_DB_CONNECTIONS:-100}"
 export ISHCHAT_PGBOUNCER_MAX_CLIENT_CONN="${ISHCHAT_PGBOUNCER_MAX_CLIENT_CONN:-1000}"
@@ -24,7 +26,7 @@ export ISHCHAT_PGBOUNCER_MAX_CLIENT_CONN="${ISHCHAT_PGBOUNCER_MAX_CLIENT_CONN:-1
 # a ';', '=' or newline.
 ident_re='^[A-Za-z_][A-Za-z0-9_]{0,62}$'
 hostname_re='^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$'
-for var in ISHCHAT_DATABASE ISHCHAT_PGBOUNCER_AUTH_USER; do
+for var in ISHCHAT_DATABASE ISHCHAT_PGBOUNCER_RO_DATABASE ISHCHAT_PGBOUNCER_AUTH_USER; do
   [[ ${!var} =~ $ident_re ]] \
     || die "$var='${!var}' must be a plain identifier ([A-Za-z_][A-Za-z0-9_]*, at most 63 chars)"
 done
@@ -53,12 +55,12 @@ umask 077
 mv "$dir/userlist.txt.tmp" "$dir/userlist.txt"
 
 # Only the listed variables are substituted: the template's auth_query contains "$1".
-envsubst '${ISHCHAT_DATABASE} ${ISHCHAT_PGBOUNCER_UPSTREAM_HOST} ${ISHCHAT_PGBOUNCER_RW_PORT}
+envsubst '${ISHCHAT_DATABASE} ${ISHCHAT_PGBOUNCER_RO_DATABASE} ${ISHCHAT_PGBOUNCER_UPSTREAM_HOST} ${ISHCHAT_PGBOUNCER_RW_PORT}
           ${ISHCHAT_PGBOUNCER_RO_PORT} ${ISHCHAT_PGBOUNCER_AUTH_USER}
           ${ISHCHAT_PGBOUNCER_DEFAULT_POOL_SIZE} ${ISHCHAT_PGBOUNCER_MAX_DB_CONNECTIONS}
           ${ISHCHAT_PGBOUNCER_MAX_CLIENT_CONN}' \
   </usr/local/share/ishchat/pgbouncer.ini.tmpl >"$dir/pgbouncer.ini.tmp"
 mv "$dir/pgbouncer.ini.tmp" "$dir/pgbouncer.ini"
 
-echo "pgbouncer-entrypoint: pooling ${ISHCHAT_DATABASE} (rw :$ISHCHAT_PGBOUNCER_RW_PORT), ${ISHCHAT_DATABASE}_ro (ro :$ISHCHAT_PGBOUNCER_RO_PORT) via $ISHCHAT_PGBOUNCER_UPSTREAM_HOST" >&2
+echo "pgbouncer-entrypoint: pooling ${ISHCHAT_DATABASE} (rw :$ISHCHAT_PGBOUNCER_RW_PORT), ${ISHCHAT_PGBOUNCER_RO_DATABASE} (ro :$ISHCHAT_PGBOUNCER_RO_PORT) via $ISHCHAT_PGBOUNCER_UPSTREAM_HOST" >&2
 exec /usr/sbin/pgbouncer "$dir/pgbouncer.ini" "$@"

@@ -1,4 +1,5 @@
 using IshChat.AppHost.Hosting.Patroni;
+using IshChat.Cluster.Etcd;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

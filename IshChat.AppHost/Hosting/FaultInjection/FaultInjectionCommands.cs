@@ -1,34 +1,32 @@
-using System.Collections.Concurrent;
 using IshChat.AppHost.Hosting.Patroni;
+using IshChat.Cluster.Faults;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace IshChat.AppHost.Hosting.FaultInjection;
 
 /// <summary>
-/// The failover suite's faults as dashboard commands, so a developer can watch a failover happen:
-/// kill the primary; and on each node kill, pause/unpause and partition/reconnect.
+/// The failover suite's faults (<see cref="Fault"/>) as dashboard commands, so a developer can watch a failover
+/// happen: kill the primary; and on each node every fault and its repair (kill/start, pause/unpause, partition/reconnect, …).
 /// </summary>
 public static class FaultInjectionCommands
 {
     public const string KillPrimary = "fault-kill-primary";
-    public const string KillNode = "fault-kill-node";
-    public const string PauseNode = "fault-pause-node";
-    public const string UnpauseNode = "fault-unpause-node";
-    public const string PartitionNode = "fault-partition-node";
-    public const string ReconnectNode = "fault-reconnect-node";
 
-    // The network a partitioned node was cut from, to reconnect it to the same one.
-    private static readonly ConcurrentDictionary<string, string> partitioned = new();
+    /// <summary>The command that does <paramref name="fault"/> to a node, e.g. <c>fault-pause</c>.</summary>
+    public static string Inject(Fault fault) => $"fault-{FaultDescription.Of(fault).Verb}";
+
+    /// <summary>The command that undoes <paramref name="fault"/> on a node, e.g. <c>repair-pause</c> (unpause).</summary>
+    public static string Repair(Fault fault) => $"repair-{FaultDescription.Of(fault).Verb}";
 
     public static IResourceBuilder<PatroniClusterResource> WithFaultInjectionCommands(this IResourceBuilder<PatroniClusterResource> builder)
     {
         var cluster = builder.Resource;
-        builder.WithCommand(KillPrimary, "Kill primary (SIGKILL)", context => RunAsync(context, async (notifications, ct) =>
+        builder.WithCommand(KillPrimary, "Kill primary (SIGKILL)", context => RunAsync(context, async (services, ct) =>
         {
             var leader = cluster.LastObservedState?.Leader?.Name ?? throw new InvalidOperationException("The cluster has no leader right now.");
             var node = cluster.Nodes.Single(n => n.Name == leader);
-            await DockerCli.KillAsync(await ContainerIdOfAsync(notifications, node, ct), ct);
+            await FaultInjector.InjectAsync(Fault.Kill, await services.FaultTargetAsync(node, ct), context.Logger, ct);
             return $"killed {leader}";
         }), new CommandOptions
         {
@@ -39,54 +37,44 @@ public static class FaultInjectionCommands
 
         foreach (var node in cluster.Nodes)
         {
-            builder.ApplicationBuilder.CreateResourceBuilder(node)
-                .WithCommand(KillNode, "Kill (SIGKILL)", context => RunAsync(context, async (notifications, ct) =>
+            var nodeBuilder = builder.ApplicationBuilder.CreateResourceBuilder(node);
+            foreach (var fault in FaultDescription.All)
+            {
+                nodeBuilder.WithCommand(Inject(fault.Fault), fault.Title, context => RunAsync(context, async (services, ct) =>
                 {
-                    await DockerCli.KillAsync(await ContainerIdOfAsync(notifications, node, ct), ct);
-                    return $"killed {node.Name}";
-                }), Options($"SIGKILLs {node.Name}'s container.", $"Kill {node.Name}?", "Flash"))
-                .WithCommand(PauseNode, "Pause (freeze)", context => RunAsync(context, async (notifications, ct) =>
+                    await FaultInjector.InjectAsync(fault.Fault, await services.FaultTargetAsync(node, ct), context.Logger, ct);
+                    return $"{fault.Verb} {node.Name}";
+                }), new CommandOptions { Description = fault.Description, ConfirmationMessage = $"{fault.Title}: {node.Name}?", IconName = IconOf(fault.Fault) });
+                if (fault.RepairVerb is not null)
                 {
-                    await DockerCli.RunAsync(["pause", await ContainerIdOfAsync(notifications, node, ct)], ct);
-                    return $"paused {node.Name}";
-                }), Options($"Freezes every process of {node.Name}: alive but silent, its lease runs out.", $"Freeze {node.Name}?", "Pause"))
-                .WithCommand(UnpauseNode, "Unpause", context => RunAsync(context, async (notifications, ct) =>
-                {
-                    await DockerCli.RunAsync(["unpause", await ContainerIdOfAsync(notifications, node, ct)], ct);
-                    return $"unpaused {node.Name}";
-                }), Options($"Resumes a frozen {node.Name}.", null, "Play"))
-                .WithCommand(PartitionNode, "Partition from the network", context => RunAsync(context, async (notifications, ct) =>
-                {
-                    var container = await ContainerIdOfAsync(notifications, node, ct);
-                    var network = (await DockerCli.RunAsync(["inspect", "--format", "{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}", container], ct))
-                        .Split(' ', StringSplitOptions.RemoveEmptyEntries).First(n => n.StartsWith("aspire", StringComparison.Ordinal));
-                    await DockerCli.DisconnectAsync(network, container, ct);
-                    partitioned[node.Name] = network;
-                    return $"cut {node.Name} off {network}";
-                }), Options($"Disconnects {node.Name} from the cluster's network: it runs on but reaches no one.", $"Partition {node.Name}?", "PlugDisconnected"))
-                .WithCommand(ReconnectNode, "Reconnect to the network", context => RunAsync(context, async (notifications, ct) =>
-                {
-                    var network = partitioned.TryRemove(node.Name, out var cutFrom) ? cutFrom : throw new InvalidOperationException($"{node.Name} is not partitioned.");
-                    await DockerCli.ConnectAsync(network, await ContainerIdOfAsync(notifications, node, ct), [node.Name, $"{node.Name}.dev.internal"], ct);
-                    return $"reconnected {node.Name}";
-                }), Options($"Reconnects a partitioned {node.Name}; it rejoins as a replica (pg_rewind).", null, "PlugConnected"));
+                    nodeBuilder.WithCommand(Repair(fault.Fault), fault.RepairTitle!, context => RunAsync(context, async (services, ct) =>
+                    {
+                        await FaultInjector.RepairAsync(fault.Fault, await services.FaultTargetAsync(node, ct), context.Logger, ct);
+                        return $"{fault.RepairVerb} {node.Name}";
+                    }), new CommandOptions { Description = $"Undoes '{fault.Title}' on {node.Name}; it rejoins as a replica (pg_rewind).", IconName = "Play" });
+                }
+            }
         }
 
         return builder;
     }
 
-    private static CommandOptions Options(string description, string? confirmation, string icon) =>
-        new() { Description = description, ConfirmationMessage = confirmation, IconName = icon };
+    private static string IconOf(Fault fault) => fault switch
+    {
+        Fault.Kill => "Flash",
+        Fault.Stop => "Stop",
+        Fault.Crash => "ErrorCircle",
+        Fault.Pause => "Pause",
+        Fault.Partition => "PlugDisconnected",
+        _ => "Warning",
+    };
 
-    private static async Task<string> ContainerIdOfAsync(ResourceNotificationService notifications, IResource resource, CancellationToken cancellationToken) =>
-        await notifications.ContainerIdAsync(resource, cancellationToken) ?? throw new InvalidOperationException($"{resource.Name} has no running container.");
-
-    private static async Task<ExecuteCommandResult> RunAsync(ExecuteCommandContext context, Func<ResourceNotificationService, CancellationToken, Task<string>> fault)
+    private static async Task<ExecuteCommandResult> RunAsync(ExecuteCommandContext context, Func<IServiceProvider, CancellationToken, Task<string>> fault)
     {
         try
         {
-            var done = await fault(context.Services.GetRequiredService<ResourceNotificationService>(), context.CancellationToken);
-            context.Logger.LogWarning("Fault injected: {Fault}", done);
+            var done = await fault(context.Services, context.CancellationToken);
+            context.Logger.LogWarning("Fault injection: {Done}", done);
             return CommandResults.Success();
         }
         catch (InvalidOperationException ex)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using IshChat.AppHost.Hosting.Prometheus;
 using IshChat.AppHost.Hosting.Shared;
 using Microsoft.Extensions.DependencyInjection;
@@ -65,16 +64,12 @@ public static class GrafanaBuilderExtensions
     {
         try
         {
-            using var inspect = Process.Start(new ProcessStartInfo("docker", ["image", "inspect", "--format", "{{.Id}}", reference])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            })!;
-            inspect.WaitForExit(TimeSpan.FromSeconds(10));
-            return inspect.HasExited && inspect.ExitCode == 0;
+            // The model is being built: nothing async is running yet, so waiting here blocks nothing.
+            return DockerCli.ImageExistsAsync(reference).GetAwaiter().GetResult();
         }
-        catch (System.ComponentModel.Win32Exception)
+        catch (DockerCommandException)
         {
+            // No docker client or no engine: certainly no image.
             return false;
         }
     }

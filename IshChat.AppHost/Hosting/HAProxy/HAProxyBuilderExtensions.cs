@@ -49,7 +49,7 @@ public static class HAProxyBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(name);
-        var password = builder.Resource.Cluster.Secret(ClusterRoleSecrets.PasswordOf(role));
+        var password = builder.Resource.Cluster.Secret(ClusterRoles.PasswordOf(role));
         return builder.ApplicationBuilder.AddResource(new HAProxyDatabaseResource(name, role, password, builder.Resource));
     }
 }

@@ -10,7 +10,7 @@ namespace IshChat.AppHost.Hosting.Patroni;
 /// <summary>
 /// Reads the cluster from Patroni's REST API every second and shows it on the dashboard: each
 /// node's live role, state, lag and timeline, and the cluster's leader. Its last reading also
-/// decides the cluster's health: healthy when there is one leader and every replica streams.
+/// decides the cluster's health (<see cref="ClusterState.Evaluate"/>).
 /// </summary>
 internal static class PatroniClusterMonitor
 {
@@ -46,9 +46,9 @@ internal static class PatroniClusterMonitor
             using var timer = new PeriodicTimer(pollInterval);
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                var state = await ReadClusterAsync(cluster, rest, cancellationToken);
-                cluster.LastObservedState = state.Cluster;
-                if (state.Cluster is null)
+                var state = await rest.TryGetClusterFromAnyAsync(cluster.Nodes.Select(n => (n.Name, n.RestUrlIfAllocated)), cancellationToken);
+                cluster.LastObservedState = state.State;
+                if (state.State is null)
                 {
                     if (state.Error != lastError && state.Error is not null)
                     {
@@ -59,7 +59,7 @@ internal static class PatroniClusterMonitor
                     continue;
                 }
 
-                await PublishAsync(cluster, state.Cluster, @event.Notifications, published, @event.Logger);
+                await PublishAsync(cluster, state.State, @event.Notifications, published, @event.Logger);
             }
         }
         catch (OperationCanceledException)
@@ -72,32 +72,8 @@ internal static class PatroniClusterMonitor
         }
     }
 
-    private static async Task<(PatroniClusterState? Cluster, string? Error)> ReadClusterAsync(
-        PatroniClusterResource cluster, PatroniRestClient rest, CancellationToken cancellationToken)
-    {
-        string? error = null;
-        foreach (var (node, url) in cluster.Nodes.Select(n => (n, n.RestUrlIfAllocated)))
-        {
-            if (url is null)
-            {
-                continue;
-            }
-
-            try
-            {
-                return (await rest.GetClusterAsync(url, cancellationToken), null);
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
-            {
-                error = $"{node.Name}: {ex.Message}";
-            }
-        }
-
-        return (null, error ?? "no REST endpoint allocated yet");
-    }
-
     private static async Task PublishAsync(
-        PatroniClusterResource cluster, PatroniClusterState state, ResourceNotificationService notifications,
+        PatroniClusterResource cluster, ClusterState state, ResourceNotificationService notifications,
         Dictionary<string, string> published, ILogger logger)
     {
         foreach (var node in cluster.Nodes)
@@ -146,21 +122,19 @@ internal static class PatroniClusterMonitor
     }
 }
 
-/// <summary>Healthy while the cluster has exactly one leader and every other node streams from it.</summary>
+/// <summary>Healthy by <see cref="ClusterState.Evaluate"/>: one leader, every replica streaming, the synchronous standbys named.</summary>
 internal sealed class PatroniClusterHealthCheck(PatroniClusterResource cluster) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var state = cluster.LastObservedState;
-        if (state?.Leader is not { } leader)
+        if (cluster.LastObservedState is not { } state)
         {
-            return Task.FromResult(HealthCheckResult.Unhealthy("No leader"));
+            return Task.FromResult(HealthCheckResult.Unhealthy("No Patroni node has answered yet"));
         }
 
-        var replicas = cluster.Nodes.Count - 1;
-        var streaming = state.Members.Count(m => m.IsStreamingReplica);
-        return Task.FromResult(streaming >= replicas
-            ? HealthCheckResult.Healthy($"Leader {leader.Name}, {streaming} streaming replicas")
-            : HealthCheckResult.Degraded($"Leader {leader.Name}, {streaming} of {replicas} replicas streaming"));
+        var health = state.Evaluate(cluster.Nodes.Count, cluster.Settings);
+        // A leader with a replica still catching up serves writes: degraded, not down.
+        return Task.FromResult(health.IsHealthy ? HealthCheckResult.Healthy(health.Summary)
+            : state.Leader is null ? HealthCheckResult.Unhealthy(health.Summary) : HealthCheckResult.Degraded(health.Summary));
     }
 }

@@ -21,7 +21,7 @@ public sealed class PatroniClusterResource(string name, EtcdClusterResource etcd
     public PatroniSettings Settings { get; internal set; } = new();
 
     /// <summary>The leader, replicas, lag and timeline last read from Patroni's REST API.</summary>
-    public PatroniClusterState? LastObservedState { get; internal set; }
+    public ClusterState? LastObservedState { get; internal set; }
 
     public ParameterResource Secret(ClusterSecret secret) => secrets[secret];
 

@@ -47,7 +47,7 @@ public static class PgBouncerBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(name);
-        var secret = ClusterRoleSecrets.PasswordOf(role);
+        var secret = ClusterRoles.PasswordOf(role);
 
         var database = new PgBouncerDatabaseResource(name, databaseEntry, role, builder.Resource.Cluster.Secret(secret), builder.Resource);
         return builder.ApplicationBuilder.AddResource(database);

@@ -9,7 +9,7 @@ using IshChat.AppHost.Hosting.Shared;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Jobs = IshChat.Cluster.MonitoringEnvironment.Jobs;
+using Jobs = IshChat.Cluster.Configuration.MonitoringEnvironment.Jobs;
 
 namespace IshChat.AppHost.Hosting.Prometheus;
 

@@ -1,17 +1,4 @@
-namespace IshChat.Cluster;
-
-/// <summary>How replicas acknowledge commits.</summary>
-public enum SynchronousMode
-{
-    /// <summary>Asynchronous: fastest commits; a failover may lose up to <see cref="PatroniSettings.MaximumLagOnFailoverBytes"/>.</summary>
-    Off,
-
-    /// <summary>One named synchronous standby confirms every commit; no acknowledged commit is lost on failover.</summary>
-    On,
-
-    /// <summary>Any <see cref="PatroniSettings.SynchronousNodeCount"/> of the replicas confirm (ANY n); no loss, and no single slow replica stalls commits.</summary>
-    Quorum,
-}
+namespace IshChat.Cluster.Patroni;
 
 /// <summary>Patroni's dynamic configuration, written to the DCS at bootstrap.</summary>
 public sealed record PatroniSettings

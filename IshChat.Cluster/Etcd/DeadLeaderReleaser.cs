@@ -1,7 +1,9 @@
-using System.Diagnostics;
+using System.Globalization;
+using IshChat.Cluster.Docker;
+using IshChat.Cluster.Images;
 using Microsoft.Extensions.Logging;
 
-namespace IshChat.Cluster;
+namespace IshChat.Cluster.Etcd;
 
 /// <summary>
 /// Follows the container runtime's <c>die</c> events for one cluster's Patroni containers. When
@@ -17,6 +19,7 @@ public sealed class DeadLeaderReleaser(
 {
     private readonly CancellationTokenSource stopping = new();
     private Task? following;
+    private DateTimeOffset? lastEventAt;
 
     /// <summary>How often the key was released, for tests and benchmarks.</summary>
     public int Releases { get; private set; }
@@ -45,35 +48,26 @@ public sealed class DeadLeaderReleaser(
 
     private async Task FollowEventsAsync(CancellationToken cancellationToken)
     {
-        var startInfo = new ProcessStartInfo("docker")
+        // A stream that broke (engine restarted, client killed) resumes from the last event it saw, so a death
+        // that happened in between is still seen; a release for a node that died long ago is a harmless no-op.
+        var since = lastEventAt ?? DateTimeOffset.UtcNow;
+        string[] arguments =
+        [
+            "events", "--since", since.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture),
+            "--filter", "type=container", "--filter", "event=die", "--filter", $"label={ClusterImage.ComponentLabel}=patroni",
+            "--format", "{{.Actor.ID}} {{.TimeNano}}",
+        ];
+        await foreach (var line in DockerCli.StreamAsync(arguments, cancellationToken))
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in new[] { "events", "--filter", "type=container", "--filter", "event=die", "--filter", $"label={ClusterImage.ComponentLabel}=patroni", "--format", "{{.Actor.ID}}" })
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(startInfo) ?? throw new InvalidOperationException("docker events did not start.");
-        await using var _ = cancellationToken.Register(() =>
-        {
-            try
+            var fields = line.Trim().Split(' ');
+            if (fields.Length == 2 && long.TryParse(fields[1], CultureInfo.InvariantCulture, out var nanoseconds))
             {
-                process.Kill();
+                lastEventAt = DateTimeOffset.FromUnixTimeMilliseconds(nanoseconds / 1_000_000);
             }
-            catch (InvalidOperationException)
-            {
-                // Already gone.
-            }
-        });
 
-        while (await process.StandardOutput.ReadLineAsync(cancellationToken) is { } containerId)
-        {
-            if (await nodeNameOfContainer(containerId.Trim(), cancellationToken) is { } node)
+            if (await nodeNameOfContainer(fields[0], cancellationToken) is { } node)
             {
-                await ReleaseIfDeadAsync(containerId.Trim(), node, cancellationToken);
+                await ReleaseIfDeadAsync(fields[0], node, cancellationToken);
             }
         }
     }

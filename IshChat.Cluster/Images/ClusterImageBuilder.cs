@@ -1,7 +1,8 @@
 using System.Diagnostics;
+using IshChat.Cluster.Docker;
 using Microsoft.Extensions.Logging;
 
-namespace IshChat.Cluster;
+namespace IshChat.Cluster.Images;
 
 /// <summary>
 /// Builds the cluster's images with the local Docker engine, only those whose content tag is
@@ -20,7 +21,7 @@ public sealed class ClusterImageBuilder(RepositoryLayout layout, ILogger logger,
         await buildGate.WaitAsync(cancellationToken);
         try
         {
-            if (!await ImageExistsAsync(ClusterImage.BaseImage, cancellationToken))
+            if (!await DockerCli.ImageExistsAsync(ClusterImage.BaseImage, cancellationToken))
             {
                 throw new InvalidOperationException(
                     $"The base image '{ClusterImage.BaseImage}' is missing. Run eng/setup.sh once: it makes it with debootstrap, no registry needed.");
@@ -40,7 +41,7 @@ public sealed class ClusterImageBuilder(RepositoryLayout layout, ILogger logger,
     private async Task EnsureBuiltAsync(ClusterImage image, CancellationToken cancellationToken)
     {
         var reference = image.Reference(layout);
-        if (await ImageExistsAsync(reference, cancellationToken))
+        if (await DockerCli.ImageExistsAsync(reference, cancellationToken))
         {
             logger.LogDebug("Image {Image} is up to date", reference);
             return;
@@ -48,7 +49,8 @@ public sealed class ClusterImageBuilder(RepositoryLayout layout, ILogger logger,
 
         logger.LogInformation("Building image {Image} from {Context}", reference, image.ContextDirectory(layout));
         var stopwatch = Stopwatch.StartNew();
-        var (exitCode, output) = await DockerAsync(
+        // A cold build downloads packages and may take minutes: no time-out, the caller's token decides.
+        var build = await DockerCli.ExecuteAsync(
             ["build", "--progress=plain", "--pull=false", "--label", $"{ClusterImage.ComponentLabel}={image.Component}",
              "-t", reference, image.ContextDirectory(layout)],
             line =>
@@ -62,10 +64,10 @@ public sealed class ClusterImageBuilder(RepositoryLayout layout, ILogger logger,
                     buildOutput(line);
                 }
             },
-            cancellationToken);
-        if (exitCode != 0)
+            Timeout.InfiniteTimeSpan, logger, cancellationToken);
+        if (!build.Succeeded)
         {
-            throw new InvalidOperationException($"docker build of {reference} failed (exit {exitCode}):{Environment.NewLine}{Tail(output)}");
+            throw new InvalidOperationException($"docker build of {reference} failed (exit {build.ExitCode}):{Environment.NewLine}{Tail(build.Output)}");
         }
 
         logger.LogInformation("Built {Image} in {Seconds:F0} s", reference, stopwatch.Elapsed.TotalSeconds);
@@ -74,74 +76,19 @@ public sealed class ClusterImageBuilder(RepositoryLayout layout, ILogger logger,
 
     private async Task RemoveSupersededTagsAsync(ClusterImage image, string current, CancellationToken cancellationToken)
     {
-        var (_, listing) = await DockerAsync(["image", "ls", image.Repository, "--format", "{{.Repository}}:{{.Tag}}"], null, cancellationToken);
+        var listing = (await DockerCli.ExecuteAsync(["image", "ls", image.Repository, "--format", "{{.Repository}}:{{.Tag}}"], cancellationToken: cancellationToken)).Output;
         // Only content tags are ours to remove; a hand-made tag such as ":dev" is left alone.
         foreach (var old in listing.Where(r => r != current && ClusterImage.IsContentTag(r, image)))
         {
             // An image still used by a running container refuses removal; that's fine, it goes next time.
-            var (exitCode, _) = await DockerAsync(["image", "rm", old], null, cancellationToken);
-            if (exitCode == 0)
+            if ((await DockerCli.ExecuteAsync(["image", "rm", old], cancellationToken: cancellationToken)).Succeeded)
             {
                 logger.LogInformation("Removed superseded image {Image}", old);
             }
         }
 
-        await DockerAsync(["image", "prune", "--force", "--filter", $"label={ClusterImage.ComponentLabel}={image.Component}"], null, cancellationToken);
+        await DockerCli.ExecuteAsync(["image", "prune", "--force", "--filter", $"label={ClusterImage.ComponentLabel}={image.Component}"], cancellationToken: cancellationToken);
     }
 
-    private static async Task<bool> ImageExistsAsync(string reference, CancellationToken cancellationToken)
-    {
-        var (exitCode, _) = await DockerAsync(["image", "inspect", "--format", "{{.Id}}", reference], null, cancellationToken);
-        return exitCode == 0;
-    }
-
-    private static string Tail(List<string> lines) => string.Join(Environment.NewLine, lines.TakeLast(30));
-
-    internal static async Task<(int ExitCode, List<string> Output)> DockerAsync(
-        IEnumerable<string> arguments, Action<string>? onLine, CancellationToken cancellationToken)
-    {
-        var startInfo = new ProcessStartInfo("docker")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        using var process = new Process { StartInfo = startInfo };
-        var output = new List<string>();
-        void Collect(string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            lock (output)
-            {
-                output.Add(line);
-            }
-
-            onLine?.Invoke(line);
-        }
-
-        process.OutputDataReceived += (_, e) => Collect(e.Data);
-        process.ErrorDataReceived += (_, e) => Collect(e.Data);
-        try
-        {
-            process.Start();
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new InvalidOperationException("The docker client was not found. Run eng/setup.sh first.", ex);
-        }
-
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        await process.WaitForExitAsync(cancellationToken);
-        return (process.ExitCode, output);
-    }
+    private static string Tail(IReadOnlyList<string> lines) => string.Join(Environment.NewLine, lines.TakeLast(30));
 }

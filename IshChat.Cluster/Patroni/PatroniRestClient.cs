@@ -2,39 +2,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
-namespace IshChat.Cluster;
-
-/// <summary>A member as Patroni's <c>GET /cluster</c> reports it.</summary>
-public sealed record PatroniMember
-{
-    [JsonPropertyName("name")] public required string Name { get; init; }
-
-    /// <summary>leader, replica, sync_standby, quorum_standby or standby_leader.</summary>
-    [JsonPropertyName("role")] public required string Role { get; init; }
-
-    /// <summary>running, streaming, starting, stopped, crashed, …</summary>
-    [JsonPropertyName("state")] public string? State { get; init; }
-
-    [JsonPropertyName("timeline")] public long? Timeline { get; init; }
-
-    /// <summary>Replication lag in bytes; Patroni reports "unknown" when it can't tell.</summary>
-    [JsonPropertyName("lag")] public JsonElement? Lag { get; init; }
-
-    public bool IsLeader => Role is "leader" or "standby_leader";
-
-    public bool IsStreamingReplica => !IsLeader && State == "streaming";
-
-    public long? LagBytes => Lag is { ValueKind: JsonValueKind.Number } lag ? lag.GetInt64() : null;
-}
-
-public sealed record PatroniClusterState
-{
-    [JsonPropertyName("members")] public IReadOnlyList<PatroniMember> Members { get; init; } = [];
-
-    public PatroniMember? Leader => Members.SingleOrDefault(m => m.IsLeader) is { } leader && Members.Count(m => m.IsLeader) == 1 ? leader : null;
-}
+namespace IshChat.Cluster.Patroni;
 
 /// <summary>
 /// Speaks Patroni's REST API. Reads are open; switchover, failover and restart need the
@@ -46,12 +15,40 @@ public sealed class PatroniRestClient(HttpClient http, string restApiPassword)
     public static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(3);
     public static readonly TimeSpan ActionTimeout = TimeSpan.FromSeconds(60);
 
-    public async Task<PatroniClusterState> GetClusterAsync(Uri node, CancellationToken cancellationToken = default)
+    public async Task<ClusterState> GetClusterAsync(Uri node, CancellationToken cancellationToken = default)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(ReadTimeout);
-        return await http.GetFromJsonAsync<PatroniClusterState>(new Uri(node, "cluster"), timeout.Token)
+        return await http.GetFromJsonAsync<ClusterState>(new Uri(node, "cluster"), timeout.Token)
             ?? throw new InvalidOperationException($"{node} returned an empty /cluster document.");
+    }
+
+    /// <summary>
+    /// Patroni's view from the first of <paramref name="nodes"/> whose REST API answers (every member serves the
+    /// whole cluster's view); null with the last error when none does (all down, frozen or cut off).
+    /// </summary>
+    public async Task<(ClusterState? State, string? Error)> TryGetClusterFromAnyAsync(IEnumerable<(string Name, Uri? Url)> nodes, CancellationToken cancellationToken = default)
+    {
+        string? error = null;
+        foreach (var (name, url) in nodes)
+        {
+            if (url is null)
+            {
+                error ??= $"{name}: no REST endpoint allocated yet";
+                continue;
+            }
+
+            try
+            {
+                return (await GetClusterAsync(url, cancellationToken), null);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+            {
+                error = $"{name}: {ex.Message}";
+            }
+        }
+
+        return (null, error ?? "no Patroni node to ask");
     }
 
     /// <summary>Hands leadership from <paramref name="leader"/> to <paramref name="candidate"/> (or to the healthiest replica).</summary>
@@ -98,4 +95,3 @@ public sealed class PatroniRestClient(HttpClient http, string restApiPassword)
     }
 }
 
-public sealed class PatroniRequestException(string message) : Exception(message);

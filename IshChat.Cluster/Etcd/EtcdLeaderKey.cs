@@ -2,7 +2,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Serialization;
 
-namespace IshChat.Cluster;
+namespace IshChat.Cluster.Etcd;
 
 /// <summary>
 /// Patroni's leader key in etcd (<c>/service/&lt;scope&gt;/leader</c>, holding the leader's name).

@@ -1,9 +1,9 @@
 using System.Globalization;
 
-namespace IshChat.Cluster;
+namespace IshChat.Cluster.Configuration;
 
 /// <summary>
-/// The environment the monitoring images read at start (see containers/README.md), beside
+/// The environment the monitoring images read at start (each documented in containers/&lt;name&gt;/README.md), beside
 /// <see cref="ComponentEnvironment"/>. Scrape targets are <c>host:port</c> on the cluster's network.
 /// </summary>
 public static class MonitoringEnvironment

@@ -1,12 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace IshChat.Cluster;
+namespace IshChat.Cluster.Images;
 
 /// <summary>
 /// A container image built from one folder under <c>containers/</c>. Its tag is a hash of
-/// that folder's files, so an edited Dockerfile or template yields a new image and an
-/// unchanged one is never rebuilt.
+/// that folder's files (its Markdown aside), so an edited Dockerfile or template yields a new
+/// image and an unchanged one is never rebuilt.
 /// </summary>
 public sealed record ClusterImage(string Component)
 {
@@ -39,7 +39,9 @@ public sealed record ClusterImage(string Component)
         }
 
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        // Documentation is not built into the image: editing an image's README must not rebuild it.
         foreach (var file in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
+                     .Where(f => !f.EndsWith(".md", StringComparison.OrdinalIgnoreCase))
                      .Select(f => Path.GetRelativePath(directory, f).Replace('\\', '/'))
                      .Order(StringComparer.Ordinal))
         {
@@ -53,25 +55,4 @@ public sealed record ClusterImage(string Component)
 
         return "c" + Convert.ToHexStringLower(hash.GetHashAndReset())[..12];
     }
-}
-
-/// <summary>The images of the cluster, one per folder under <c>containers/</c>.</summary>
-public static class ClusterImages
-{
-    public static ClusterImage Etcd { get; } = new("etcd");
-    public static ClusterImage Patroni { get; } = new("patroni");
-    public static ClusterImage HAProxy { get; } = new("haproxy");
-    public static ClusterImage PgBouncer { get; } = new("pgbouncer");
-    public static ClusterImage Redis { get; } = new("redis");
-
-    // Monitoring (Grafana is the official image, not built here: see containers/grafana/README.md).
-    public static ClusterImage Prometheus { get; } = new("prometheus");
-    public static ClusterImage Alertmanager { get; } = new("alertmanager");
-    public static ClusterImage PostgresExporter { get; } = new("postgres-exporter");
-    public static ClusterImage PgBouncerExporter { get; } = new("pgbouncer-exporter");
-    public static ClusterImage RedisExporter { get; } = new("redis-exporter");
-    public static ClusterImage NodeExporter { get; } = new("node-exporter");
-
-    public static IReadOnlyList<ClusterImage> All { get; } =
-        [Etcd, Patroni, HAProxy, PgBouncer, Redis, Prometheus, Alertmanager, PostgresExporter, PgBouncerExporter, RedisExporter, NodeExporter];
 }

@@ -1,9 +1,9 @@
 using System.Globalization;
 
-namespace IshChat.Cluster;
+namespace IshChat.Cluster.Configuration;
 
 /// <summary>
-/// The environment each image under <c>containers/</c> reads at start (see containers/README.md).
+/// The environment each image under <c>containers/</c> reads at start (each documented in containers/&lt;name&gt;/README.md).
 /// Host names are the containers' DNS names on the cluster's network.
 /// </summary>
 public static class ComponentEnvironment
@@ -91,7 +91,8 @@ public static class ComponentEnvironment
             ["ISHCHAT_PGBOUNCER_UPSTREAM_HOST"] = upstreamHost,
             ["ISHCHAT_PGBOUNCER_RW_PORT"] = ClusterPorts.HAProxyReadWrite.ToString(CultureInfo.InvariantCulture),
             ["ISHCHAT_PGBOUNCER_RO_PORT"] = ClusterPorts.HAProxyReadOnly.ToString(CultureInfo.InvariantCulture),
-            ["ISHCHAT_DATABASE"] = ClusterRoles.Database,
+            ["ISHCHAT_DATABASE"] = PgBouncerDatabases.ReadWrite,
+            ["ISHCHAT_PGBOUNCER_RO_DATABASE"] = PgBouncerDatabases.ReadOnly,
             ["ISHCHAT_PGBOUNCER_AUTH_USER"] = ClusterRoles.PgBouncerAuth,
             ["ISHCHAT_PGBOUNCER_AUTH_PASSWORD"] = ClusterSecret.PgBouncerAuthPassword,
             ["ISHCHAT_PGBOUNCER_DEFAULT_POOL_SIZE"] = settings.DefaultPoolSize.ToString(CultureInfo.InvariantCulture),
@@ -99,16 +100,4 @@ public static class ComponentEnvironment
             ["ISHCHAT_PGBOUNCER_MAX_CLIENT_CONN"] = settings.MaxClientConnections.ToString(CultureInfo.InvariantCulture),
         };
     }
-}
-
-/// <summary>PgBouncer's pool sizes. Pools are per (database entry, user): rw, ro and each role get their own.</summary>
-public sealed record PgBouncerSettings
-{
-    /// <summary>Server connections per pool; transaction pooling needs few.</summary>
-    public int DefaultPoolSize { get; init; } = 20;
-
-    /// <summary>The design's "100 max connections per pool": a cap per database entry across its users.</summary>
-    public int MaxDbConnections { get; init; } = 100;
-
-    public int MaxClientConnections { get; init; } = 1000;
 }

@@ -1,4 +1,4 @@
-namespace IshChat.Cluster;
+namespace IshChat.Cluster.Images;
 
 /// <summary>Where the repository's shared build material lives, found from any folder inside it.</summary>
 public sealed class RepositoryLayout

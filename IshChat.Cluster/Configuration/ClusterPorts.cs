@@ -1,4 +1,4 @@
-namespace IshChat.Cluster;
+namespace IshChat.Cluster.Configuration;
 
 /// <summary>The ports each component listens on inside its container.</summary>
 public static class ClusterPorts
@@ -21,14 +21,4 @@ public static class ClusterPorts
     public const int PgBouncerExporter = 9127;
     public const int RedisExporter = 9121;
     public const int NodeExporter = 9100;
-}
-
-/// <summary>The names PgBouncer gives its database entries.</summary>
-public static class PgBouncerDatabases
-{
-    /// <summary>Routed by HAProxy to the leader.</summary>
-    public const string ReadWrite = ClusterRoles.Database;
-
-    /// <summary>Routed by HAProxy to a streaming replica, or to the leader when none is healthy.</summary>
-    public const string ReadOnly = ClusterRoles.Database + "_ro";
 }

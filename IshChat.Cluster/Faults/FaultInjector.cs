@@ -1,0 +1,46 @@
+using IshChat.Cluster.Docker;
+using Microsoft.Extensions.Logging;
+
+namespace IshChat.Cluster.Faults;
+
+/// <summary>Does a <see cref="Fault"/> to a container, and undoes it, through the container runtime.</summary>
+public static class FaultInjector
+{
+    /// <summary>The postmaster's pid file inside a Patroni node (containers/patroni/README.md).</summary>
+    private const string PostmasterPidFile = "/var/lib/postgresql/data/postmaster.pid";
+
+    public static async Task InjectAsync(Fault fault, FaultTarget target, ILogger logger, CancellationToken cancellationToken = default)
+    {
+        logger.LogWarning("Fault: {Fault} {Target}", FaultDescription.Of(fault).Verb, target.Name);
+        var arguments = fault switch
+        {
+            Fault.Kill => new[] { "kill", "--signal", "KILL", target.ContainerId },
+            Fault.Stop => ["stop", "--time", "10", target.ContainerId],
+            Fault.Crash => ["exec", target.ContainerId, "bash", "-c", $"kill -KILL \"$(head -n 1 {PostmasterPidFile})\""],
+            Fault.Pause => ["pause", target.ContainerId],
+            Fault.Partition => ["network", "disconnect", "--force", target.RequireNetwork(), target.ContainerId],
+            _ => throw new ArgumentOutOfRangeException(nameof(fault), fault, null),
+        };
+        await DockerCli.RunAsync(arguments, cancellationToken);
+    }
+
+    /// <summary>Undoes <paramref name="fault"/>: starts a killed or stopped container, unpauses, reconnects. A crash needs no repair.</summary>
+    public static async Task RepairAsync(Fault fault, FaultTarget target, ILogger logger, CancellationToken cancellationToken = default)
+    {
+        var description = FaultDescription.Of(fault);
+        if (description.RepairVerb is null)
+        {
+            return;
+        }
+
+        logger.LogInformation("Repair: {Repair} {Target}", description.RepairVerb, target.Name);
+        var arguments = fault switch
+        {
+            Fault.Kill or Fault.Stop => new[] { "start", target.ContainerId },
+            Fault.Pause => ["unpause", target.ContainerId],
+            Fault.Partition => ["network", "connect", .. (target.Aliases ?? []).SelectMany(a => new[] { "--alias", a }), target.RequireNetwork(), target.ContainerId],
+            _ => throw new ArgumentOutOfRangeException(nameof(fault), fault, null),
+        };
+        await DockerCli.RunAsync(arguments, cancellationToken);
+    }
+}

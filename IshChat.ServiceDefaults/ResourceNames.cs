@@ -1,0 +1,39 @@
+namespace IshChat.ServiceDefaults;
+
+/// <summary>
+/// The names of the AppHost's resources and of the connections it hands to the services: defined once, used by
+/// the AppHost on one side of each reference and by the API, the migration service, the benchmarks and the tests
+/// on the other, so a rename that misses a side fails the build instead of a connection at run time.
+/// </summary>
+public static class ResourceNames
+{
+    // Connections (ConnectionStrings:<name> in the services' configuration).
+
+    /// <summary>Read-write chat database: PgBouncer's pool to the leader, as the app role.</summary>
+    public const string ChatDatabase = "chatdb";
+
+    /// <summary>Read-only chat database: PgBouncer's pool to a streaming replica, as the app role.</summary>
+    public const string ChatDatabaseReadOnly = "chatdb-readonly";
+
+    /// <summary>The chat database as the schema's owner, straight through HAProxy (a real session, no pooler).</summary>
+    public const string ChatDatabaseMigrator = "chatdb-migrator";
+
+    /// <summary>The cache.</summary>
+    public const string Redis = "redis";
+
+    // Components.
+    public const string Etcd = "etcd";
+    public const string Postgres = "pg";
+    public const string HAProxy = "haproxy";
+    public const string PgBouncer = "pgbouncer";
+    public const string Prometheus = "prometheus";
+    public const string Alertmanager = "alertmanager";
+    public const string Grafana = "grafana";
+
+    // Services.
+    public const string Api = "api";
+    public const string Migrations = "migrations";
+
+    /// <summary>The secret parameter holding the chat API's admin key.</summary>
+    public const string ApiAdminKey = "api-admin-key";
+}
