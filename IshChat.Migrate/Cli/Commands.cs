@@ -16,6 +16,14 @@ public static class Commands
 
     public static async Task<int> RunAsync(Options options, CancellationToken cancellationToken)
     {
+        var (exit, summary) = await ExecuteAsync(options, cancellationToken);
+        summary.Write(options.Json);
+        return exit;
+    }
+
+    /// <summary>Runs a command and hands back its summary unprinted (tests read it).</summary>
+    public static async Task<(int Exit, Summary Summary)> ExecuteAsync(Options options, CancellationToken cancellationToken)
+    {
         var summary = new Summary(options.Command);
         var stopwatch = Stopwatch.StartNew();
         var exit = await ProgressHost.RunAsync(options.Bars, log, progress => options.Command switch
@@ -30,8 +38,7 @@ public static class Commands
         });
         summary["elapsed_s"] = Math.Round(stopwatch.Elapsed.TotalSeconds, 2);
         summary["exit_code"] = exit;
-        summary.Write(options.Json);
-        return exit;
+        return (exit, summary);
     }
 
     private static int Generate(Options options, Summary summary, IProgressSteps progress)
