@@ -49,7 +49,7 @@ public static class Commands
         GeneratorManifest manifest;
         using (var step = progress.Start("Generating messages", messages, "rows"))
         {
-            manifest = new LegacyGenerator(seed, options.Fraction("dirt", 0.02)) { TrackTimes = options.Get("manifest") is not null }
+            manifest = new LegacyGenerator(seed, options.Fraction("dirt", 0.02)) { TrackTimes = false }
                 .Generate(path, messages, done => step.Value(done));
         }
 

@@ -22,7 +22,7 @@ public sealed class LegacyGenerator(int seed, double dirt)
     {
         text = new GeneratorText(random);
         File.Delete(path);
-        var manifest = new GeneratorManifest { ValidMessageTimes = TrackTimes ? [] : null };
+        var manifest = new GeneratorManifest { ValidMessages = TrackTimes ? [] : null };
         using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, ForeignKeys = false }.ToString());
         connection.Open();
         Execute(connection, "PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;");
@@ -176,7 +176,7 @@ public sealed class LegacyGenerator(int seed, double dirt)
             else
             {
                 session.LastClientId = clientId ?? session.LastClientId;
-                manifest.ValidMessageTimes?.Add(id, stored);
+                manifest.ValidMessages?.Add(id, new ValidMessage(session.Id, clientId, stored));
             }
 
             if (id % 100_000 == 0)
@@ -233,8 +233,11 @@ public sealed class GeneratorManifest
 {
     public Dictionary<(string Table, long RowId), string> ExpectedRejects { get; } = [];
 
-    /// <summary>Each valid message's created_at as written (null when not tracked, for big files).</summary>
-    public Dictionary<long, DateTimeOffset>? ValidMessageTimes { get; init; }
+    /// <summary>Each valid message's session, client id and created_at as written (null when not tracked, for big files).</summary>
+    public Dictionary<long, ValidMessage>? ValidMessages { get; init; }
 
     public void Expect(string table, long rowId, string code) => ExpectedRejects[(table, rowId)] = code;
 }
+
+/// <summary>A clean message as the generator wrote it: its session's legacy id, client_msg_id (null before app v2), created_at.</summary>
+public sealed record ValidMessage(long Session, string? ClientId, DateTimeOffset CreatedAt);

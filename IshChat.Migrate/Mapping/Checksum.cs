@@ -34,6 +34,7 @@ public sealed class Checksum
     public static string Session(SessionRow s) =>
         $"{s.LegacyId}|{s.DeviceLegacyId}|{(s.EndedAt is null ? "active" : "ended")}|{Micros(s.StartedAt)}|{(s.EndedAt is { } e ? Micros(e).ToString(CultureInfo.InvariantCulture) : "")}";
 
+    /// <summary>A message by its identity in both worlds: its session's legacy id and its client id.</summary>
     public static string Message(MessageRow m) =>
-        $"{m.LegacyId}|{m.SessionLegacyId}|{m.ClientMessageId:D}|{m.SenderLegacyId}|{m.Body}|{Micros(m.CreatedAt)}";
+        $"{m.SessionLegacyId}|{m.ClientMessageId:D}|{m.SenderLegacyId}|{m.Body}|{Micros(m.CreatedAt)}";
 }

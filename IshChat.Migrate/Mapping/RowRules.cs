@@ -86,7 +86,6 @@ public static class RowRules
     public static (MessageRow? Row, string? Code) Message(
         object?[] raw, Guid instanceId, Func<long, SessionState> session, Func<string, DeviceState> device)
     {
-        var hash = RowHash.Of(raw);
         var legacyId = (long)raw[0]!;
         if (LooseValues.Id(raw[1]) is not { } sessionText || !long.TryParse(sessionText, out var sessionId))
         {
@@ -156,7 +155,7 @@ public static class RowRules
             return (null, RejectCodes.BodyInvalid);
         }
 
-        return (new MessageRow(legacyId, sessionId, senderId, clientId, derived, body.Text!, created, hash), null);
+        return (new MessageRow(legacyId, sessionId, senderId, clientId, derived, body.Text!, created), null);
     }
 }
 

@@ -9,7 +9,7 @@ public sealed record SessionRow(long LegacyId, string DeviceLegacyId, DateTimeOf
 /// <summary>A legacy message; <see cref="ClientIdDerived"/> when the legacy row had none (before app v2).</summary>
 public sealed record MessageRow(
     long LegacyId, long SessionLegacyId, string SenderLegacyId, Guid ClientMessageId, bool ClientIdDerived,
-    string Body, DateTimeOffset CreatedAt, byte[] RowHash);
+    string Body, DateTimeOffset CreatedAt);
 
 /// <summary>A legacy row that is not imported, with the rule it breaks and the row as it was.</summary>
 public sealed record Reject(string Table, long RowId, string LegacyId, string Code, string Raw, byte[] RowHash)

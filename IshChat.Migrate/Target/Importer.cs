@@ -86,52 +86,41 @@ public sealed class Importer(ChatTarget target, LegacyDatabase legacy, Guid inst
         var (devices, sessions) = await target.InScopeAsync(instanceId, async (connection, ct) =>
             (await Checkpoint.ReadMapAsync(connection, LegacySchema.Devices, ct),
              (await Checkpoint.ReadMapAsync(connection, LegacySchema.Sessions, ct)).ToDictionary(p => long.Parse(p.Key), p => p.Value)), cancellationToken);
-
+        var chunks = new ChunkReader(legacy, snapshot, instanceId, devices, sessions, chunkSize);
         using var step = progress.Start("Importing messages", snapshot.HighWater.Messages, "ids");
-        var finished = false;
-        while (!finished)
+        var after = await target.InScopeAsync(instanceId, async (c, ct) => (await Checkpoint.ReadAsync(c, instanceId, ct))!.MessagesAfter, cancellationToken);
+        while (true)
         {
-            finished = await target.InScopeAsync(instanceId, async (connection, ct) =>
+            // The next chunk is read and converted while PostgreSQL writes this one (two cores, both busy).
+            var chunk = await chunks.TakeAsync(after, cancellationToken);
+            var committed = await target.InScopeAsync(instanceId, async (connection, ct) =>
             {
-                // Read again on every attempt: after a failover the new leader may lack the last chunk.
-                var after = (await Checkpoint.ReadAsync(connection, instanceId, ct))!.MessagesAfter;
-                step.Value(after);
-                var rejects = new List<Reject>();
-                var last = after;
-                await Staging.CopyMessagesAsync(connection, instanceId, Chunk(after, rejects, id => last = id), ct);
-                if (last == after)
+                // Read again on every attempt: after a failover the new leader may lack the last chunks.
+                var checkpoint = (await Checkpoint.ReadAsync(connection, instanceId, ct))!.MessagesAfter;
+                if (checkpoint != chunk.After)
+                {
+                    return checkpoint;
+                }
+
+                if (chunk.Last == chunk.After)
                 {
                     await Checkpoint.SetAsync(connection, instanceId, "finished_at = now()", ct);
-                    return true;
+                    return -1;
                 }
 
+                await Staging.CopyMessagesAsync(connection, instanceId, chunk.Messages, ct);
                 await ExecuteAsync(connection, Staging.MoveMessages, ct);
-                await Staging.InsertRejectsAsync(connection, instanceId, rejects, ct);
-                await Checkpoint.SetAsync(connection, instanceId, "messages_after = $2", ct, last);
-                return false;
+                await Staging.InsertRejectsAsync(connection, instanceId, chunk.Rejects, ct);
+                await Checkpoint.SetAsync(connection, instanceId, "messages_after = $2", ct, chunk.Last);
+                return chunk.Last;
             }, cancellationToken);
-        }
-
-        IEnumerable<StagedMessage> Chunk(long after, List<Reject> rejects, Action<long> seen)
-        {
-            foreach (var raw in legacy.Messages(after, snapshot.HighWater.Messages, chunkSize))
+            if (committed < 0)
             {
-                var id = (long)raw[0]!;
-                seen(id);
-                var seq = snapshot.SeqOf(id);
-                if (seq > 0)
-                {
-                    var (row, _) = RowRules.Message(raw, instanceId, snapshot.Session, snapshot.Device);
-                    if (row is not null)
-                    {
-                        yield return new StagedMessage(row, sessions[row.SessionLegacyId], devices[row.SenderLegacyId], seq);
-                        continue;
-                    }
-                }
-
-                rejects.Add(seq == 0 && snapshot.MessageRejects.TryGetValue(id, out var reject) ? reject
-                    : new Reject(LegacySchema.Messages, id, id.ToString(), RejectCodes.ChangedDuringImport, RowHash.Describe(raw), RowHash.Of(raw)));
+                return;
             }
+
+            after = committed;
+            step.Value(after);
         }
     }
 

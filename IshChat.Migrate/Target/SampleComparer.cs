@@ -21,26 +21,25 @@ public sealed class SampleComparer(LegacyDatabase legacy, Guid instanceId, Legac
         // Evenly spread plus a random offset: each run looks at different rows, all parts of the file.
         var stride = Math.Max(1, ids.Length / size);
         var offset = Random.Shared.Next(stride);
-        var sample = new Dictionary<string, (MessageRow Row, byte[] Bytes)>();
+        var sample = new Dictionary<(string Session, Guid Client), (MessageRow Row, byte[] Bytes)>();
         for (var i = offset; i < ids.Length && sample.Count < size; i += stride)
         {
             foreach (var raw in legacy.Messages(ids[i] - 1, ids[i], 1))
             {
                 if (RowRules.Message(raw, instanceId, snapshot.Session, snapshot.Device).Row is { } row)
                 {
-                    sample[row.LegacyId.ToString()] = (row, raw[4] as byte[] ?? []);
+                    sample[(row.SessionLegacyId.ToString(), row.ClientMessageId)] = (row, raw[4] as byte[] ?? []);
                 }
             }
         }
 
         await using var command = new NpgsqlCommand("""
-            SELECT mm.legacy_id, sm.legacy_id, dm.legacy_id, m.client_message_id, convert_to(m.body, 'UTF8'), m.created_at
-              FROM chat.legacy_id_map mm
-              JOIN chat.messages m ON m.instance_id = mm.instance_id AND m.session_id = mm.new_id AND m.seq = mm.seq
-              JOIN chat.legacy_id_map sm ON sm.legacy_table = 'sessions' AND sm.new_id = m.session_id
+            SELECT sm.legacy_id, m.client_message_id, dm.legacy_id, convert_to(m.body, 'UTF8'), m.created_at
+              FROM unnest($1::text[], $2::uuid[]) AS wanted(session, client)
+              JOIN chat.legacy_id_map sm ON sm.legacy_table = 'sessions' AND sm.legacy_id = wanted.session
+              JOIN chat.messages m ON m.session_id = sm.new_id AND m.client_message_id = wanted.client
               JOIN chat.legacy_id_map dm ON dm.legacy_table = 'devices' AND dm.new_id = m.sender_device_id
-             WHERE mm.legacy_table = 'messages' AND mm.legacy_id = ANY($1)
-            """, connection) { Parameters = { new() { Value = sample.Keys.ToArray() } } };
+            """, connection) { Parameters = { new() { Value = sample.Keys.Select(k => k.Session).ToArray() }, new() { Value = sample.Keys.Select(k => k.Client).ToArray() } } };
         var differences = new List<string>();
         var found = 0;
         await using (var reader = await command.ExecuteReaderAsync(ct))
@@ -48,11 +47,10 @@ public sealed class SampleComparer(LegacyDatabase legacy, Guid instanceId, Legac
             while (await reader.ReadAsync(ct))
             {
                 found++;
-                var (row, bytes) = sample[reader.GetString(0)];
-                var body = reader.GetFieldValue<byte[]>(4);
-                if (reader.GetString(1) != row.SessionLegacyId.ToString() || reader.GetString(2) != row.SenderLegacyId
-                    || reader.GetGuid(3) != row.ClientMessageId || !body.AsSpan().SequenceEqual(bytes)
-                    || reader.GetFieldValue<DateTimeOffset>(5) != row.CreatedAt)
+                var (row, bytes) = sample[(reader.GetString(0), reader.GetGuid(1))];
+                var body = reader.GetFieldValue<byte[]>(3);
+                if (reader.GetString(2) != row.SenderLegacyId || !body.AsSpan().SequenceEqual(bytes)
+                    || reader.GetFieldValue<DateTimeOffset>(4) != row.CreatedAt)
                 {
                     differences.Add($"message {row.LegacyId}");
                 }

@@ -13,7 +13,7 @@ public static class Staging
     public static async Task<ulong> CopyMessagesAsync(NpgsqlConnection connection, Guid instanceId, IEnumerable<StagedMessage> rows, CancellationToken cancellationToken)
     {
         await using var copy = await connection.BeginBinaryImportAsync(
-            "COPY chat.legacy_stage_messages (instance_id, session_id, seq, client_message_id, sender_device_id, body, created_at, legacy_id, legacy_rowid, row_hash) FROM STDIN (FORMAT BINARY)",
+            "COPY chat.legacy_stage_messages (instance_id, session_id, seq, client_message_id, sender_device_id, body, created_at) FROM STDIN (FORMAT BINARY)",
             cancellationToken);
         foreach (var row in rows)
         {
@@ -25,22 +25,16 @@ public static class Staging
             await copy.WriteAsync(row.SenderId, NpgsqlDbType.Uuid, cancellationToken);
             await copy.WriteAsync(row.Message.Body, NpgsqlDbType.Text, cancellationToken);
             await copy.WriteAsync(row.Message.CreatedAt, NpgsqlDbType.TimestampTz, cancellationToken);
-            await copy.WriteAsync(row.Message.LegacyId.ToString(), NpgsqlDbType.Text, cancellationToken);
-            await copy.WriteAsync(row.Message.LegacyId, NpgsqlDbType.Bigint, cancellationToken);
-            await copy.WriteAsync(row.Message.RowHash, NpgsqlDbType.Bytea, cancellationToken);
         }
 
         return await copy.CompleteAsync(cancellationToken);
     }
 
-    /// <summary>Moves staged messages; each becomes a chat message and a map row in one statement.</summary>
+    /// <summary>Moves staged messages into chat.messages, where the policies' WITH CHECK and the foreign keys apply.</summary>
     public const string MoveMessages = """
-        WITH moved AS (DELETE FROM chat.legacy_stage_messages RETURNING *),
-             inserted AS (
-                INSERT INTO chat.messages (instance_id, session_id, seq, client_message_id, sender_device_id, body, created_at)
-                SELECT instance_id, session_id, seq, client_message_id, sender_device_id, body, created_at FROM moved)
-        INSERT INTO chat.legacy_id_map (instance_id, legacy_table, legacy_id, legacy_rowid, new_id, seq, row_hash)
-        SELECT instance_id, 'messages', legacy_id, legacy_rowid, session_id, seq, row_hash FROM moved
+        WITH moved AS (DELETE FROM chat.legacy_stage_messages RETURNING *)
+        INSERT INTO chat.messages (instance_id, session_id, seq, client_message_id, sender_device_id, body, created_at)
+        SELECT instance_id, session_id, seq, client_message_id, sender_device_id, body, created_at FROM moved
         """;
 
     public static async Task CopyRowsAsync(NpgsqlConnection connection, Guid instanceId, IEnumerable<StagedRow> rows, CancellationToken cancellationToken)

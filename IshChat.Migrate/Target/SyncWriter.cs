@@ -60,12 +60,11 @@ public sealed class SyncWriter(NpgsqlConnection connection, Guid instanceId, Syn
         }
 
         await ExecuteAsync("""
-            UPDATE chat.messages m SET client_message_id = u.client_id, sender_device_id = u.sender, body = u.body, created_at = u.created_at
-              FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[]) AS u(session_id, seq, client_id, sender, body, created_at)
-             WHERE m.session_id = u.session_id AND m.seq = u.seq
-            """, ct, edited.Select(m => m.SessionId).ToArray(), edited.Select(m => m.Seq).ToArray(), edited.Select(m => m.Message.ClientMessageId).ToArray(),
+            UPDATE chat.messages m SET sender_device_id = u.sender, body = u.body, created_at = u.created_at
+              FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::timestamptz[]) AS u(session_id, client_id, sender, body, created_at)
+             WHERE m.session_id = u.session_id AND m.client_message_id = u.client_id
+            """, ct, edited.Select(m => m.SessionId).ToArray(), edited.Select(m => m.Message.ClientMessageId).ToArray(),
             edited.Select(m => m.SenderId).ToArray(), edited.Select(m => m.Message.Body).ToArray(), edited.Select(m => m.Message.CreatedAt).ToArray());
-        await UpdateHashesAsync(edited.Select(m => (LegacySchema.Messages, m.Message.LegacyId.ToString(), m.Message.RowHash)).ToList(), ct);
         delta.Add("messages_added", added.Count);
         delta.Add("messages_edited", edited.Count);
     }

@@ -94,22 +94,22 @@ public sealed class Syncer(ChatTarget target, LegacyDatabase legacy, Guid instan
         var edited = new List<StagedMessage>();
         foreach (var raw in legacy.Messages(0, snapshot.HighWater.Messages))
         {
-            var id = (long)raw[0]!;
-            var hash = RowHash.Of(raw);
-            if (state.Unchanged(LegacySchema.Messages, id.ToString(), hash) || snapshot.SeqOf(id) == 0)
+            // Invalid rows are compared below, by the snapshot's reject list.
+            if (snapshot.SeqOf((long)raw[0]!) == 0)
             {
-                // Unchanged, or invalid: rejects are compared below, by the snapshot's list.
                 continue;
             }
 
             var row = RowRules.Message(raw, instanceId, snapshot.Session, snapshot.Device).Row!;
-            if (state.Map.TryGetValue((LegacySchema.Messages, id.ToString()), out var mapped))
-            {
-                edited.Add(new StagedMessage(row, mapped.NewId, state.Map[(LegacySchema.Devices, row.SenderLegacyId)].NewId, mapped.Seq));
-            }
-            else
+            var sessionId = state.Map[(LegacySchema.Sessions, row.SessionLegacyId.ToString())].NewId;
+            var senderId = state.Map[(LegacySchema.Devices, row.SenderLegacyId)].NewId;
+            if (!state.Messages.TryGetValue((sessionId, row.ClientMessageId), out var imported))
             {
                 added.Add(row);
+            }
+            else if (!imported.AsSpan().SequenceEqual(SyncState.Content(senderId, row.Body, row.CreatedAt)))
+            {
+                edited.Add(new StagedMessage(row, sessionId, senderId, 0));
             }
         }
 

@@ -20,20 +20,22 @@ CREATE TABLE chat.legacy_imports (
     frozen_at          timestamptz
 );
 
--- Legacy id → new id. Messages map to (session_id, seq); row_hash is the legacy row's
--- fingerprint at import, which is how sync finds rows edited since.
+-- Legacy id → new id for devices and sessions; row_hash is the legacy row's fingerprint at
+-- import, which is how sync finds rows edited since. Messages need no row here: a message is
+-- found by (session_id, client_message_id), both a function of the legacy row (the session
+-- through this map, the client id kept or derived from the legacy id), and a map row per
+-- message would double what the import writes (docs/migration.md has the figures).
 CREATE TABLE chat.legacy_id_map (
     instance_id  uuid   NOT NULL REFERENCES chat.instances ON DELETE CASCADE,
-    legacy_table text   NOT NULL CHECK (legacy_table IN ('devices', 'sessions', 'messages')),
+    legacy_table text   NOT NULL CHECK (legacy_table IN ('devices', 'sessions')),
     legacy_id    text   NOT NULL,
     legacy_rowid bigint NOT NULL,
     new_id       uuid   NOT NULL,
-    seq          bigint,
     row_hash     bytea  NOT NULL,
     PRIMARY KEY (instance_id, legacy_table, legacy_id)
 );
--- verify joins messages back to their legacy ids through this.
-CREATE INDEX legacy_id_map_by_new_id ON chat.legacy_id_map (instance_id, legacy_table, new_id, seq);
+-- verify and sync join chat rows back to their legacy ids through this.
+CREATE UNIQUE INDEX legacy_id_map_by_new_id ON chat.legacy_id_map (instance_id, legacy_table, new_id);
 
 -- Every legacy row not imported, with the rule it breaks: nothing is dropped without a trace.
 CREATE TABLE chat.legacy_rejects (
@@ -79,10 +81,7 @@ CREATE UNLOGGED TABLE chat.legacy_stage_messages (
     client_message_id uuid   NOT NULL,
     sender_device_id  uuid   NOT NULL,
     body              text   NOT NULL,
-    created_at        timestamptz NOT NULL,
-    legacy_id         text   NOT NULL,
-    legacy_rowid      bigint NOT NULL,
-    row_hash          bytea  NOT NULL
+    created_at        timestamptz NOT NULL
 );
 
 CREATE UNLOGGED TABLE chat.legacy_stage_rows (

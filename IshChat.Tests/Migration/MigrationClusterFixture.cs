@@ -35,7 +35,7 @@ public sealed class MigrationClusterFixture(IMessageSink sink) : IAsyncLifetime
     public string LeaderConnectionString(string role = ClusterRoles.App) => new NpgsqlConnectionStringBuilder
     {
         Host = "127.0.0.1", Port = Cluster.HAProxy.HostPort(ClusterPorts.HAProxyReadWrite), Database = ClusterRoles.Database,
-        Username = role, Password = Cluster.Secret(ClusterRoles.PasswordOf(role)), Pooling = false, Timeout = 5,
+        Username = role, Password = Cluster.Secret(ClusterRoles.PasswordOf(role)), Pooling = false, Timeout = 15,
     }.ConnectionString;
 
     public string NewPath(string name) => Path.Combine(Folder, $"{name}-{Guid.NewGuid():N}.db");

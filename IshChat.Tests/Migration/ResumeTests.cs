@@ -41,8 +41,8 @@ public sealed class ResumeTests(MigrationClusterFixture fixture)
         // Then: it went on from the checkpoint, and the result is exactly the valid rows, each once, numbered without gaps
         Assert.Equal(0, exit);
         Assert.Equal(true, summary.Values["resumed"]);
-        Assert.True(partial < manifest.ValidMessageTimes!.Count, "the kill came after the last chunk; nothing was resumed");
-        await AssertCompleteAsync(run, instance, manifest.ValidMessageTimes.Count, manifest.ExpectedRejects.Count);
+        Assert.True(partial < manifest.ValidMessages!.Count, "the kill came after the last chunk; nothing was resumed");
+        await AssertCompleteAsync(run, instance, manifest.ValidMessages.Count, manifest.ExpectedRejects.Count);
     }
 
     [Fact(Timeout = TestTimeouts.Failover)]
@@ -57,26 +57,27 @@ public sealed class ResumeTests(MigrationClusterFixture fixture)
         // When: the leader is killed; the replica takes over (asynchronous replication: the last chunks may be lost)
         var leader = await fixture.Cluster.LeaderAsync();
         await fixture.Cluster.InjectAsync(Fault.Kill, leader);
-        var (exit, summary) = await import;
-
-        // Then: the import retried, resumed from the new leader's checkpoint and is complete and gapless
+        (int Exit, migrate::IshChat.Migrate.Output.Summary Summary) result;
         try
         {
-            Assert.Equal(0, exit);
-            Assert.True((int)summary.Values["retries_after_failures"]! > 0, "the import never noticed the failover");
-            await AssertCompleteAsync(run, instance, manifest.ValidMessageTimes!.Count, manifest.ExpectedRejects.Count);
+            result = await import;
         }
         finally
         {
+            // The old leader rejoins as a replica before anything is read, so the checks meet a settled cluster.
             await fixture.Cluster.RepairAsync(Fault.Kill, leader);
             await fixture.Cluster.WaitForHealthyAsync(TimeSpan.FromMinutes(2));
         }
+
+        // Then: the import retried, resumed from the new leader's checkpoint and is complete and gapless
+        Assert.Equal(0, result.Exit);
+        Assert.True((int)result.Summary.Values["retries_after_failures"]! > 0, "the import never noticed the failover");
+        await AssertCompleteAsync(run, instance, manifest.ValidMessages!.Count, manifest.ExpectedRejects.Count);
     }
 
     private static async Task AssertCompleteAsync(MigrationRun run, Guid instance, int validMessages, int rejects)
     {
         Assert.Equal(validMessages, await run.CountAsync(instance, "SELECT count(*) FROM chat.messages"));
-        Assert.Equal(validMessages, await run.CountAsync(instance, "SELECT count(DISTINCT legacy_id) FROM chat.legacy_id_map WHERE legacy_table = 'messages'"));
         Assert.Equal(rejects, await run.CountAsync(instance, "SELECT count(*) FROM chat.legacy_rejects"));
         Assert.Equal(0, await run.CountAsync(instance, """
             SELECT count(*) FROM chat.sessions s

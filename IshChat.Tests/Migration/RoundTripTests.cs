@@ -1,6 +1,7 @@
 extern alias migrate;
 
 using System.Text.Json;
+using migrate::IshChat.Migrate.Mapping;
 using IshChat.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 
@@ -31,19 +32,20 @@ public sealed class RoundTripTests(MigrationClusterFixture fixture)
 
         // Then: every valid message is there once, its body the same bytes SQLite holds, its time to the microsecond
         var legacyBodies = ReadLegacyBodies(run.Sqlite);
+        // A message is identified by its session and client id; app v1 wrote none, those get the documented derived id.
+        var expected = manifest.ValidMessages!.ToDictionary(
+            m => (m.Value.Session, m.Value.ClientId is { } client ? Guid.Parse(client) : NewIds.DerivedClientId(instance, m.Key)), m => m.Key);
         var imported = await run.QueryAsync(instance, """
-            SELECT mm.legacy_rowid, convert_to(m.body, 'UTF8'), m.created_at
-              FROM chat.legacy_id_map mm JOIN chat.messages m ON m.session_id = mm.new_id AND m.seq = mm.seq
-             WHERE mm.legacy_table = 'messages'
+            SELECT sm.legacy_id, m.client_message_id, convert_to(m.body, 'UTF8'), m.created_at
+              FROM chat.messages m JOIN chat.legacy_id_map sm ON sm.legacy_table = 'sessions' AND sm.new_id = m.session_id
             """);
-        Assert.Equal(manifest.ValidMessageTimes!.Count, imported.Count);
+        Assert.Equal(expected.Count, imported.Count);
         Assert.Equal(imported.Count, await run.CountAsync(instance, "SELECT count(*) FROM chat.messages"));
         foreach (var row in imported)
         {
-            var id = (long)row[0]!;
-            Assert.True(manifest.ValidMessageTimes.ContainsKey(id), $"message {id} was imported but is dirty");
-            Assert.Equal(legacyBodies[id], (byte[])row[1]!);
-            Assert.Equal(manifest.ValidMessageTimes[id], new DateTimeOffset((DateTime)row[2]!));
+            Assert.True(expected.TryGetValue((long.Parse((string)row[0]!), (Guid)row[1]!), out var id), $"an imported message is not a valid legacy one: {row[0]}/{row[1]}");
+            Assert.Equal(legacyBodies[id], (byte[])row[2]!);
+            Assert.Equal(manifest.ValidMessages![id].CreatedAt, new DateTimeOffset((DateTime)row[3]!));
         }
 
         // Then: each session numbered 1..n without a gap, in the legacy order (created_at)
