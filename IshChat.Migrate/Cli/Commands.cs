@@ -108,14 +108,17 @@ public static class Commands
         }
 
         var exit = await work(target, legacy, instanceId);
-        summary["retries_after_failures"] = target.Retries;
+        summary.Values.TryAdd("retries_after_failures", target.Retries);
         return exit;
     }
 
     private static async Task<int> ImportAsync(Options options, Summary summary, ChatTarget target, LegacyDatabase legacy, Guid instanceId, IProgressSteps progress, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
-        var result = await new Importer(target, legacy, instanceId, progress, (int)options.Long("chunk", 50_000)).RunAsync(cancellationToken);
+        var importer = new Importer(target, legacy, instanceId, progress, (int)options.Long("chunk", 50_000), (int)options.Long("writers", 3),
+            () => new ChatTarget(options.Connection, log));
+        var result = await importer.RunAsync(cancellationToken);
+        summary["retries_after_failures"] = importer.Retries + target.Retries;
         var seconds = stopwatch.Elapsed.TotalSeconds;
         summary["resumed"] = result.Resumed;
         summary["already_imported"] = result.AlreadyDone;

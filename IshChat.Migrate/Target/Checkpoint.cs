@@ -4,12 +4,12 @@ using Npgsql;
 namespace IshChat.Migrate.Target;
 
 /// <summary>An instance's import state (chat.legacy_imports); read at the start of every unit of work.</summary>
-public sealed record Checkpoint(string Source, HighWater HighWater, bool DevicesDone, bool SessionsDone, long MessagesAfter, DateTimeOffset? FinishedAt)
+public sealed record Checkpoint(string Source, HighWater HighWater, bool DevicesDone, bool SessionsDone, long ChunkSize, DateTimeOffset? FinishedAt)
 {
     public static async Task<Checkpoint?> ReadAsync(NpgsqlConnection connection, Guid instanceId, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
-            SELECT source, devices_high_water, sessions_high_water, messages_high_water, devices_done, sessions_done, messages_after, finished_at
+            SELECT source, devices_high_water, sessions_high_water, messages_high_water, devices_done, sessions_done, chunk_size, finished_at
               FROM chat.legacy_imports WHERE instance_id = $1
             """, connection) { Parameters = { new() { Value = instanceId } } };
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -22,14 +22,14 @@ public sealed record Checkpoint(string Source, HighWater HighWater, bool Devices
             reader.GetBoolean(4), reader.GetBoolean(5), reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7));
     }
 
-    public static async Task StartAsync(NpgsqlConnection connection, Guid instanceId, string source, HighWater highWater, CancellationToken cancellationToken)
+    public static async Task StartAsync(NpgsqlConnection connection, Guid instanceId, string source, HighWater highWater, long chunkSize, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
-            INSERT INTO chat.legacy_imports (instance_id, source, devices_high_water, sessions_high_water, messages_high_water)
-            VALUES ($1, $2, $3, $4, $5) ON CONFLICT (instance_id) DO NOTHING
+            INSERT INTO chat.legacy_imports (instance_id, source, devices_high_water, sessions_high_water, messages_high_water, chunk_size)
+            VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (instance_id) DO NOTHING
             """, connection)
         {
-            Parameters = { new() { Value = instanceId }, new() { Value = source }, new() { Value = highWater.Devices }, new() { Value = highWater.Sessions }, new() { Value = highWater.Messages } },
+            Parameters = { new() { Value = instanceId }, new() { Value = source }, new() { Value = highWater.Devices }, new() { Value = highWater.Sessions }, new() { Value = highWater.Messages }, new() { Value = chunkSize } },
         };
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -61,5 +61,19 @@ public sealed record Checkpoint(string Source, HighWater HighWater, bool Devices
         }
 
         return map;
+    }
+
+    /// <summary>The message chunks committed so far (after a failover: those the new leader has).</summary>
+    public static async Task<HashSet<long>> ReadChunksAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT chunk FROM chat.legacy_import_chunks", connection);
+        var chunks = new HashSet<long>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            chunks.Add(reader.GetInt64(0));
+        }
+
+        return chunks;
     }
 }

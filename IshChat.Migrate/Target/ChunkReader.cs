@@ -4,36 +4,20 @@ using IshChat.Migrate.Mapping;
 namespace IshChat.Migrate.Target;
 
 /// <summary>
-/// Reads and converts the messages of one chunk (legacy ids after a checkpoint) on another
-/// thread, one chunk ahead of the writer. Asked for a chunk other than the one prepared (a
-/// retry after a failover resumes from an older checkpoint), it reads that one instead.
+/// Reads and converts the messages of one chunk (a range of legacy ids): the valid ones with their
+/// new ids and seq, sorted by session; the others with their rejects. One per writer (SQLite
+/// connections are not shared between threads).
 /// </summary>
 public sealed class ChunkReader(LegacyDatabase legacy, LegacySnapshot snapshot, Guid instanceId,
-    Dictionary<string, Guid> devices, Dictionary<long, Guid> sessions, int chunkSize)
+    Dictionary<string, Guid> devices, Dictionary<long, Guid> sessions)
 {
-    private Task<MessageChunk>? ahead;
-
-    public async Task<MessageChunk> TakeAsync(long after, CancellationToken cancellationToken)
+    public MessageChunk Read(long after, long upTo)
     {
-        var chunk = ahead is null ? null : await ahead;
-        if (chunk?.After != after)
-        {
-            chunk = Read(after);
-        }
-
-        ahead = chunk.Last == chunk.After ? null : Task.Run(() => Read(chunk.Last), cancellationToken);
-        return chunk;
-    }
-
-    private MessageChunk Read(long after)
-    {
-        var messages = new List<StagedMessage>(chunkSize);
+        var messages = new List<StagedMessage>();
         var rejects = new List<Reject>();
-        var last = after;
-        foreach (var raw in legacy.Messages(after, snapshot.HighWater.Messages, chunkSize))
+        foreach (var raw in legacy.Messages(after, upTo))
         {
             var id = (long)raw[0]!;
-            last = id;
             var seq = snapshot.SeqOf(id);
             if (seq > 0 && RowRules.Message(raw, instanceId, snapshot.Session, snapshot.Device).Row is { } row)
             {
@@ -47,8 +31,8 @@ public sealed class ChunkReader(LegacyDatabase legacy, LegacySnapshot snapshot, 
 
         // One session's messages together, in seq order: the writes walk each index page once, not once per message.
         messages.Sort((a, b) => a.SessionId != b.SessionId ? a.SessionId.CompareTo(b.SessionId) : a.Seq.CompareTo(b.Seq));
-        return new MessageChunk(after, last, messages, rejects);
+        return new MessageChunk(messages, rejects);
     }
 }
 
-public sealed record MessageChunk(long After, long Last, List<StagedMessage> Messages, List<Reject> Rejects);
+public sealed record MessageChunk(List<StagedMessage> Messages, List<Reject> Rejects);

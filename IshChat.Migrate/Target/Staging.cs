@@ -10,10 +10,41 @@ namespace IshChat.Migrate.Target;
 /// </summary>
 public static class Staging
 {
-    public static async Task<ulong> CopyMessagesAsync(NpgsqlConnection connection, Guid instanceId, IEnumerable<StagedMessage> rows, CancellationToken cancellationToken)
+    /// <summary>Staging tables for messages, one per concurrent writer (0002_legacy_import.sql).</summary>
+    public const int MessageSlots = 4;
+
+    /// <summary>
+    /// Stages a chunk in the writer's slot and moves it into chat.messages in one transaction: the
+    /// slot is locked first (a second import using the same slot waits instead of deadlocking on
+    /// the TRUNCATE), and emptied before commit, so no staged row is ever committed.
+    /// </summary>
+    public static async Task MoveMessagesAsync(NpgsqlConnection connection, int slot, Guid instanceId, IEnumerable<StagedMessage> rows, CancellationToken cancellationToken)
+    {
+        var stage = $"chat.legacy_stage_messages_{slot}";
+        await using (var command = new NpgsqlCommand($"LOCK TABLE {stage} IN ACCESS EXCLUSIVE MODE", connection))
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await CopyMessagesAsync(connection, stage, instanceId, rows, cancellationToken);
+        await using var move = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new($"""
+                    INSERT INTO chat.messages (instance_id, session_id, seq, client_message_id, sender_device_id, body, created_at)
+                    SELECT instance_id, session_id, seq, client_message_id, sender_device_id, body, created_at FROM {stage}
+                    """),
+                new($"TRUNCATE {stage}"),
+            },
+        };
+        await move.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task<ulong> CopyMessagesAsync(NpgsqlConnection connection, string stage, Guid instanceId, IEnumerable<StagedMessage> rows, CancellationToken cancellationToken)
     {
         await using var copy = await connection.BeginBinaryImportAsync(
-            "COPY chat.legacy_stage_messages (instance_id, session_id, seq, client_message_id, sender_device_id, body, created_at) FROM STDIN (FORMAT BINARY)",
+            $"COPY {stage} (instance_id, session_id, seq, client_message_id, sender_device_id, body, created_at) FROM STDIN (FORMAT BINARY)",
             cancellationToken);
         foreach (var row in rows)
         {
@@ -29,13 +60,6 @@ public static class Staging
 
         return await copy.CompleteAsync(cancellationToken);
     }
-
-    /// <summary>Moves staged messages into chat.messages, where the policies' WITH CHECK and the foreign keys apply.</summary>
-    public const string MoveMessages = """
-        WITH moved AS (DELETE FROM chat.legacy_stage_messages RETURNING *)
-        INSERT INTO chat.messages (instance_id, session_id, seq, client_message_id, sender_device_id, body, created_at)
-        SELECT instance_id, session_id, seq, client_message_id, sender_device_id, body, created_at FROM moved
-        """;
 
     public static async Task CopyRowsAsync(NpgsqlConnection connection, Guid instanceId, IEnumerable<StagedRow> rows, CancellationToken cancellationToken)
     {

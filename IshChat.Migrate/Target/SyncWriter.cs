@@ -49,8 +49,7 @@ public sealed class SyncWriter(NpgsqlConnection connection, Guid instanceId, Syn
     {
         if (added.Count > 0)
         {
-            await Staging.CopyMessagesAsync(connection, instanceId, added, ct);
-            await ExecuteAsync(Staging.MoveMessages, ct);
+            await Staging.MoveMessagesAsync(connection, 0, instanceId, added, ct);
             var bySession = added.GroupBy(m => m.SessionId).Select(g => (Id: g.Key, Count: (long)g.Count(), Last: g.Max(m => m.Message.CreatedAt))).ToList();
             await ExecuteAsync("""
                 UPDATE chat.sessions s SET message_count = s.message_count + u.n,

@@ -13,11 +13,20 @@ CREATE TABLE chat.legacy_imports (
     -- Phases commit with their checkpoint, so a crash or failover loses a phase or a chunk, never half of one.
     devices_done       boolean     NOT NULL DEFAULT false,
     sessions_done      boolean     NOT NULL DEFAULT false,
-    messages_after     bigint      NOT NULL DEFAULT 0,
+    -- Messages go in fixed ranges of legacy ids, (k × chunk_size, (k + 1) × chunk_size], written by
+    -- several sessions at once; a resumed import keeps the first run's size, so the ranges match.
+    chunk_size         bigint      NOT NULL CHECK (chunk_size > 0),
     started_at         timestamptz NOT NULL DEFAULT now(),
     finished_at        timestamptz,
     last_sync_at       timestamptz,
     frozen_at          timestamptz
+);
+
+-- The message ranges committed, each in the transaction that wrote its messages.
+CREATE TABLE chat.legacy_import_chunks (
+    instance_id uuid   NOT NULL REFERENCES chat.instances ON DELETE CASCADE,
+    chunk       bigint NOT NULL,
+    PRIMARY KEY (instance_id, chunk)
 );
 
 -- Legacy id → new id for devices and sessions; row_hash is the legacy row's fingerprint at
@@ -53,12 +62,16 @@ CREATE TABLE chat.legacy_rejects (
 
 ALTER TABLE chat.legacy_imports ENABLE ROW LEVEL SECURITY;
 ALTER TABLE chat.legacy_imports FORCE ROW LEVEL SECURITY;
+ALTER TABLE chat.legacy_import_chunks ENABLE ROW LEVEL SECURITY;
+ALTER TABLE chat.legacy_import_chunks FORCE ROW LEVEL SECURITY;
 ALTER TABLE chat.legacy_id_map  ENABLE ROW LEVEL SECURITY;
 ALTER TABLE chat.legacy_id_map  FORCE ROW LEVEL SECURITY;
 ALTER TABLE chat.legacy_rejects ENABLE ROW LEVEL SECURITY;
 ALTER TABLE chat.legacy_rejects FORCE ROW LEVEL SECURITY;
 
 CREATE POLICY instance_isolation ON chat.legacy_imports TO ishchat_app
+    USING (instance_id = chat.current_instance_id()) WITH CHECK (instance_id = chat.current_instance_id());
+CREATE POLICY instance_isolation ON chat.legacy_import_chunks TO ishchat_app
     USING (instance_id = chat.current_instance_id()) WITH CHECK (instance_id = chat.current_instance_id());
 CREATE POLICY instance_isolation ON chat.legacy_id_map TO ishchat_app
     USING (instance_id = chat.current_instance_id()) WITH CHECK (instance_id = chat.current_instance_id());
@@ -72,9 +85,12 @@ CREATE POLICY instance_isolation ON chat.legacy_rejects TO ishchat_app
 -- the rows into the chat tables with one INSERT … SELECT, where the policies' WITH CHECK applies,
 -- in the same transaction: the move deletes them, so no staged row is ever committed and no other
 -- session ever sees one. The CHECK keeps even an uncommitted row inside the importer's instance.
+-- Messages have one table per concurrent writer (slot 0-3), each locked by its chunk's
+-- transaction and emptied with TRUNCATE: a DELETE would leave a million dead rows that every
+-- later chunk's scan would walk until autovacuum came by.
 -------------------------------------------------------------------------------
 
-CREATE UNLOGGED TABLE chat.legacy_stage_messages (
+CREATE UNLOGGED TABLE chat.legacy_stage_messages_0 (
     instance_id       uuid   NOT NULL CHECK (instance_id = chat.current_instance_id()),
     session_id        uuid   NOT NULL,
     seq               bigint NOT NULL,
@@ -83,6 +99,9 @@ CREATE UNLOGGED TABLE chat.legacy_stage_messages (
     body              text   NOT NULL,
     created_at        timestamptz NOT NULL
 );
+CREATE UNLOGGED TABLE chat.legacy_stage_messages_1 (LIKE chat.legacy_stage_messages_0 INCLUDING ALL);
+CREATE UNLOGGED TABLE chat.legacy_stage_messages_2 (LIKE chat.legacy_stage_messages_0 INCLUDING ALL);
+CREATE UNLOGGED TABLE chat.legacy_stage_messages_3 (LIKE chat.legacy_stage_messages_0 INCLUDING ALL);
 
 CREATE UNLOGGED TABLE chat.legacy_stage_rows (
     instance_id  uuid   NOT NULL CHECK (instance_id = chat.current_instance_id()),
@@ -99,9 +118,12 @@ CREATE UNLOGGED TABLE chat.legacy_stage_rows (
     row_hash     bytea  NOT NULL
 );
 
-REVOKE ALL ON chat.legacy_imports, chat.legacy_id_map, chat.legacy_rejects, chat.legacy_stage_messages, chat.legacy_stage_rows FROM PUBLIC;
+REVOKE ALL ON chat.legacy_imports, chat.legacy_import_chunks, chat.legacy_id_map, chat.legacy_rejects, chat.legacy_stage_rows,
+    chat.legacy_stage_messages_0, chat.legacy_stage_messages_1, chat.legacy_stage_messages_2, chat.legacy_stage_messages_3 FROM PUBLIC;
 GRANT SELECT, INSERT, UPDATE ON chat.legacy_imports TO ishchat_app;
+GRANT SELECT, INSERT ON chat.legacy_import_chunks TO ishchat_app;
 GRANT SELECT, INSERT, UPDATE ON chat.legacy_id_map TO ishchat_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON chat.legacy_rejects TO ishchat_app;
--- COPY needs INSERT; the move needs SELECT and DELETE. No UPDATE: staged rows are never changed.
-GRANT SELECT, INSERT, DELETE ON chat.legacy_stage_messages, chat.legacy_stage_rows TO ishchat_app;
+-- COPY needs INSERT; the move needs SELECT and DELETE (TRUNCATE, which also allows the LOCK). No UPDATE.
+GRANT SELECT, INSERT, DELETE ON chat.legacy_stage_rows TO ishchat_app;
+GRANT SELECT, INSERT, TRUNCATE ON chat.legacy_stage_messages_0, chat.legacy_stage_messages_1, chat.legacy_stage_messages_2, chat.legacy_stage_messages_3 TO ishchat_app;

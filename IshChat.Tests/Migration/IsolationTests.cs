@@ -9,7 +9,7 @@ namespace IshChat.Tests.Migration;
 [Trait(TestCategories.Name, MigrationClusterCollection.Category)]
 public sealed class IsolationTests(MigrationClusterFixture fixture)
 {
-    private static readonly string[] tables = ["devices", "sessions", "messages", "legacy_id_map", "legacy_rejects", "legacy_imports"];
+    private static readonly string[] tables = ["devices", "sessions", "messages", "legacy_id_map", "legacy_rejects", "legacy_imports", "legacy_import_chunks"];
 
     [Fact(Timeout = TestTimeouts.Integration)]
     public async Task AnotherInstanceSeesAndChangesNoneOfTheImportedRows()
@@ -40,6 +40,6 @@ public sealed class IsolationTests(MigrationClusterFixture fixture)
         Assert.Equal(PostgresErrorCodes.CheckViolation, staging.SqlState);
 
         // Then: no staged row outlived its import
-        Assert.Equal(0, await first.CountAsync(null, "SELECT (SELECT count(*) FROM chat.legacy_stage_rows) + (SELECT count(*) FROM chat.legacy_stage_messages)"));
+        Assert.Equal(0, await first.CountAsync(null, "SELECT (SELECT count(*) FROM chat.legacy_stage_rows) + (SELECT count(*) FROM chat.legacy_stage_messages_0) + (SELECT count(*) FROM chat.legacy_stage_messages_1)"));
     }
 }

@@ -29,7 +29,7 @@ public sealed class ResumeTests(MigrationClusterFixture fixture)
 
         // When: it is killed (SIGKILL, no clean-up) once some chunks are committed
         var instance = await Eventually(async () => (await run.QueryAsync(null, "SELECT instance_id FROM chat.list_instances(NULL, 1000) WHERE name = $1", run.Instance)).Select(r => (Guid?)r[0]).FirstOrDefault());
-        await Eventually(async () => await run.CountAsync(instance, "SELECT coalesce(max(messages_after), 0) FROM chat.legacy_imports") > 0 ? true : (bool?)null);
+        await Eventually(async () => await run.CountAsync(instance, "SELECT count(*) FROM chat.legacy_import_chunks") > 0 ? true : (bool?)null);
         process.Kill(entireProcessTree: true);
         await process.WaitForExitAsync();
         Assert.Equal(0, await run.CountAsync(instance, "SELECT count(*) FROM chat.legacy_imports WHERE finished_at IS NOT NULL"));
@@ -52,7 +52,7 @@ public sealed class ResumeTests(MigrationClusterFixture fixture)
         var run = MigrationRun.Generate(fixture, "failover", 30_000, dirt: 0.02, seed: 17, out var manifest);
         var import = Task.Run(() => run.RunAsync("import", "--chunk", "1000"));
         var instance = await Eventually(async () => (await run.QueryAsync(null, "SELECT instance_id FROM chat.list_instances(NULL, 1000) WHERE name = $1", run.Instance)).Select(r => (Guid?)r[0]).FirstOrDefault());
-        await Eventually(async () => await run.CountAsync(instance, "SELECT coalesce(max(messages_after), 0) FROM chat.legacy_imports") > 0 ? true : (bool?)null);
+        await Eventually(async () => await run.CountAsync(instance, "SELECT count(*) FROM chat.legacy_import_chunks") > 0 ? true : (bool?)null);
 
         // When: the leader is killed; the replica takes over (asynchronous replication: the last chunks may be lost)
         var leader = await fixture.Cluster.LeaderAsync();
