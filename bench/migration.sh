@@ -11,6 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("${@:-1000000}")
+results=${RESULTS_DIR:-/tmp/ishchat-migration-bench-results}
 
 for tool in pgloader sqlite3; do
   command -v "$tool" >/dev/null || { echo "$tool is missing: apt-get install $tool" >&2; exit 1; }
@@ -68,8 +69,8 @@ LOAD DATABASE
 LOAD
   ours=$(seconds "import-$n" "${migrate[@]}" import "${args[@]}")
   theirs=$(PGPASSWORD="$BENCH_PG_SUPERUSER_PASSWORD" seconds "pgloader-$n" pgloader --root-dir "$work/pgloader" "$work/pgloader-$n.load")
-  # Keep what each tool said, for the record (the scratch folder goes when the script ends).
-  mkdir -p bench/results && cp "$work/import-$n.out" "bench/results/import-$n.json" && cp "$work/pgloader-$n.out" "bench/results/pgloader-$n.txt"
+  # Keep what each tool said (the scratch folder goes when the script ends).
+  mkdir -p "$results" && cp "$work/import-$n.out" "$results/import-$n.json" && cp "$work/pgloader-$n.out" "$results/pgloader-$n.txt"
   verify=$(seconds "verify-$n" "${migrate[@]}" verify "${args[@]}")
 
   # 1 % of the messages change: every 200th edited, one new message for every other 200th.

@@ -22,7 +22,7 @@ public sealed class Verifier(ChatTarget target, LegacyDatabase legacy, Guid inst
         LegacySnapshot snapshot;
         using (var step = progress.Start("Reading legacy rows", checkpoint.HighWater.Messages, "rows"))
         {
-            snapshot = LegacySnapshot.Read(legacy, instanceId, checkpoint.HighWater, read => step.Value(read));
+            snapshot = LegacySnapshot.Read(legacy, instanceId, checkpoint.HighWater, read => step.Value(read), withChecksums: true);
         }
 
         var checks = new List<Check>();
