@@ -13,13 +13,7 @@ public sealed class ChatTarget(string connectionString, TextWriter log) : IAsync
     /// <summary>Long enough for Patroni to elect a new leader (ttl 20 s) and HAProxy to route to it, twice.</summary>
     private static readonly TimeSpan retryFor = TimeSpan.FromSeconds(90);
 
-    private readonly string connectionString = new NpgsqlConnectionStringBuilder(connectionString)
-    {
-        // COPY of a chunk and verify's aggregates may take longer than Npgsql's 30 s default.
-        CommandTimeout = 0,
-        KeepAlive = 10,
-        Pooling = false,
-    }.ConnectionString;
+    private readonly string connectionString = Complete(connectionString);
 
     private NpgsqlConnection? connection;
 
@@ -60,6 +54,31 @@ public sealed class ChatTarget(string connectionString, TextWriter log) : IAsync
                 await DropConnectionAsync();
                 throw explained;
             }
+        }
+    }
+
+    private static string Complete(string connectionString)
+    {
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(connectionString)
+            {
+                // COPY of a chunk and verify's aggregates may take longer than Npgsql's 30 s default.
+                CommandTimeout = 0,
+                KeepAlive = 10,
+                Pooling = false,
+            };
+            if (string.IsNullOrWhiteSpace(builder.Host))
+            {
+                throw new ArgumentException("no Host");
+            }
+
+            return builder.ConnectionString;
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException)
+        {
+            throw new MigrationException(ExitCodes.BadInput,
+                $"--connection is not a usable Npgsql connection string ({ex.Message}); e.g. 'Host=localhost;Port=5000;Database=ishchat;Username=ishchat_app'.");
         }
     }
 
