@@ -19,12 +19,20 @@ public sealed class Checksum
 
     public string Value => sum.ToString(CultureInfo.InvariantCulture);
 
-    public void Add(string canonicalRow)
+    public void Add(string canonicalRow) => Add(Hash(canonicalRow));
+
+    /// <summary>Adds a row hashed earlier (on another thread) with <see cref="Hash"/>.</summary>
+    public void Add(long rowHash)
+    {
+        sum += rowHash;
+        Rows++;
+    }
+
+    public static long Hash(string canonicalRow)
     {
         Span<byte> hash = stackalloc byte[16];
         MD5.HashData(Encoding.UTF8.GetBytes(canonicalRow), hash);
-        sum += BinaryPrimitives.ReadInt64BigEndian(hash);
-        Rows++;
+        return BinaryPrimitives.ReadInt64BigEndian(hash);
     }
 
     public static long Micros(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;

@@ -119,38 +119,49 @@ public sealed class LegacySnapshot
         var sessions = new List<long>();
         var times = new List<long>();
         var claimed = new HashSet<(long Session, Guid Client)>();
-        foreach (var raw in legacy.Messages(0, HighWater.Messages))
+        var duplicates = new List<long>();
+        // The rules run on several threads over ranges of ids; what depends on order (the first of
+        // two messages with one client id wins) is decided here, in id order.
+        foreach (var part in MessageScan.Run(legacy, this, read => progress?.Invoke(MessagesRead = read)))
         {
-            if (++MessagesRead % 50_000 == 0)
+            foreach (var reject in part.Rejects)
             {
-                progress?.Invoke(MessagesRead);
+                MessageRejects.Add(reject.RowId, reject);
             }
 
-            var (row, code) = RowRules.Message(raw, InstanceId, Session, Device);
-            if (row is not null && !claimed.Add((row.SessionLegacyId, row.ClientMessageId)))
+            foreach (var m in part.Valid)
             {
-                (row, code) = (null, RejectCodes.DuplicateClientId);
-            }
+                if (!claimed.Add((m.Session, m.Client)))
+                {
+                    duplicates.Add(m.Id);
+                    continue;
+                }
 
-            if (row is null)
-            {
-                var id = (long)raw[0]!;
-                MessageRejects.Add(id, new Reject(LegacySchema.Messages, id, id.ToString(), code!, RowHash.Describe(raw), RowHash.Of(raw)));
-                continue;
-            }
+                DerivedClientIds += m.Derived ? 1 : 0;
+                ids.Add(m.Id);
+                sessions.Add(m.Session);
+                times.Add(m.Ticks);
+                if (WithChecksums)
+                {
+                    MessageChecksum.Add(m.Hash);
+                }
 
-            DerivedClientIds += row.ClientIdDerived ? 1 : 0;
-            ids.Add(row.LegacyId);
-            sessions.Add(row.SessionLegacyId);
-            times.Add(row.CreatedAt.UtcTicks);
-            if (WithChecksums)
-            {
-                MessageChecksum.Add(Checksum.Message(row));
+                var created = new DateTimeOffset(m.Ticks, TimeSpan.Zero);
+                var stats = SessionStats.GetValueOrDefault(m.Session);
+                SessionStats[m.Session] = new SessionStats(stats.Messages + 1, stats.LastMessageAt > created ? stats.LastMessageAt : created);
             }
-            var stats = SessionStats.GetValueOrDefault(row.SessionLegacyId);
-            SessionStats[row.SessionLegacyId] = new SessionStats(stats.Messages + 1, stats.LastMessageAt > row.CreatedAt ? stats.LastMessageAt : row.CreatedAt);
         }
 
+        // Duplicates are few: their rows are read again for the report.
+        foreach (var id in duplicates)
+        {
+            foreach (var raw in legacy.Messages(id - 1, id))
+            {
+                MessageRejects.Add(id, new Reject(LegacySchema.Messages, id, id.ToString(), RejectCodes.DuplicateClientId, RowHash.Describe(raw), RowHash.Of(raw)));
+            }
+        }
+
+        MessagesRead = MessageRejects.Count + ids.Count;
         progress?.Invoke(MessagesRead);
         MessageIds = [.. ids];
         MessageSeqs = new long[ids.Count];
