@@ -1,0 +1,183 @@
+using IshChat.Migrate.Legacy;
+
+namespace IshChat.Migrate.Mapping;
+
+/// <summary>
+/// The first pass over a legacy file, up to a high-water mark: which rows are valid, every
+/// reject with its reason, each valid message's seq (its place in its session by created_at,
+/// then legacy id), and the checksums verify compares. Keeps no message bodies, so 10 M
+/// messages fit in a few hundred MB.
+/// </summary>
+public sealed class LegacySnapshot
+{
+    public required Guid InstanceId { get; init; }
+
+    public required HighWater HighWater { get; init; }
+
+    public Dictionary<string, DeviceRow> Devices { get; } = [];
+
+    public Dictionary<long, SessionRow> Sessions { get; } = [];
+
+    public Dictionary<long, SessionStats> SessionStats { get; } = [];
+
+    public List<Reject> DeviceRejects { get; } = [];
+
+    public List<Reject> SessionRejects { get; } = [];
+
+    public Dictionary<long, Reject> MessageRejects { get; } = [];
+
+    /// <summary>Valid messages' legacy ids, ascending, and the seq of each at the same index.</summary>
+    public long[] MessageIds { get; private set; } = [];
+
+    public long[] MessageSeqs { get; private set; } = [];
+
+    public Checksum DeviceChecksum { get; } = new();
+
+    public Checksum SessionChecksum { get; } = new();
+
+    public Checksum MessageChecksum { get; } = new();
+
+    public long MessagesRead { get; private set; }
+
+    public long DerivedClientIds { get; private set; }
+
+    public long ValidMessages => MessageIds.Length;
+
+    public long SeqOf(long legacyMessageId)
+    {
+        var i = Array.BinarySearch(MessageIds, legacyMessageId);
+        return i >= 0 ? MessageSeqs[i] : 0;
+    }
+
+    public DeviceState Device(string legacyId) => Devices.ContainsKey(legacyId) ? DeviceState.Valid
+        : rejectedDevices.Contains(legacyId) ? DeviceState.Rejected : DeviceState.Missing;
+
+    public SessionState Session(long legacyId) => Sessions.ContainsKey(legacyId) ? SessionState.Valid
+        : rejectedSessions.Contains(legacyId) ? SessionState.Rejected : SessionState.Missing;
+
+    private readonly HashSet<string> rejectedDevices = [];
+    private readonly HashSet<long> rejectedSessions = [];
+
+    /// <summary>Whether to sum the checksums: only verify compares them, and hashing every message costs import a tenth of its pass.</summary>
+    public bool WithChecksums { get; init; }
+
+    public static LegacySnapshot Read(LegacyDatabase legacy, Guid instanceId, HighWater highWater, Action<long>? messageProgress = null, bool withChecksums = false)
+    {
+        var snapshot = new LegacySnapshot { InstanceId = instanceId, HighWater = highWater, WithChecksums = withChecksums };
+        foreach (var raw in legacy.Devices(highWater.Devices))
+        {
+            var (row, code) = RowRules.Device(raw);
+            if (row is not null && snapshot.Devices.ContainsKey(row.LegacyId))
+            {
+                (row, code) = (null, RejectCodes.DuplicateId);
+            }
+
+            if (row is null)
+            {
+                var reject = new Reject(LegacySchema.Devices, (long)raw[0]!, LooseValues.Id(raw[1]) ?? "", code!, RowHash.Describe(raw), RowHash.Of(raw));
+                snapshot.DeviceRejects.Add(reject);
+                if (code != RejectCodes.DuplicateId && reject.LegacyId.Length > 0)
+                {
+                    snapshot.rejectedDevices.Add(reject.LegacyId);
+                }
+
+                continue;
+            }
+
+            snapshot.Devices.Add(row.LegacyId, row);
+            if (withChecksums)
+            {
+                snapshot.DeviceChecksum.Add(Checksum.Device(row));
+            }
+        }
+
+        foreach (var raw in legacy.Sessions(highWater.Sessions))
+        {
+            var (row, code) = RowRules.Session(raw, snapshot.Device);
+            if (row is null)
+            {
+                var id = (long)raw[0]!;
+                snapshot.SessionRejects.Add(new Reject(LegacySchema.Sessions, id, id.ToString(), code!, RowHash.Describe(raw), RowHash.Of(raw)));
+                snapshot.rejectedSessions.Add(id);
+                continue;
+            }
+
+            snapshot.Sessions.Add(row.LegacyId, row);
+            if (withChecksums)
+            {
+                snapshot.SessionChecksum.Add(Checksum.Session(row));
+            }
+        }
+
+        snapshot.ReadMessages(legacy, messageProgress);
+        return snapshot;
+    }
+
+    private void ReadMessages(LegacyDatabase legacy, Action<long>? progress)
+    {
+        var ids = new List<long>();
+        var sessions = new List<long>();
+        var times = new List<long>();
+        var claimed = new HashSet<(long Session, Guid Client)>();
+        var duplicates = new List<long>();
+        // The rules run on several threads over ranges of ids; what depends on order (the first of
+        // two messages with one client id wins) is decided here, in id order.
+        foreach (var part in MessageScan.Run(legacy, this, read => progress?.Invoke(MessagesRead = read)))
+        {
+            foreach (var reject in part.Rejects)
+            {
+                MessageRejects.Add(reject.RowId, reject);
+            }
+
+            foreach (var m in part.Valid)
+            {
+                if (!claimed.Add((m.Session, m.Client)))
+                {
+                    duplicates.Add(m.Id);
+                    continue;
+                }
+
+                DerivedClientIds += m.Derived ? 1 : 0;
+                ids.Add(m.Id);
+                sessions.Add(m.Session);
+                times.Add(m.Ticks);
+                if (WithChecksums)
+                {
+                    MessageChecksum.Add(m.Hash);
+                }
+
+                var created = new DateTimeOffset(m.Ticks, TimeSpan.Zero);
+                var stats = SessionStats.GetValueOrDefault(m.Session);
+                SessionStats[m.Session] = new SessionStats(stats.Messages + 1, stats.LastMessageAt > created ? stats.LastMessageAt : created);
+            }
+        }
+
+        // Duplicates are few: their rows are read again for the report.
+        foreach (var id in duplicates)
+        {
+            foreach (var raw in legacy.Messages(id - 1, id))
+            {
+                MessageRejects.Add(id, new Reject(LegacySchema.Messages, id, id.ToString(), RejectCodes.DuplicateClientId, RowHash.Describe(raw), RowHash.Of(raw)));
+            }
+        }
+
+        MessagesRead = MessageRejects.Count + ids.Count;
+        progress?.Invoke(MessagesRead);
+        MessageIds = [.. ids];
+        MessageSeqs = new long[ids.Count];
+        // Legacy order: by created_at within the session, the legacy id breaking ties (rowids grow with inserts).
+        var order = Enumerable.Range(0, ids.Count).ToArray();
+        Array.Sort(order, (a, b) => sessions[a] != sessions[b] ? sessions[a].CompareTo(sessions[b])
+            : times[a] != times[b] ? times[a].CompareTo(times[b]) : ids[a].CompareTo(ids[b]));
+        long seq = 0;
+        for (var k = 0; k < order.Length; k++)
+        {
+            seq = k > 0 && sessions[order[k - 1]] == sessions[order[k]] ? seq + 1 : 1;
+            MessageSeqs[order[k]] = seq;
+        }
+    }
+
+    public IEnumerable<Reject> AllRejects => DeviceRejects.Concat(SessionRejects).Concat(MessageRejects.Values);
+}
+
+public readonly record struct SessionStats(long Messages, DateTimeOffset LastMessageAt);
