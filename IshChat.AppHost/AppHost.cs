@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Configuration;
 using IshChat.AppHost.Hosting.Alertmanager;
+using IshChat.AppHost.Hosting.Azure;
 using IshChat.AppHost.Hosting.Etcd;
 using IshChat.AppHost.Hosting.FaultInjection;
 using IshChat.AppHost.Hosting.Grafana;
+using IshChat.AppHost.Hosting.Healing;
 using IshChat.AppHost.Hosting.HAProxy;
 using IshChat.AppHost.Hosting.Patroni;
 using IshChat.AppHost.Hosting.PgBouncer;
@@ -22,6 +24,11 @@ var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOpt
     Args = [.. args.Where(a => a != "--headless")],
     DisableDashboard = args.Contains("--headless"),
 });
+// Publish mode (a manifest, `--operation publish`) describes the Azure deployment, not these containers: docs/azure.md.
+if (AzureDeployment.TryPublishForAzure(builder))
+{
+    return;
+}
 
 // Leader election: three etcd members, so losing one changes nothing.
 var etcd = builder.AddEtcdCluster(ResourceNames.Etcd, members: 3);
@@ -64,6 +71,9 @@ var prometheus = builder.AddPrometheus(ResourceNames.Prometheus, alertmanager)
     .ScrapeEtcd(etcd).ScrapePatroni(postgres).ScrapeHAProxy(haproxy).ScrapePgBouncer(pgbouncer)
     .ScrapeRedis(redis).ScrapeHost().ScrapeProject(api);
 builder.AddGrafana(ResourceNames.Grafana, prometheus);
+
+// Nothing stays dead: a container that dies is started again, with back-off; a stop asked for is respected.
+builder.AddSelfHealing();
 
 builder.AddReadinessBanner(pgbouncer, postgres);
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Collections.Concurrent;
 using System.Text;
 
@@ -22,11 +23,11 @@ public sealed class BenchResults
     public string Report(BenchOptions options)
     {
         var report = new StringBuilder($"{options.Label}: {options.Clients} clients, {Elapsed.TotalSeconds:F0} s measured after {options.Warmup.TotalSeconds:F0} s warm-up\n");
-        report.AppendLine($"{"operation",-10}{"count",10}{"ops/s",10}{"p50 ms",10}{"p99 ms",10}");
+        report.AppendLine(CultureInfo.InvariantCulture, $"{"operation",-10}{"count",10}{"ops/s",10}{"p50 ms",10}{"p99 ms",10}");
         foreach (var (operation, samples) in latencies.OrderBy(l => l.Key))
         {
             var sorted = samples.Order().ToArray();
-            report.AppendLine($"{operation,-10}{sorted.Length,10}{sorted.Length / Elapsed.TotalSeconds,10:F0}{Percentile(sorted, 0.50),10:F1}{Percentile(sorted, 0.99),10:F1}");
+            report.AppendLine(CultureInfo.InvariantCulture, $"{operation,-10}{sorted.Length,10}{sorted.Length / Elapsed.TotalSeconds,10:F0}{Percentile(sorted, 0.50),10:F1}{Percentile(sorted, 0.99),10:F1}");
         }
 
         var reads = readRoutes.Values.Sum();
@@ -43,7 +44,7 @@ public sealed class BenchResults
             report.AppendLine("reads served by: " + string.Join(", ", readRoutes.OrderByDescending(r => r.Value).Select(r => $"{Route(r.Key)} {100.0 * r.Value / reads:F1} %")));
         }
 
-        report.AppendLine($"errors: {errors.Count}{(errors.IsEmpty ? "" : " (first: " + errors.First() + ")")}");
+        report.AppendLine(CultureInfo.InvariantCulture, $"errors: {errors.Count}{(errors.IsEmpty ? "" : " (first: " + errors.First() + ")")}");
         return report.ToString();
     }
 

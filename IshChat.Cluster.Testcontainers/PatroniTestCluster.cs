@@ -19,6 +19,7 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
     private readonly Dictionary<ClusterSecret, string> secrets = Enum.GetValues<ClusterSecret>().ToDictionary(s => s, _ => NewPassword());
     private readonly ILogger logger;
     private DeadLeaderReleaser? releaser;
+    private ContainerSupervisor? supervisor;
 
     private PatroniTestCluster(TestClusterOptions options, INetwork network, ILogger logger)
     {
@@ -47,6 +48,22 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
 
     /// <summary>How often a dead leader's key was released early.</summary>
     public int LeaderKeyReleases => releaser?.Releases ?? 0;
+
+    /// <summary>How often a dead container was started again by the supervisor.</summary>
+    public int SelfHealingRestarts => supervisor?.Restarts ?? 0;
+
+    /// <summary>
+    /// Keeps <paramref name="node"/> down after a fault until disposed (the supervisor would otherwise start it again
+    /// within a second): for scenarios that need a loss to last, such as etcd without quorum.
+    /// </summary>
+    public IDisposable HoldDown(TestClusterNode node) => supervisor?.HoldDown(node.ContainerId) ?? new NothingHeld();
+
+    private sealed class NothingHeld : IDisposable
+    {
+        public void Dispose()
+        {
+        }
+    }
 
     // Per-request timeouts live in PatroniRestClient; etcd calls are quick or fail fast on a closed port.
     private static HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
@@ -97,8 +114,14 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
             [ClusterPorts.HAProxyReadWrite, ClusterPorts.HAProxyReadOnly, ClusterPorts.HAProxyStats],
             Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(ClusterPorts.HAProxyStats).ForPath("/healthz")), cancellationToken);
 
-        PgBouncer = await StartAsync("pgbouncer", ClusterImages.PgBouncer.Reference(layout), ComponentEnvironment.PgBouncer("haproxy", Options.PgBouncer),
+        PgBouncer = await StartAsync("pgbouncer", ClusterImages.PgBouncer.Reference(layout), ComponentEnvironment.PgBouncer(["haproxy"], Options.PgBouncer),
             [ClusterPorts.PgBouncer], Wait.ForUnixContainer().UntilInternalTcpPortIsAvailable(ClusterPorts.PgBouncer), cancellationToken);
+
+        if (Options.SelfHealing)
+        {
+            supervisor = new ContainerSupervisor((containerId, _) => Task.FromResult(SupervisedContainerOf(containerId)), logger);
+            supervisor.Start();
+        }
 
         if (Options.ReleaseDeadLeaderKey)
         {
@@ -133,6 +156,17 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
         return new TestClusterNode(name, container);
     }
 
+    private SupervisedContainer? SupervisedContainerOf(string containerId) =>
+        Etcd.Concat(Nodes).Append(HAProxy).Append(PgBouncer)
+            .FirstOrDefault(n => n is not null && (n.ContainerId.StartsWith(containerId, StringComparison.Ordinal) || containerId.StartsWith(n.ContainerId, StringComparison.Ordinal)))
+            is { } node
+            ? new SupervisedContainer(node.Name, async ct =>
+            {
+                await DockerCli.StartAsync(node.ContainerId, ct);
+                await node.RefreshHostPortsAsync(ct);
+            })
+            : null;
+
     public Uri EtcdUrl(TestClusterNode member) => new($"http://127.0.0.1:{member.HostPort(ClusterPorts.EtcdClient)}/");
 
     public Uri RestUrl(TestClusterNode node) => new($"http://127.0.0.1:{node.HostPort(ClusterPorts.PatroniRest)}/");
@@ -162,6 +196,12 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The supervisor first: removing the containers must not look like deaths to heal.
+        if (supervisor is not null)
+        {
+            await supervisor.DisposeAsync();
+        }
+
         if (releaser is not null)
         {
             await releaser.DisposeAsync();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using DotNet.Testcontainers.Containers;
 
@@ -31,7 +32,7 @@ public sealed class TestClusterNode(string name, IContainer container)
         {
             if (mapping.Value.ValueKind == JsonValueKind.Array && mapping.Value.EnumerateArray().FirstOrDefault() is { ValueKind: JsonValueKind.Object } binding)
             {
-                ports[int.Parse(mapping.Name.Split('/')[0])] = int.Parse(binding.GetProperty("HostPort").GetString()!);
+                ports[int.Parse(mapping.Name.Split('/')[0], CultureInfo.InvariantCulture)] = int.Parse(binding.GetProperty("HostPort").GetString()!, CultureInfo.InvariantCulture);
             }
         }
 

@@ -65,16 +65,20 @@ public sealed class SchemaMigrator(string connectionString, ILogger logger)
 
     private sealed class DbUpLog(ILogger logger) : IUpgradeLog
     {
-        public void LogTrace(string format, params object[] args) => logger.LogTrace(format, args);
+        // DbUp formats with string.Format placeholders ({0}), not message templates: format first, log as one value.
+        public void LogTrace(string format, params object[] args) => logger.LogTrace("{DbUp}", Format(format, args));
 
-        public void LogDebug(string format, params object[] args) => logger.LogDebug(format, args);
+        public void LogDebug(string format, params object[] args) => logger.LogDebug("{DbUp}", Format(format, args));
 
-        public void LogInformation(string format, params object[] args) => logger.LogInformation(format, args);
+        public void LogInformation(string format, params object[] args) => logger.LogInformation("{DbUp}", Format(format, args));
 
-        public void LogWarning(string format, params object[] args) => logger.LogWarning(format, args);
+        public void LogWarning(string format, params object[] args) => logger.LogWarning("{DbUp}", Format(format, args));
 
-        public void LogError(string format, params object[] args) => logger.LogError(format, args);
+        public void LogError(string format, params object[] args) => logger.LogError("{DbUp}", Format(format, args));
 
-        public void LogError(Exception ex, string format, params object[] args) => logger.LogError(ex, format, args);
+        public void LogError(Exception ex, string format, params object[] args) => logger.LogError(ex, "{DbUp}", Format(format, args));
+
+        private static string Format(string format, object[] args) =>
+            args.Length == 0 ? format : string.Format(System.Globalization.CultureInfo.InvariantCulture, format, args);
     }
 }

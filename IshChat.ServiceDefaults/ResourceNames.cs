@@ -36,4 +36,10 @@ public static class ResourceNames
 
     /// <summary>The secret parameter holding the chat API's admin key.</summary>
     public const string ApiAdminKey = "api-admin-key";
+
+    /// <summary>
+    /// The name (and DNS name) of member <paramref name="index"/> of a group of containers: <c>etcd-0</c>, <c>pg-2</c>,
+    /// <c>haproxy-1</c>, <c>pgbouncer-0</c>.
+    /// </summary>
+    public static string Instance(string group, int index) => $"{group}-{index.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 }

@@ -139,6 +139,14 @@ public sealed class ChatDatabase(
                     replicas.Clear();
                 }
 
+                if (TransientFailures.MarksEveryHostOffline(ex))
+                {
+                    // The PgBouncers are up; what failed was behind them. A really dead one fails its next open
+                    // quickly and is skipped again.
+                    (primary as NpgsqlMultiHostDataSource)?.ClearDatabaseStates();
+                    (replicas as NpgsqlMultiHostDataSource)?.ClearDatabaseStates();
+                }
+
                 var delay = RetryPolicy.DelayBefore(attempt, Random.Shared);
                 logger.LogWarning("Transaction failed ({Reason}: {Message}); retry {Attempt} in {Delay} ms", reason, ex.Message, attempt, (int)delay.TotalMilliseconds);
                 await Task.Delay(delay, cancellationToken);

@@ -20,8 +20,20 @@ public static class TransientFailures
         // PgBouncer's own words when its server connection dies mid-transaction ("server conn crashed?").
         PostgresException { SqlState: PostgresErrorCodes.ProtocolViolation or PostgresErrorCodes.ConnectionFailure } => "connection",
         NpgsqlException { IsTransient: true } => "transient",
+        _ when MarksEveryHostOffline(exception) => "no_host",
         _ => null,
     };
+
+    /// <summary>
+    /// Npgsql's multi-host data source (the API lists every PgBouncer) marks a host offline for Host Recheck Seconds
+    /// when a connection to it breaks, even when what broke was the database behind PgBouncer during a failover
+    /// ("server conn crashed?"). With every PgBouncer marked so, opens fail at once with "No suitable host was found"
+    /// although all of them are up: the caller clears those marks and retries.
+    /// </summary>
+    public static bool MarksEveryHostOffline(Exception exception) =>
+        exception is NpgsqlException { InnerException: null } npgsql
+        && npgsql.GetType() == typeof(NpgsqlException)
+        && npgsql.Message.StartsWith("No suitable host", StringComparison.Ordinal);
 
     /// <summary>After these, idle pooled connections point at a server that is gone or no longer leads.</summary>
     public static bool PoisonsPool(Exception exception) =>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using IshChat.Api.Auth;
 using IshChat.Api.Caching;
 using IshChat.Api.Data;
@@ -151,8 +152,8 @@ public static class MessagesApi
 
         // Forward pages always hand back a cursor: it is where the next "since" poll starts.
         var next = direction == PageDirection.Forward
-            ? (items.Count > 0 ? items[^1].Seq.ToString() : cursor?.ToString() ?? "0")
-            : items.Count == pageSize ? items[^1].Seq.ToString() : null;
+            ? (items.Count > 0 ? items[^1].Seq.ToString(CultureInfo.InvariantCulture) : cursor?.ToString() ?? "0")
+            : items.Count == pageSize ? items[^1].Seq.ToString(CultureInfo.InvariantCulture) : null;
         return TypedResults.Ok(new MessagePage(items, next));
     }
 

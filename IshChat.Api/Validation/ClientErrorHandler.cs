@@ -12,7 +12,7 @@ namespace IshChat.Api.Validation;
 /// </summary>
 public sealed class ClientErrorHandler(IProblemDetailsService problemDetails) : IExceptionHandler
 {
-    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken cancellationToken)
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         var (status, detail) = exception switch
         {
@@ -28,10 +28,10 @@ public sealed class ClientErrorHandler(IProblemDetailsService problemDetails) : 
             return false;
         }
 
-        http.Response.StatusCode = status;
+        httpContext.Response.StatusCode = status;
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext
         {
-            HttpContext = http,
+            HttpContext = httpContext,
             Exception = exception,
             ProblemDetails = { Status = status, Detail = detail },
         });

@@ -83,12 +83,21 @@ public static class ComponentEnvironment
         };
     }
 
-    public static IReadOnlyDictionary<string, EnvironmentValue> PgBouncer(string upstreamHost, PgBouncerSettings settings)
+    /// <summary>
+    /// A PgBouncer reaching the cluster through every one of <paramref name="upstreamHosts"/> (the HAProxy instances):
+    /// PgBouncer spreads new server connections over them and skips one that refuses.
+    /// </summary>
+    public static IReadOnlyDictionary<string, EnvironmentValue> PgBouncer(IReadOnlyList<string> upstreamHosts, PgBouncerSettings settings)
     {
-        ArgumentException.ThrowIfNullOrEmpty(upstreamHost);
+        ArgumentNullException.ThrowIfNull(settings);
+        if (upstreamHosts is not { Count: > 0 } || upstreamHosts.Any(string.IsNullOrEmpty))
+        {
+            throw new ArgumentException("PgBouncer needs at least one HAProxy host.", nameof(upstreamHosts));
+        }
+
         return new Dictionary<string, EnvironmentValue>
         {
-            ["ISHCHAT_PGBOUNCER_UPSTREAM_HOST"] = upstreamHost,
+            ["ISHCHAT_PGBOUNCER_UPSTREAM_HOST"] = string.Join(',', upstreamHosts),
             ["ISHCHAT_PGBOUNCER_RW_PORT"] = ClusterPorts.HAProxyReadWrite.ToString(CultureInfo.InvariantCulture),
             ["ISHCHAT_PGBOUNCER_RO_PORT"] = ClusterPorts.HAProxyReadOnly.ToString(CultureInfo.InvariantCulture),
             ["ISHCHAT_DATABASE"] = PgBouncerDatabases.ReadWrite,

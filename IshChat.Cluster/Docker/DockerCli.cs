@@ -102,6 +102,26 @@ public static class DockerCli
         }
     }
 
+    /// <summary>
+    /// Starts a stopped container. Its published ports get new host ports from the engine's dynamic range, which is
+    /// the kernel's ephemeral range too: a client's outgoing connection can hold the port the engine picks, and the
+    /// start fails with "address already in use". The engine picks another on the next try, so a few are made.
+    /// </summary>
+    public static async Task StartAsync(string container, CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var result = await ExecuteAsync(["start", container], cancellationToken: cancellationToken);
+            if (result.Succeeded || attempt == 5 || !result.Text.Contains("address already in use", StringComparison.Ordinal))
+            {
+                result.EnsureSucceeded();
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(500 * attempt), cancellationToken);
+        }
+    }
+
     public static async Task<bool> ImageExistsAsync(string reference, CancellationToken cancellationToken = default) =>
         (await ExecuteAsync(["image", "inspect", "--format", "{{.Id}}", reference], cancellationToken: cancellationToken)).Succeeded;
 
@@ -116,7 +136,7 @@ public static class DockerCli
             return result.Output.Any(l => l.Contains("No such", StringComparison.OrdinalIgnoreCase));
         }
 
-        return result.Output.FirstOrDefault()?.Trim() == "false false false";
+        return result.Output.Count > 0 && result.Output[0].Trim() == "false false false";
     }
 
     /// <summary>The names of the networks <paramref name="container"/> is attached to.</summary>

@@ -1,4 +1,3 @@
-using System.Globalization;
 using IshChat.Cluster.Docker;
 using IshChat.Cluster.Images;
 using Microsoft.Extensions.Logging;
@@ -8,7 +7,8 @@ namespace IshChat.Cluster.Etcd;
 /// <summary>
 /// Follows the container runtime's <c>die</c> events for one cluster's Patroni containers. When
 /// one dies and the runtime confirms it is not running (not merely paused), it releases that
-/// node's leader key with a compare-and-delete (<see cref="EtcdLeaderKey"/>), so a killed
+/// node's leader key with a compare-and-delete on the key as read before the confirmation
+/// (<see cref="EtcdLeaderKey"/>), so a killed
 /// primary is replaced within a couple of Patroni loops instead of after its full lease.
 /// </summary>
 public sealed class DeadLeaderReleaser(
@@ -19,7 +19,6 @@ public sealed class DeadLeaderReleaser(
 {
     private readonly CancellationTokenSource stopping = new();
     private Task? following;
-    private DateTimeOffset? lastEventAt;
 
     /// <summary>How often the key was released, for tests and benchmarks.</summary>
     public int Releases { get; private set; }
@@ -28,62 +27,51 @@ public sealed class DeadLeaderReleaser(
 
     private async Task FollowAsync(CancellationToken cancellationToken)
     {
-        while (!cancellationToken.IsCancellationRequested)
+        try
         {
-            try
+            await foreach (var death in ContainerEvents.FollowAsync($"{ClusterImage.ComponentLabel}=patroni", ["die"], logger, cancellationToken))
             {
-                await FollowEventsAsync(cancellationToken);
+                try
+                {
+                    if (await nodeNameOfContainer(death.ContainerId, cancellationToken) is { } node)
+                    {
+                        await ReleaseIfDeadAsync(death.ContainerId, node, cancellationToken);
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    logger.LogWarning("Could not handle the death of {Container}: {Message}", death.ContainerId, ex.Message);
+                }
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                logger.LogWarning("Following container events failed, retrying: {Message}", ex.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Disposed.
         }
     }
 
-    private async Task FollowEventsAsync(CancellationToken cancellationToken)
-    {
-        // A stream that broke (engine restarted, client killed) resumes from the last event it saw, so a death
-        // that happened in between is still seen; a release for a node that died long ago is a harmless no-op.
-        var since = lastEventAt ?? DateTimeOffset.UtcNow;
-        string[] arguments =
-        [
-            "events", "--since", since.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture),
-            "--filter", "type=container", "--filter", "event=die", "--filter", $"label={ClusterImage.ComponentLabel}=patroni",
-            "--format", "{{.Actor.ID}} {{.TimeNano}}",
-        ];
-        await foreach (var line in DockerCli.StreamAsync(arguments, cancellationToken))
-        {
-            var fields = line.Trim().Split(' ');
-            if (fields.Length == 2 && long.TryParse(fields[1], CultureInfo.InvariantCulture, out var nanoseconds))
-            {
-                lastEventAt = DateTimeOffset.FromUnixTimeMilliseconds(nanoseconds / 1_000_000);
-            }
-
-            if (await nodeNameOfContainer(fields[0], cancellationToken) is { } node)
-            {
-                await ReleaseIfDeadAsync(fields[0], node, cancellationToken);
-            }
-        }
-    }
-
+    /// <summary>
+    /// Reads the key first, then asks the runtime whether the container is dead, then deletes the key only if it is
+    /// still what was read: a node that restarted before the check is running (no release); one that restarted after
+    /// it has written its key anew (new revision, so the compare fails). A live leader's key is never deleted.
+    /// </summary>
     private async Task ReleaseIfDeadAsync(string containerId, string node, CancellationToken cancellationToken)
     {
-        if (!await DockerCli.IsConfirmedDeadAsync(containerId, cancellationToken))
-        {
-            return;
-        }
-
         foreach (var etcd in etcdClientUrls())
         {
             try
             {
-                if (await leaderKey.ReleaseIfHeldByAsync(etcd, node, cancellationToken))
+                if (await leaderKey.ReadAsync(etcd, cancellationToken) is not { } seen || seen.Holder != node)
+                {
+                    return;
+                }
+
+                if (!await DockerCli.IsConfirmedDeadAsync(containerId, cancellationToken))
+                {
+                    return;
+                }
+
+                if (await leaderKey.ReleaseIfUnchangedAsync(etcd, seen, cancellationToken))
                 {
                     Releases++;
                     logger.LogInformation("{Node} died holding the leader key; released it so a replica takes over now", node);
@@ -91,8 +79,9 @@ public sealed class DeadLeaderReleaser(
 
                 return;
             }
-            catch (HttpRequestException ex)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
+                // Down, slow or cut off: the next member answers for the same cluster.
                 logger.LogDebug("etcd {Etcd} did not answer: {Message}", etcd, ex.Message);
             }
         }

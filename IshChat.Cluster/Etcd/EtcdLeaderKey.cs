@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Serialization;
@@ -8,20 +9,38 @@ namespace IshChat.Cluster.Etcd;
 /// Patroni's leader key in etcd (<c>/service/&lt;scope&gt;/leader</c>, holding the leader's name).
 /// Patroni's lease alone keeps a dead leader's key for up to ttl (≥ 20 s). When the container
 /// runtime confirms the leader is dead, deleting the key lets the replicas elect a new leader
-/// on their next loop. The delete is a compare-and-delete: it happens only while the key still
-/// names the dead node, so it can never remove a newer leader's key. A frozen or partitioned
-/// node is not confirmed dead and keeps its lease: it may still be alive.
+/// on their next loop. The delete is a compare-and-delete on the key exactly as it was read
+/// before the death was confirmed (<see cref="LeaderKeyState"/>: name and revision), so it can
+/// never remove a newer leader's key, nor the key of the same node restarted in between. A frozen
+/// or partitioned node is not confirmed dead and keeps its lease: it may still be alive.
 /// </summary>
 public sealed class EtcdLeaderKey(HttpClient http, string scope, string @namespace = "/service")
 {
     public string Key => $"{@namespace.TrimEnd('/')}/{scope}/leader";
 
-    /// <summary>Deletes the leader key if and only if it names <paramref name="deadNode"/>; true if it did.</summary>
-    public async Task<bool> ReleaseIfHeldByAsync(Uri etcdClientUrl, string deadNode, CancellationToken cancellationToken = default)
+    /// <summary>The key as it is now, or null when no leader holds it.</summary>
+    public async Task<LeaderKeyState?> ReadAsync(Uri etcdClientUrl, CancellationToken cancellationToken = default)
     {
+        using var response = await http.PostAsJsonAsync(new Uri(etcdClientUrl, "/v3/kv/range"), new { key = Base64(Key) }, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        var result = await response.Content.ReadFromJsonAsync<RangeResponse>(cancellationToken);
+        return result?.Kvs is [{ Value: { } value } kv, ..]
+            ? new LeaderKeyState(Encoding.UTF8.GetString(Convert.FromBase64String(value)), Int64(kv.ModRevision), Int64(kv.Lease))
+            : null;
+    }
+
+    /// <summary>
+    /// Deletes the key if and only if it is still exactly <paramref name="seen"/>: same holder, same revision. True if it did.
+    /// </summary>
+    public async Task<bool> ReleaseIfUnchangedAsync(Uri etcdClientUrl, LeaderKeyState seen, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(seen);
         var key = Base64(Key);
         var request = new TxnRequest(
-            [new Compare(key, "EQUAL", "VALUE", Base64(deadNode))],
+            [
+                new Compare(key, "EQUAL", "VALUE", Value: Base64(seen.Holder)),
+                new Compare(key, "EQUAL", "MOD", ModRevision: seen.ModRevision.ToString(CultureInfo.InvariantCulture)),
+            ],
             [new RequestOp(new DeleteRange(key))]);
         using var response = await http.PostAsJsonAsync(new Uri(etcdClientUrl, "/v3/kv/txn"), request, cancellationToken);
         response.EnsureSuccessStatusCode();
@@ -29,14 +48,8 @@ public sealed class EtcdLeaderKey(HttpClient http, string scope, string @namespa
         return result?.Succeeded == true;
     }
 
-    /// <summary>The node named in the leader key, or null when no leader holds it.</summary>
-    public async Task<string?> ReadAsync(Uri etcdClientUrl, CancellationToken cancellationToken = default)
-    {
-        using var response = await http.PostAsJsonAsync(new Uri(etcdClientUrl, "/v3/kv/range"), new { key = Base64(Key) }, cancellationToken);
-        response.EnsureSuccessStatusCode();
-        var result = await response.Content.ReadFromJsonAsync<RangeResponse>(cancellationToken);
-        return result?.Kvs is [{ Value: { } value }, ..] ? Encoding.UTF8.GetString(Convert.FromBase64String(value)) : null;
-    }
+    // etcd's JSON gateway writes int64 fields as strings, and leaves out fields that are zero.
+    private static long Int64(string? text) => long.TryParse(text, CultureInfo.InvariantCulture, out var value) ? value : 0;
 
     private static string Base64(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
 
@@ -48,7 +61,8 @@ public sealed class EtcdLeaderKey(HttpClient http, string scope, string @namespa
         [property: JsonPropertyName("key")] string Key,
         [property: JsonPropertyName("result")] string Result,
         [property: JsonPropertyName("target")] string Target,
-        [property: JsonPropertyName("value")] string Value);
+        [property: JsonPropertyName("value"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Value = null,
+        [property: JsonPropertyName("mod_revision"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ModRevision = null);
 
     private sealed record RequestOp([property: JsonPropertyName("request_delete_range")] DeleteRange RequestDeleteRange);
 
@@ -58,5 +72,8 @@ public sealed class EtcdLeaderKey(HttpClient http, string scope, string @namespa
 
     private sealed record RangeResponse([property: JsonPropertyName("kvs")] KeyValue[]? Kvs);
 
-    private sealed record KeyValue([property: JsonPropertyName("value")] string? Value);
+    private sealed record KeyValue(
+        [property: JsonPropertyName("value")] string? Value,
+        [property: JsonPropertyName("mod_revision")] string? ModRevision,
+        [property: JsonPropertyName("lease")] string? Lease);
 }

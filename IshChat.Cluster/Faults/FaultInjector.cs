@@ -34,10 +34,15 @@ public static class FaultInjector
         }
 
         logger.LogInformation("Repair: {Repair} {Target}", description.RepairVerb, target.Name);
+        if (fault is Fault.Kill or Fault.Stop)
+        {
+            await DockerCli.StartAsync(target.ContainerId, cancellationToken);
+            return;
+        }
+
         var arguments = fault switch
         {
-            Fault.Kill or Fault.Stop => new[] { "start", target.ContainerId },
-            Fault.Pause => ["unpause", target.ContainerId],
+            Fault.Pause => new[] { "unpause", target.ContainerId },
             Fault.Partition => ["network", "connect", .. (target.Aliases ?? []).SelectMany(a => new[] { "--alias", a }), target.RequireNetwork(), target.ContainerId],
             _ => throw new ArgumentOutOfRangeException(nameof(fault), fault, null),
         };

@@ -27,7 +27,7 @@ public sealed record ClusterState
         ArgumentNullException.ThrowIfNull(settings);
         if (Leader is not { } leader)
         {
-            return new ClusterHealth(false, Members.Count(m => m.IsLeader) == 0 ? "No leader" : "More than one leader");
+            return new ClusterHealth(false, !Members.Any(m => m.IsLeader) ? "No leader" : "More than one leader");
         }
 
         var replicas = expectedNodes - 1;

@@ -44,7 +44,7 @@ public sealed class CacheTests(AppHostClusterFixture fixture)
         var (instance, device, session) = await api.CreateConversationAsync();
         // Paused rather than stopped: a hung Redis is the harder case (timeouts, not refusals), and
         // DCP keeps its container, so unpausing restores it exactly.
-        var redis = new FaultTarget(ResourceNames.Redis, await RedisContainerAsync());
+        var redis = new FaultTarget(ResourceNames.Redis, await fixture.ContainerIdAsync(ResourceNames.Redis));
         await FaultInjector.InjectAsync(Fault.Pause, redis, NullLogger.Instance);
         try
         {
@@ -71,13 +71,6 @@ public sealed class CacheTests(AppHostClusterFixture fixture)
         {
             await FaultInjector.RepairAsync(Fault.Pause, redis, NullLogger.Instance);
         }
-    }
-
-    /// <summary>This AppHost's Redis container, by the id the orchestrator reported (never by name: other runs may have a "redis-…" too).</summary>
-    private async Task<string> RedisContainerAsync()
-    {
-        var redis = await fixture.App.ResourceNotifications.WaitForResourceAsync(ResourceNames.Redis, e => e.Snapshot.Properties.Any(p => p.Name == "container.id" && p.Value is string { Length: > 0 }));
-        return (string)redis.Snapshot.Properties.First(p => p.Name == "container.id").Value!;
     }
 
     private static async Task<(SessionResponse Session, string Route)> GetSessionAsync(ChatApiClient api, TestInstance instance, Guid session)

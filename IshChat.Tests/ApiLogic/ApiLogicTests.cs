@@ -116,4 +116,16 @@ public sealed class ApiLogicTests
         Assert.True(TransientFailures.PoisonsPool(new PostgresException("read-only", "ERROR", "ERROR", "25006")));
         Assert.False(TransientFailures.PoisonsPool(new PostgresException("conflict", "ERROR", "ERROR", "40001")));
     }
+
+    [Fact]
+    public void EveryPgBouncerMarkedOfflineIsRetriedAfterClearingTheMarks()
+    {
+        // Npgsql's multi-host data source throws this bare exception when it skipped every host as offline.
+        var noHost = new NpgsqlException("No suitable host was found.");
+        var refused = new NpgsqlException("Unable to connect to a suitable host. Check inner exception for more details.", new AggregateException());
+
+        Assert.Equal("no_host", TransientFailures.Reason(noHost));
+        Assert.True(TransientFailures.MarksEveryHostOffline(noHost));
+        Assert.False(TransientFailures.MarksEveryHostOffline(refused));
+    }
 }

@@ -1,3 +1,4 @@
+using IshChat.AppHost.Hosting.Prometheus;
 using IshChat.AppHost.Hosting.FaultInjection;
 using IshChat.Cluster.Faults;
 using IshChat.AppHost.Hosting.Etcd;
@@ -83,34 +84,73 @@ public sealed class AppHostModelTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task HAProxyRoutesToEveryPatroniNodeOnReadWriteReadOnlyAndStatsPorts()
+    public async Task TwoHAProxiesRouteToEveryPatroniNodeOnReadWriteReadOnlyAndStatsPorts()
     {
         var model = await BuildModelAsync();
-        var haproxy = Assert.Single(model.Resources.OfType<HAProxyResource>());
+        var tier = Assert.Single(model.Resources.OfType<HAProxyResource>());
 
-        var environment = await EnvironmentOf(haproxy);
-        var endpoints = haproxy.Annotations.OfType<EndpointAnnotation>().ToDictionary(e => e.Name, e => e.TargetPort);
+        Assert.Equal(2, tier.Instances.Count);
+        Assert.Equal(tier.Instances, model.Resources.OfType<HAProxyInstanceResource>());
+        Assert.True(tier.TryGetAnnotationsOfType<HealthCheckAnnotation>(out _));
+        foreach (var haproxy in tier.Instances)
+        {
+            var environment = await EnvironmentOf(haproxy);
+            var endpoints = haproxy.Annotations.OfType<EndpointAnnotation>().ToDictionary(e => e.Name, e => e.TargetPort);
 
-        Assert.Equal("pg-0,pg-1,pg-2,pg-3", environment["ISHCHAT_PATRONI_NODES"]);
-        Assert.Equal(ClusterPorts.HAProxyReadWrite, endpoints[HAProxyResource.ReadWriteEndpointName]);
-        Assert.Equal(ClusterPorts.HAProxyReadOnly, endpoints[HAProxyResource.ReadOnlyEndpointName]);
-        Assert.Equal(ClusterPorts.HAProxyStats, endpoints[HAProxyResource.StatsEndpointName]);
-        Assert.True(haproxy.TryGetAnnotationsOfType<HealthCheckAnnotation>(out _));
+            Assert.Equal("pg-0,pg-1,pg-2,pg-3", environment["ISHCHAT_PATRONI_NODES"]);
+            Assert.Equal(ClusterPorts.HAProxyReadWrite, endpoints[HAProxyInstanceResource.ReadWriteEndpointName]);
+            Assert.Equal(ClusterPorts.HAProxyReadOnly, endpoints[HAProxyInstanceResource.ReadOnlyEndpointName]);
+            Assert.Equal(ClusterPorts.HAProxyStats, endpoints[HAProxyInstanceResource.StatsEndpointName]);
+            Assert.True(haproxy.TryGetAnnotationsOfType<HealthCheckAnnotation>(out _));
+        }
     }
 
     [Fact]
-    public async Task PgBouncerPoolsInFrontOfHAProxyAndWaitsForIt()
+    public async Task TwoPgBouncersPoolInFrontOfEveryHAProxyAndWaitForThem()
     {
         var model = await BuildModelAsync();
-        var pgbouncer = Assert.Single(model.Resources.OfType<PgBouncerResource>());
+        var tier = Assert.Single(model.Resources.OfType<PgBouncerResource>());
 
-        var environment = await EnvironmentOf(pgbouncer);
+        Assert.Equal(2, tier.Instances.Count);
+        foreach (var pgbouncer in tier.Instances)
+        {
+            var environment = await EnvironmentOf(pgbouncer);
 
-        Assert.Equal("haproxy", environment["ISHCHAT_PGBOUNCER_UPSTREAM_HOST"]);
-        Assert.Equal("100", environment["ISHCHAT_PGBOUNCER_MAX_DB_CONNECTIONS"]);
-        Assert.DoesNotContain("ISHCHAT_APP_PASSWORD", environment.Keys);
-        Assert.Contains(pgbouncer.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name == ResourceNames.HAProxy);
-        Assert.True(pgbouncer.TryGetAnnotationsOfType<HealthCheckAnnotation>(out _));
+            Assert.Equal("haproxy-0,haproxy-1", environment["ISHCHAT_PGBOUNCER_UPSTREAM_HOST"]);
+            Assert.Equal("100", environment["ISHCHAT_PGBOUNCER_MAX_DB_CONNECTIONS"]);
+            Assert.DoesNotContain("ISHCHAT_APP_PASSWORD", environment.Keys);
+            Assert.Contains(pgbouncer.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name == ResourceNames.HAProxy);
+            Assert.True(pgbouncer.TryGetAnnotationsOfType<HealthCheckAnnotation>(out _));
+        }
+    }
+
+    [Fact]
+    public async Task PrometheusScrapesEveryRouterInstanceAndTheCache()
+    {
+        var model = await BuildModelAsync();
+        var prometheus = Assert.Single(model.Resources.OfType<PrometheusResource>());
+
+        var environment = await EnvironmentOf(prometheus);
+
+        Assert.Equal("haproxy-0:7000,haproxy-1:7000", environment["ISHCHAT_SCRAPE_HAPROXY"]);
+        Assert.Equal("pgbouncer-0-exporter:9127,pgbouncer-1-exporter:9127", environment["ISHCHAT_SCRAPE_PGBOUNCER_EXPORTER"]);
+        Assert.Equal("redis-exporter:9121", environment["ISHCHAT_SCRAPE_REDIS_EXPORTER"]);
+    }
+
+    [Fact]
+    public async Task ApiConnectionStringsListEveryPgBouncerAndSpreadOverThem()
+    {
+        var model = await BuildModelAsync();
+        var database = model.Resources.OfType<PgBouncerDatabaseResource>().Single(d => d.Name == ResourceNames.ChatDatabase);
+
+        // Endpoints exist only once the app runs: check which instances the host list refers to.
+        var expression = database.ConnectionStringExpression;
+        var hosts = Assert.IsType<ReferenceExpression>(expression.ValueProviders[0]);
+        var instances = hosts.ValueProviders.OfType<EndpointReferenceExpression>().Select(e => e.Endpoint.Resource.Name).Distinct();
+
+        Assert.Equal(database.Parent.Instances.Select(i => i.Name), instances);
+        Assert.Equal(2, database.Parent.Instances.Count);
+        Assert.Contains(";Load Balance Hosts=true;", expression.Format);
     }
 
     [Fact]
@@ -186,7 +226,7 @@ public sealed class AppHostModelTests : IAsyncDisposable
     public async Task DevelopmentHostPortsAreFixedSoPsqlFromTheHostJustWorks()
     {
         var model = await BuildModelAsync();
-        var pgbouncer = Assert.Single(model.Resources.OfType<PgBouncerResource>());
+        var pgbouncer = Assert.Single(model.Resources.OfType<PgBouncerResource>()).Instances[0];
         var node0 = model.Resources.OfType<PatroniNodeResource>().Single(n => n.Index == 0);
 
         Assert.Equal(6432, pgbouncer.Annotations.OfType<EndpointAnnotation>().Single().Port);

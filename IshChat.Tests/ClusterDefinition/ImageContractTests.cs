@@ -20,7 +20,7 @@ public sealed partial class ImageContractTests
         "etcd" => ComponentEnvironment.EtcdMember("etcd-0", ["etcd-0", "etcd-1"], "token"),
         "patroni" => ComponentEnvironment.PatroniNode("pg-0", "scope", ["etcd-0"], new PatroniSettings()),
         "haproxy" => ComponentEnvironment.HAProxy(["pg-0", "pg-1"]),
-        "pgbouncer" => ComponentEnvironment.PgBouncer("haproxy", new PgBouncerSettings()),
+        "pgbouncer" => ComponentEnvironment.PgBouncer(["haproxy-0", "haproxy-1"], new PgBouncerSettings()),
         "prometheus" => MonitoringEnvironment.Prometheus(
             new[] { Jobs.Patroni, Jobs.Postgres, Jobs.Etcd, Jobs.HAProxy, Jobs.PgBouncer, Jobs.Redis, Jobs.Node, Jobs.Prometheus, Jobs.Alertmanager }
                 .ToDictionary(j => j, j => (IReadOnlyList<string>)[$"{j}:1"]),

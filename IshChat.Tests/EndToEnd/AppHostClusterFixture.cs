@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using IshChat.AppHost.Hosting.Patroni;
+using IshChat.AppHost.Hosting.PgBouncer;
 using IshChat.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -33,8 +34,9 @@ public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
             .ClearProviders()
             .AddFilter("Aspire.Hosting.Dcp", LogLevel.Warning)
             .AddFilter("Microsoft", LogLevel.Warning)
-            // Containers' own output is in `docker logs`; the test log keeps to what the AppHost says.
-            .AddFilter("IshChat.AppHost.Resources", LogLevel.None)
+            // Containers' and services' own output is in `docker logs` and the dashboard; the test log keeps to what the
+            // AppHost says, unless ISHCHAT_TEST_RESOURCE_LOGS=1 asks for everything (to see why an API request failed).
+            .AddFilter("IshChat.AppHost.Resources", Environment.GetEnvironmentVariable("ISHCHAT_TEST_RESOURCE_LOGS") == "1" ? LogLevel.Information : LogLevel.None)
             .AddProvider(new MessageSinkLoggerProvider(sink)));
         App = await builder.BuildAsync(timeout.Token);
         Cluster = App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<PatroniClusterResource>().Single();
@@ -61,15 +63,17 @@ public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
 
     /// <summary>Through PgBouncer as the monitoring role, which may read pg_stat_replication.</summary>
     public Task<string> MonitorConnectionStringAsync(string database) =>
-        RoleConnectionStringAsync(ClusterRoles.Monitor, App.GetEndpoint(ResourceNames.PgBouncer, "tcp"), database);
+        RoleConnectionStringAsync(ClusterRoles.Monitor, FirstPgBouncerEndpoint, database);
 
     /// <summary>Through PgBouncer as the migrator, which may create tables.</summary>
     public Task<string> MigratorConnectionStringAsync() =>
-        RoleConnectionStringAsync(ClusterRoles.Migrator, App.GetEndpoint(ResourceNames.PgBouncer, "tcp"), PgBouncerDatabases.ReadWrite);
+        RoleConnectionStringAsync(ClusterRoles.Migrator, FirstPgBouncerEndpoint, PgBouncerDatabases.ReadWrite);
 
     /// <summary>Straight to one node's PostgreSQL as the superuser (e.g. to pause a replica's WAL replay).</summary>
     public Task<string> SuperuserConnectionStringAsync(string nodeName) =>
         RoleConnectionStringAsync(ClusterRoles.Superuser, App.GetEndpoint(nodeName, PatroniNodeResource.PostgresEndpointName), ClusterRoles.Database);
+
+    private Uri FirstPgBouncerEndpoint => App.GetEndpoint(ResourceNames.Instance(ResourceNames.PgBouncer, 0), PgBouncerInstanceResource.PrimaryEndpointName);
 
     private async Task<string> RoleConnectionStringAsync(string role, Uri endpoint, string database) => new NpgsqlConnectionStringBuilder
     {
@@ -96,6 +100,17 @@ public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
         await rest.SetMaintenanceModeAsync(node, paused: true);
         return new AsyncDisposable(() => rest.SetMaintenanceModeAsync(node, paused: false));
     }
+
+    /// <summary>The runtime's id of <paramref name="resourceName"/>'s container, as the orchestrator last reported it.</summary>
+    public async Task<string> ContainerIdAsync(string resourceName)
+    {
+        var resource = await App.ResourceNotifications.WaitForResourceAsync(
+            resourceName, e => e.Snapshot.Properties.Any(p => p.Name == "container.id" && p.Value is string { Length: > 0 }));
+        return (string)resource.Snapshot.Properties.First(p => p.Name == "container.id").Value!;
+    }
+
+    /// <summary>Healthy by the cluster's one rule (<see cref="ClusterState.Evaluate"/>) for this AppHost's size and mode.</summary>
+    public bool IsHealthy(ClusterState state) => state.Evaluate(Cluster.Nodes.Count, Cluster.Settings).IsHealthy;
 
     public async Task<ClusterState> PatroniClusterAsync(CancellationToken cancellationToken)
     {

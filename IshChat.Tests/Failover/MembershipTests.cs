@@ -46,8 +46,9 @@ public sealed class MembershipTests(FailoverClusterFixture fixture, ITestOutputH
         var cluster = fixture.Cluster;
         var before = await cluster.WaitForHealthyAsync(settle);
 
-        // When one of three etcd members is killed, for longer than the leader's lease
+        // When one of three etcd members is killed and kept down (not healed) for longer than the leader's lease
         var member = cluster.Etcd[^1];
+        var heldDown = cluster.HoldDown(member);
         await cluster.InjectAsync(Fault.Kill, member);
         try
         {
@@ -66,6 +67,7 @@ public sealed class MembershipTests(FailoverClusterFixture fixture, ITestOutputH
         }
         finally
         {
+            heldDown.Dispose();
             await cluster.RepairAsync(Fault.Kill, member);
         }
 
@@ -79,8 +81,9 @@ public sealed class MembershipTests(FailoverClusterFixture fixture, ITestOutputH
         var cluster = fixture.Cluster;
         await cluster.WaitForHealthyAsync(settle);
 
-        // When two of three etcd members die, leaving no quorum
+        // When two of three etcd members die and stay down (not healed), leaving no quorum
         var lost = cluster.Etcd.Skip(1).ToArray();
+        var heldDown = lost.Select(cluster.HoldDown).ToList();
         foreach (var member in lost)
         {
             await cluster.InjectAsync(Fault.Kill, member);
@@ -99,6 +102,7 @@ public sealed class MembershipTests(FailoverClusterFixture fixture, ITestOutputH
         finally
         {
             // And once quorum returns, a leader is elected and writes resume
+            heldDown.ForEach(h => h.Dispose());
             foreach (var member in lost)
             {
                 await cluster.RepairAsync(Fault.Kill, member);

@@ -20,7 +20,7 @@ public sealed class ReplicationLagAlertTests(AppHostClusterFixture fixture, ITes
         // Given a settled cluster and one of its streaming replicas
         using var monitoring = fixture.PrometheusApi();
         var state = await Eventually.GetAsync(fixture.PatroniClusterAsync,
-            s => s.Leader is not null && s.Members.Count(m => m.IsStreamingReplica) == 3, TimeSpan.FromMinutes(2), "a settled cluster");
+            fixture.IsHealthy, TimeSpan.FromMinutes(2), "a settled cluster");
         var replica = state.Members.First(m => m.IsStreamingReplica).Name;
         // pg_wal_replay_pause() is for superusers: straight to the node, not through PgBouncer (which refuses superusers).
         await using var replicaConnection = new NpgsqlConnection(await fixture.SuperuserConnectionStringAsync(replica));

@@ -17,8 +17,9 @@ public sealed class ScrapeTargetTests(AppHostClusterFixture fixture, ITestOutput
         [Jobs.Patroni] = 4,
         [Jobs.Postgres] = 4,
         [Jobs.Etcd] = 3,
-        [Jobs.HAProxy] = 1,
-        [Jobs.PgBouncer] = 1,
+        // Two of each router: no single point of failure in front of the database.
+        [Jobs.HAProxy] = 2,
+        [Jobs.PgBouncer] = 2,
         [Jobs.Redis] = 1,
         [Jobs.Node] = 1,
         [Jobs.Prometheus] = 1,
@@ -44,7 +45,7 @@ public sealed class ScrapeTargetTests(AppHostClusterFixture fixture, ITestOutput
         output.WriteLine(string.Join(Environment.NewLine, targets.OrderBy(t => t.Job).ThenBy(t => t.Instance)));
         Assert.Equal(expected.Values.Sum(), targets.Count);
         Assert.All(targets, t => Assert.Equal("up", t.Health));
-        foreach (var (metric, count) in new[] { ("pg_up", 4), ("pgbouncer_up", 1), ("redis_up", 1), ("patroni_postgres_running", 4), ("etcd_server_has_leader", 3) })
+        foreach (var (metric, count) in new[] { ("pg_up", 4), ("pgbouncer_up", 2), ("redis_up", 1), ("patroni_postgres_running", 4), ("etcd_server_has_leader", 3) })
         {
             var samples = await Eventually.GetAsync(ct => api.QueryAsync($"{metric} == 1", ct), s => s.Count == count, TimeSpan.FromSeconds(30), $"{metric} == 1 on {count} targets");
             Assert.Equal(count, samples.Count);

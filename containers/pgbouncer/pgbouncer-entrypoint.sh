@@ -30,8 +30,13 @@ for var in ISHCHAT_DATABASE ISHCHAT_PGBOUNCER_RO_DATABASE ISHCHAT_PGBOUNCER_AUTH
   [[ ${!var} =~ $ident_re ]] \
     || die "$var='${!var}' must be a plain identifier ([A-Za-z_][A-Za-z0-9_]*, at most 63 chars)"
 done
-[[ $ISHCHAT_PGBOUNCER_UPSTREAM_HOST =~ $hostname_re ]] \
-  || die "ISHCHAT_PGBOUNCER_UPSTREAM_HOST='$ISHCHAT_PGBOUNCER_UPSTREAM_HOST' is not a valid host name"
+# A comma list: PgBouncer spreads new server connections over the hosts (every HAProxy instance).
+IFS=, read -r -a upstream_hosts <<<"$ISHCHAT_PGBOUNCER_UPSTREAM_HOST"
+((${#upstream_hosts[@]} > 0)) || die "ISHCHAT_PGBOUNCER_UPSTREAM_HOST is empty"
+for host in "${upstream_hosts[@]}"; do
+  [[ $host =~ $hostname_re ]] \
+    || die "ISHCHAT_PGBOUNCER_UPSTREAM_HOST='$ISHCHAT_PGBOUNCER_UPSTREAM_HOST': '$host' is not a valid host name"
+done
 for var in ISHCHAT_PGBOUNCER_RW_PORT ISHCHAT_PGBOUNCER_RO_PORT; do
   [[ ${!var} =~ ^[1-9][0-9]{0,4}$ ]] && ((${!var} <= 65535)) \
     || die "$var='${!var}' is not a TCP port number"

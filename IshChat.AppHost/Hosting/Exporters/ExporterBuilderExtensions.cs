@@ -22,11 +22,11 @@ public static class ExporterBuilderExtensions
     }
 
     /// <summary>pgbouncer_exporter, reading <paramref name="pgbouncer"/>'s admin console (SHOW POOLS, SHOW DATABASES, SHOW STATS).</summary>
-    public static IResourceBuilder<ExporterResource> AddPgBouncerExporter(this IResourceBuilder<PgBouncerResource> pgbouncer, [ResourceName] string name)
+    public static IResourceBuilder<ExporterResource> AddPgBouncerExporter(this IResourceBuilder<PgBouncerInstanceResource> pgbouncer, [ResourceName] string name)
     {
         ArgumentNullException.ThrowIfNull(pgbouncer);
         return pgbouncer.ApplicationBuilder.AddExporter(name, ClusterImages.PgBouncerExporter, ClusterPorts.PgBouncerExporter)
-            .WithComponentEnvironment(() => MonitoringEnvironment.PgBouncerExporter(pgbouncer.Resource.Name), pgbouncer.Resource.Cluster.Secret)
+            .WithComponentEnvironment(() => MonitoringEnvironment.PgBouncerExporter(pgbouncer.Resource.Name), pgbouncer.Resource.Tier.Cluster.Secret)
             // pgbouncer_exporter exits when PgBouncer's name does not resolve yet at its start.
             .WaitFor(pgbouncer)
             .WithParentRelationship(pgbouncer);
@@ -37,7 +37,13 @@ public static class ExporterBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(redis);
         var exporter = redis.ApplicationBuilder.AddExporter(name, ClusterImages.RedisExporter, ClusterPorts.RedisExporter)
-            .WithEnvironment("REDIS_ADDR", "redis://" + MonitoringEnvironment.Target(redis.Resource.Name, ClusterPorts.Redis))
+            // Aspire serves Redis over TLS when an ASP.NET Core development certificate exists on the machine (resolved
+            // at start), plain otherwise: the exporter follows. That certificate's CA is the host's, not in the exporter's
+            // image, so the exporter encrypts without verifying on the cluster's private network.
+            .WithEnvironment("REDIS_ADDR", redis.Resource.PrimaryEndpoint.GetTlsValue(
+                ReferenceExpression.Create($"rediss://{MonitoringEnvironment.Target(redis.Resource.Name, ClusterPorts.Redis)}"),
+                ReferenceExpression.Create($"redis://{MonitoringEnvironment.Target(redis.Resource.Name, ClusterPorts.Redis)}")))
+            .WithEnvironment("REDIS_EXPORTER_SKIP_TLS_VERIFICATION", "true")
             .WithEnvironment("REDIS_EXPORTER_WEB_LISTEN_ADDRESS", MonitoringEnvironment.Target("", ClusterPorts.RedisExporter))
             .WithParentRelationship(redis);
         if (redis.Resource.PasswordParameter is { } password)

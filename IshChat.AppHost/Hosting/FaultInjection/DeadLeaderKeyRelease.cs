@@ -1,3 +1,4 @@
+using IshChat.AppHost.Hosting.Shared;
 using IshChat.AppHost.Hosting.Patroni;
 using IshChat.Cluster.Etcd;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,6 +1,7 @@
 using IshChat.AppHost.Hosting.Images;
 using IshChat.AppHost.Hosting.Patroni;
 using IshChat.AppHost.Hosting.Shared;
+using IshChat.ServiceDefaults;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -8,40 +9,66 @@ namespace IshChat.AppHost.Hosting.HAProxy;
 
 public static class HAProxyBuilderExtensions
 {
-    /// <summary>Adds HAProxy routing to <paramref name="cluster"/>'s leader (read-write) and replicas (read-only).</summary>
+    /// <summary>
+    /// Adds <paramref name="instances"/> identical HAProxy containers routing to <paramref name="cluster"/>'s leader
+    /// (read-write) and replicas (read-only). Two by default: one router is a single point of failure.
+    /// The first instance gets the developer's fixed host ports; the others random ones.
+    /// </summary>
     public static IResourceBuilder<HAProxyResource> AddHAProxy(
-        this IDistributedApplicationBuilder builder, [ResourceName] string name, IResourceBuilder<PatroniClusterResource> cluster)
+        this IDistributedApplicationBuilder builder, [ResourceName] string name, IResourceBuilder<PatroniClusterResource> cluster, int instances = 2)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(cluster);
+        ArgumentOutOfRangeException.ThrowIfLessThan(instances, 1);
 
-        var haproxy = new HAProxyResource(name, cluster.Resource);
+        var tier = new HAProxyResource(name, cluster.Resource);
         var hostPorts = HostPorts.From(builder.Configuration);
+        // The tier's health is its instances' (filled below): healthy when every one routes to the leader.
+        var tierHealthChecks = new List<IHealthCheck>();
+        var tierHealthCheckKey = $"{name}_every_instance_routes_to_leader";
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            tierHealthCheckKey, _ => new TierHealthCheck(tierHealthChecks, "HAProxy instances routing to the leader"), HealthStatus.Unhealthy, tags: null));
+        var tierBuilder = builder.AddResource(tier)
+            .WithStateOfMembers(() => tier.Instances)
+            .WithHealthCheck(tierHealthCheckKey)
+            .ExcludeFromManifest();
 
-        // Healthy only when the read-write port reaches a server that is not in recovery: a leader.
-        var healthCheckKey = $"{name}_routes_to_leader";
-        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheckKey, _ => new PostgresQueryHealthCheck(
-            async ct => $"Host={haproxy.ReadWriteEndpoint.Host};Port={haproxy.ReadWriteEndpoint.Port};Database=postgres;"
-                + $"Username={ClusterRoles.Monitor};Password={await cluster.Resource.Secret(ClusterSecret.MonitorPassword).GetValueAsync(ct)}",
-            "SELECT pg_is_in_recovery()",
-            result => result is false ? null : "The read-write port reached a server in recovery."), HealthStatus.Unhealthy, tags: null));
+        for (var i = 0; i < instances; i++)
+        {
+            var instance = new HAProxyInstanceResource(ResourceNames.Instance(name, i), tier);
+            tier.AddInstance(instance);
+            var first = i == 0;
 
-        return builder.AddResource(haproxy)
-            .WithClusterImage(ClusterImages.HAProxy)
+            // Healthy only when the read-write port reaches a server that is not in recovery: a leader.
+            var routesToLeader = new PostgresQueryHealthCheck(
+                async ct => $"Host={instance.ReadWriteEndpoint.Host};Port={instance.ReadWriteEndpoint.Port};Database=postgres;"
+                    + $"Username={ClusterRoles.Monitor};Password={await cluster.Resource.Secret(ClusterSecret.MonitorPassword).GetValueAsync(ct)}",
+                "SELECT pg_is_in_recovery()",
+                result => result is false ? null : "The read-write port reached a server in recovery.");
+            tierHealthChecks.Add(routesToLeader);
+            var healthCheckKey = $"{instance.Name}_routes_to_leader";
+            builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheckKey, _ => routesToLeader, HealthStatus.Unhealthy, tags: null));
+
+            builder.AddResource(instance)
+                .WithClusterImage(ClusterImages.HAProxy)
                 .WithDevelopmentContainerName()
-            .WithEndpoint(port: hostPorts.HAProxyReadWrite, targetPort: ClusterPorts.HAProxyReadWrite, name: HAProxyResource.ReadWriteEndpointName, scheme: "tcp")
-            .WithEndpoint(port: hostPorts.HAProxyReadOnly, targetPort: ClusterPorts.HAProxyReadOnly, name: HAProxyResource.ReadOnlyEndpointName, scheme: "tcp")
-            .WithHttpEndpoint(port: hostPorts.HAProxyStats, targetPort: ClusterPorts.HAProxyStats, name: HAProxyResource.StatsEndpointName)
-            .WithComponentEnvironment(
-                () => ComponentEnvironment.HAProxy([.. cluster.Resource.Nodes.Select(n => n.Name)]),
-                _ => throw new InvalidOperationException("HAProxy needs no secrets."))
-            .WithHealthCheck(healthCheckKey)
-            .WithUrlForEndpoint(HAProxyResource.StatsEndpointName, url => url.DisplayText = "HAProxy stats");
+                .WithEndpoint(port: first ? hostPorts.HAProxyReadWrite : null, targetPort: ClusterPorts.HAProxyReadWrite, name: HAProxyInstanceResource.ReadWriteEndpointName, scheme: "tcp")
+                .WithEndpoint(port: first ? hostPorts.HAProxyReadOnly : null, targetPort: ClusterPorts.HAProxyReadOnly, name: HAProxyInstanceResource.ReadOnlyEndpointName, scheme: "tcp")
+                .WithHttpEndpoint(port: first ? hostPorts.HAProxyStats : null, targetPort: ClusterPorts.HAProxyStats, name: HAProxyInstanceResource.StatsEndpointName)
+                .WithComponentEnvironment(
+                    () => ComponentEnvironment.HAProxy([.. cluster.Resource.Nodes.Select(n => n.Name)]),
+                    _ => throw new InvalidOperationException("HAProxy needs no secrets."))
+                .WithHealthCheck(healthCheckKey)
+                .WithUrlForEndpoint(HAProxyInstanceResource.StatsEndpointName, url => url.DisplayText = "HAProxy stats")
+                .WithParentRelationship(tierBuilder);
+        }
+
+        return tierBuilder;
     }
 
     /// <summary>
-    /// Adds a connection string to the IshChat database on the read-write port, bypassing PgBouncer:
+    /// Adds a connection string to the IshChat database on every instance's read-write port, bypassing PgBouncer:
     /// session semantics, for the migration step's DDL.
     /// </summary>
     public static IResourceBuilder<HAProxyDatabaseResource> AddDatabase(

@@ -1,8 +1,11 @@
+using IshChat.AppHost.Hosting.Shared;
+
 namespace IshChat.AppHost.Hosting.HAProxy;
 
 /// <summary>
-/// The IshChat database on HAProxy's read-write port (the leader, no pooler in between) as a
-/// role sees it: for clients that need a real session, like the migration step's DDL.
+/// The IshChat database on the routing tier's read-write ports (the leader, no pooler in between) as a role sees it:
+/// for clients that need a real session, like the migration step's DDL. The connection string lists every HAProxy
+/// instance, so Npgsql tries the next when one is gone.
 /// </summary>
 public sealed class HAProxyDatabaseResource(string name, string role, ParameterResource password, HAProxyResource parent)
     : Resource(name), IResourceWithParent<HAProxyResource>, IResourceWithConnectionString
@@ -14,5 +17,5 @@ public sealed class HAProxyDatabaseResource(string name, string role, ParameterR
     public ParameterResource Password { get; } = password;
 
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
-        $"Host={Parent.ReadWriteEndpoint.Property(EndpointProperty.Host)};Port={Parent.ReadWriteEndpoint.Property(EndpointProperty.Port)};Username={Role};Password={Password};Database={ClusterRoles.Database}");
+        $"Host={MultiHost.Of(Parent.Instances.Select(i => i.ReadWriteEndpoint))};Username={Role};Password={Password};Database={ClusterRoles.Database}");
 }

@@ -3,20 +3,17 @@ using IshChat.AppHost.Hosting.Patroni;
 namespace IshChat.AppHost.Hosting.HAProxy;
 
 /// <summary>
-/// HAProxy in front of a Patroni cluster: a read-write port routed to the leader by Patroni's
-/// <c>/primary</c> check and a read-only port routed to replicas by <c>/replica</c>.
+/// The routing tier in front of a Patroni cluster: several identical HAProxy instances, each with a read-write port
+/// routed to the leader by Patroni's <c>/primary</c> check and a read-only port routed to replicas by <c>/replica</c>.
+/// Clients (PgBouncer, the migration step) list them all, so losing one costs no request.
 /// </summary>
-public sealed class HAProxyResource(string name, PatroniClusterResource cluster) : ContainerResource(name)
+public sealed class HAProxyResource(string name, PatroniClusterResource cluster) : Resource(name)
 {
-    public const string ReadWriteEndpointName = "readwrite";
-    public const string ReadOnlyEndpointName = "readonly";
-    public const string StatsEndpointName = "stats";
+    private readonly List<HAProxyInstanceResource> instances = [];
 
     public PatroniClusterResource Cluster { get; } = cluster;
 
-    public EndpointReference ReadWriteEndpoint => field ??= new(this, ReadWriteEndpointName);
+    public IReadOnlyList<HAProxyInstanceResource> Instances => instances;
 
-    public EndpointReference ReadOnlyEndpoint => field ??= new(this, ReadOnlyEndpointName);
-
-    public EndpointReference StatsEndpoint => field ??= new(this, StatsEndpointName);
+    internal void AddInstance(HAProxyInstanceResource instance) => instances.Add(instance);
 }

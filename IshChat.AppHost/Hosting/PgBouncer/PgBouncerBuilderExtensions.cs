@@ -1,6 +1,7 @@
 using IshChat.AppHost.Hosting.HAProxy;
 using IshChat.AppHost.Hosting.Images;
 using IshChat.AppHost.Hosting.Shared;
+using IshChat.ServiceDefaults;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -8,38 +9,65 @@ namespace IshChat.AppHost.Hosting.PgBouncer;
 
 public static class PgBouncerBuilderExtensions
 {
-    /// <summary>Adds PgBouncer (transaction pooling) in front of <paramref name="haproxy"/>.</summary>
+    /// <summary>
+    /// Adds <paramref name="instances"/> identical PgBouncers (transaction pooling), each reaching the leader and the
+    /// replicas through every HAProxy instance of <paramref name="haproxy"/>. Two by default: one pooler is a single
+    /// point of failure. The first instance gets the developer's fixed host port (6432); the others random ones.
+    /// </summary>
     public static IResourceBuilder<PgBouncerResource> AddPgBouncer(
-        this IDistributedApplicationBuilder builder, [ResourceName] string name, IResourceBuilder<HAProxyResource> haproxy, PgBouncerSettings? settings = null)
+        this IDistributedApplicationBuilder builder, [ResourceName] string name, IResourceBuilder<HAProxyResource> haproxy,
+        int instances = 2, PgBouncerSettings? settings = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(haproxy);
+        ArgumentOutOfRangeException.ThrowIfLessThan(instances, 1);
         settings ??= new PgBouncerSettings();
 
         var cluster = haproxy.Resource.Cluster;
-        var pgbouncer = new PgBouncerResource(name, cluster);
+        var tier = new PgBouncerResource(name, cluster);
         var hostPorts = HostPorts.From(builder.Configuration);
 
-        // Healthy only when a query through PgBouncer reaches PostgreSQL: auth_query, HAProxy and a leader all work.
-        var healthCheckKey = $"{name}_answers_query";
-        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheckKey, _ => new PostgresQueryHealthCheck(
-            async ct => $"Host={pgbouncer.PrimaryEndpoint.Host};Port={pgbouncer.PrimaryEndpoint.Port};Database={PgBouncerDatabases.ReadWrite};"
-                + $"Username={ClusterRoles.Monitor};Password={await cluster.Secret(ClusterSecret.MonitorPassword).GetValueAsync(ct)}",
-            "SELECT 1",
-            result => result is 1 ? null : $"Unexpected answer {result}"), HealthStatus.Unhealthy, tags: null));
+        // The tier's health is its instances' (filled below): healthy when every one answers a query.
+        var tierHealthChecks = new List<IHealthCheck>();
+        var tierHealthCheckKey = $"{name}_every_instance_answers_query";
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            tierHealthCheckKey, _ => new TierHealthCheck(tierHealthChecks, "PgBouncer instances answering a query"), HealthStatus.Unhealthy, tags: null));
+        var tierBuilder = builder.AddResource(tier)
+            .WithStateOfMembers(() => tier.Instances)
+            .WithHealthCheck(tierHealthCheckKey)
+            .ExcludeFromManifest();
 
-        return builder.AddResource(pgbouncer)
-            .WithClusterImage(ClusterImages.PgBouncer)
+        for (var i = 0; i < instances; i++)
+        {
+            var instance = new PgBouncerInstanceResource(ResourceNames.Instance(name, i), tier);
+            tier.AddInstance(instance);
+
+            // Healthy only when a query through PgBouncer reaches PostgreSQL: auth_query, HAProxy and a leader all work.
+            var answersQuery = new PostgresQueryHealthCheck(
+                async ct => $"Host={instance.PrimaryEndpoint.Host};Port={instance.PrimaryEndpoint.Port};Database={PgBouncerDatabases.ReadWrite};"
+                    + $"Username={ClusterRoles.Monitor};Password={await cluster.Secret(ClusterSecret.MonitorPassword).GetValueAsync(ct)}",
+                "SELECT 1",
+                result => result is 1 ? null : $"Unexpected answer {result}");
+            tierHealthChecks.Add(answersQuery);
+            var healthCheckKey = $"{instance.Name}_answers_query";
+            builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheckKey, _ => answersQuery, HealthStatus.Unhealthy, tags: null));
+
+            builder.AddResource(instance)
+                .WithClusterImage(ClusterImages.PgBouncer)
                 .WithDevelopmentContainerName()
-            .WithEndpoint(port: hostPorts.PgBouncer, targetPort: ClusterPorts.PgBouncer, name: PgBouncerResource.PrimaryEndpointName, scheme: "tcp")
-            .WithComponentEnvironment(() => ComponentEnvironment.PgBouncer(haproxy.Resource.Name, settings), cluster.Secret)
-            .WithHealthCheck(healthCheckKey)
-            .WaitFor(haproxy);
+                .WithEndpoint(port: i == 0 ? hostPorts.PgBouncer : null, targetPort: ClusterPorts.PgBouncer, name: PgBouncerInstanceResource.PrimaryEndpointName, scheme: "tcp")
+                .WithComponentEnvironment(() => ComponentEnvironment.PgBouncer([.. haproxy.Resource.Instances.Select(h => h.Name)], settings), cluster.Secret)
+                .WithHealthCheck(healthCheckKey)
+                .WaitFor(haproxy)
+                .WithParentRelationship(tierBuilder);
+        }
+
+        return tierBuilder;
     }
 
     /// <summary>
-    /// Adds a connection string to one of PgBouncer's database entries as the chat API's role.
+    /// Adds a connection string to one of PgBouncer's database entries, over every instance, as the chat API's role.
     /// Use <see cref="PgBouncerDatabases.ReadWrite"/> for writes and <see cref="PgBouncerDatabases.ReadOnly"/> for replica reads.
     /// </summary>
     public static IResourceBuilder<PgBouncerDatabaseResource> AddDatabase(

@@ -1,3 +1,5 @@
+using IshChat.AppHost.Hosting.Shared;
+
 namespace IshChat.AppHost.Hosting.PgBouncer;
 
 /// <summary>One of PgBouncer's database entries (read-write or read-only) as a role sees it: a connection string.</summary>
@@ -16,7 +18,10 @@ public sealed class PgBouncerDatabaseResource(string name, string databaseEntry,
     /// <summary>
     /// No Reset On Close: under transaction pooling the server connection isn't ours after the
     /// transaction, so Npgsql's DISCARD ALL on close is pointless work (and would drop prepared statements).
+    /// Every PgBouncer instance is listed and connections are spread over them (Load Balance Hosts): when one is
+    /// gone, Npgsql marks it offline and opens the next connection on another, so a retried transaction succeeds; the
+    /// mark is rechecked after 2 s (not 10), since a failover behind PgBouncer also marks a live PgBouncer offline.
     /// </summary>
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
-        $"Host={Parent.PrimaryEndpoint.Property(EndpointProperty.Host)};Port={Parent.PrimaryEndpoint.Property(EndpointProperty.Port)};Username={Role};Password={Password};Database={DatabaseEntry};No Reset On Close=true");
+        $"Host={MultiHost.Of(Parent.Instances.Select(i => i.PrimaryEndpoint))};Load Balance Hosts=true;Host Recheck Seconds=2;Username={Role};Password={Password};Database={DatabaseEntry};No Reset On Close=true");
 }

@@ -89,7 +89,7 @@ public static class PrometheusBuilderExtensions
     public static IResourceBuilder<PrometheusResource> ScrapeHAProxy(this IResourceBuilder<PrometheusResource> builder, IResourceBuilder<HAProxyResource> haproxy)
     {
         ArgumentNullException.ThrowIfNull(haproxy);
-        builder.Resource.AddTargets(Jobs.HAProxy, [MonitoringEnvironment.Target(haproxy.Resource.Name, ClusterPorts.HAProxyStats)]);
+        builder.Resource.AddTargets(Jobs.HAProxy, [.. haproxy.Resource.Instances.Select(i => MonitoringEnvironment.Target(i.Name, ClusterPorts.HAProxyStats))]);
         return builder;
     }
 
@@ -97,8 +97,11 @@ public static class PrometheusBuilderExtensions
     public static IResourceBuilder<PrometheusResource> ScrapePgBouncer(this IResourceBuilder<PrometheusResource> builder, IResourceBuilder<PgBouncerResource> pgbouncer)
     {
         ArgumentNullException.ThrowIfNull(pgbouncer);
-        var exporter = pgbouncer.AddPgBouncerExporter($"{pgbouncer.Resource.Name}-exporter");
-        builder.Resource.AddTargets(Jobs.PgBouncer, [exporter.Resource.ScrapeTarget]);
+        // pgbouncer_exporter reads one PgBouncer: one exporter per instance.
+        var exporters = pgbouncer.Resource.Instances
+            .Select(instance => pgbouncer.ApplicationBuilder.CreateResourceBuilder(instance).AddPgBouncerExporter($"{instance.Name}-exporter"))
+            .ToList();
+        builder.Resource.AddTargets(Jobs.PgBouncer, [.. exporters.Select(e => e.Resource.ScrapeTarget)]);
         return builder;
     }
 

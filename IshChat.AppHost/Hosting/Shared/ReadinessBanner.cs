@@ -24,7 +24,8 @@ internal static class ReadinessBanner
             _ = Task.Run(async () =>
             {
                 await notifications.WaitForResourceHealthyAsync(cluster.Resource.Name, stopping);
-                var endpoint = pgbouncer.Resource.PrimaryEndpoint;
+                // The first instance holds the documented host port (6432); the API uses them all.
+                var endpoint = pgbouncer.Resource.Instances[0].PrimaryEndpoint;
                 logger.LogInformation(
                     "IshChat cluster ready after {Seconds:F0} s: leader {Leader}, {Replicas} streaming replicas. "
                     + "Connect: psql \"host={Host} port={Port} dbname={Database} user={User}\" "

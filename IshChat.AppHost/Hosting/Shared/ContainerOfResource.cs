@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using IshChat.Cluster.Faults;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace IshChat.AppHost.Hosting.FaultInjection;
+namespace IshChat.AppHost.Hosting.Shared;
 
 internal static class ContainerOfResource
 {

@@ -1,0 +1,94 @@
+using System.Net.Http.Json;
+using System.Text;
+using DotNet.Testcontainers.Builders;
+using IshChat.Cluster.Etcd;
+using IshChat.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace IshChat.Tests.Etcd;
+
+/// <summary>
+/// The dead-leader fast path against a real etcd member: the compare-and-delete removes the key only while it is
+/// exactly as it was read, so a holder that restarted and took its key again keeps it.
+/// </summary>
+[Trait(TestCategories.Name, TestCategories.Docker)]
+public sealed class LeaderKeyReleaseTests : IAsyncLifetime
+{
+    private const string Scope = "release-test";
+    private static readonly HttpClient http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private DotNet.Testcontainers.Containers.IContainer etcd = null!;
+    private Uri etcdUrl = null!;
+
+    public async Task InitializeAsync()
+    {
+        var layout = RepositoryLayout.Current;
+        await new ClusterImageBuilder(layout, NullLogger.Instance).EnsureBuiltAsync([ClusterImages.Etcd]);
+        etcd = new ContainerBuilder(ClusterImages.Etcd.Reference(layout))
+            .WithEnvironment(ComponentEnvironment.EtcdMember("etcd-0", ["etcd-0"], "release-test")
+                .ToDictionary(e => e.Key, e => e.Value.Literal!))
+            .WithNetworkAliases("etcd-0")
+            .WithPortBinding(ClusterPorts.EtcdClient, assignRandomHostPort: true)
+            .WithWaitStrategy(Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(ClusterPorts.EtcdClient).ForPath("/health")))
+            .Build();
+        await etcd.StartAsync();
+        etcdUrl = new Uri($"http://127.0.0.1:{etcd.GetMappedPublicPort(ClusterPorts.EtcdClient)}/");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await etcd.DisposeAsync();
+    }
+
+    [Fact(Timeout = TestTimeouts.Docker)]
+    public async Task KeyOfAHolderThatRestartedAndTookItAgainIsNeverReleased()
+    {
+        // Given pg-0 holding the leader key, as read when its container died
+        var leaderKey = new EtcdLeaderKey(http, Scope);
+        await TakeKeyAsync(leaderKey.Key, "pg-0");
+        var seenAtDeath = await leaderKey.ReadAsync(etcdUrl);
+        Assert.Equal("pg-0", seenAtDeath?.Holder);
+
+        // When pg-0 restarts under the same name and writes its key again before the release lands
+        await TakeKeyAsync(leaderKey.Key, "pg-0");
+        var released = await leaderKey.ReleaseIfUnchangedAsync(etcdUrl, seenAtDeath!);
+
+        // Then the release does nothing: the live leader keeps its key
+        Assert.False(released);
+        var now = await leaderKey.ReadAsync(etcdUrl);
+        Assert.Equal("pg-0", now?.Holder);
+        Assert.NotEqual(seenAtDeath!.ModRevision, now!.ModRevision);
+    }
+
+    [Fact(Timeout = TestTimeouts.Docker)]
+    public async Task KeyOfADeadHolderIsReleasedAndANewLeadersKeyIsNot()
+    {
+        // Given pg-0's key as read at its death
+        var leaderKey = new EtcdLeaderKey(http, Scope + "-2");
+        await TakeKeyAsync(leaderKey.Key, "pg-0");
+        var seen = (await leaderKey.ReadAsync(etcdUrl))!;
+
+        // When it is released, then pg-1 leads and a late duplicate release of pg-0 arrives
+        var first = await leaderKey.ReleaseIfUnchangedAsync(etcdUrl, seen);
+        await TakeKeyAsync(leaderKey.Key, "pg-1");
+        var duplicate = await leaderKey.ReleaseIfUnchangedAsync(etcdUrl, seen);
+
+        // Then only the first release deleted anything, and pg-1 keeps its key
+        Assert.True(first);
+        Assert.False(duplicate);
+        Assert.Equal("pg-1", (await leaderKey.ReadAsync(etcdUrl))?.Holder);
+    }
+
+    /// <summary>Writes the key under a fresh 20 s lease, as Patroni's etcd3 module does when it takes the leader key.</summary>
+    private async Task TakeKeyAsync(string key, string holder)
+    {
+        using var grant = await http.PostAsJsonAsync(new Uri(etcdUrl, "/v3/lease/grant"), new { TTL = 20 });
+        grant.EnsureSuccessStatusCode();
+        var lease = (await grant.Content.ReadFromJsonAsync<LeaseGrant>())!.ID;
+        using var put = await http.PostAsJsonAsync(new Uri(etcdUrl, "/v3/kv/put"), new { key = Base64(key), value = Base64(holder), lease });
+        put.EnsureSuccessStatusCode();
+    }
+
+    private static string Base64(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
+
+    private sealed record LeaseGrant(string ID);
+}

@@ -1,0 +1,31 @@
+-- The IshChat roles on Azure Database for PostgreSQL, the part of
+-- containers/patroni/post-bootstrap.sql that still applies there: the service creates the
+-- server, its administrator and the database; this creates the application and migrator roles.
+-- The migration job's init container runs it as the server administrator (a member of
+-- azure_pg_admin, not a superuser) before every migration; re-running it is harmless.
+-- Passwords come from the environment (\getenv) as quoted literals, never from a command line.
+\set ON_ERROR_STOP on
+\getenv db                ISHCHAT_DATABASE
+\getenv app_password      ISHCHAT_APP_PASSWORD
+\getenv migrator_password ISHCHAT_MIGRATOR_PASSWORD
+\set QUIET on
+
+-- The API's role: owns nothing, cannot bypass row-level security.
+SELECT 'CREATE ROLE ishchat_app'
+ WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'ishchat_app') \gexec
+ALTER ROLE ishchat_app WITH LOGIN NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'app_password';
+
+-- The migrator: owns the chat schema through CREATE on the database.
+SELECT 'CREATE ROLE ishchat_migrator'
+ WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'ishchat_migrator') \gexec
+ALTER ROLE ishchat_migrator WITH LOGIN NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'migrator_password';
+
+-- Only the IshChat roles (and the administrator) may connect to the chat database.
+REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
+GRANT CONNECT ON DATABASE :"db" TO ishchat_app;
+GRANT CONNECT, CREATE ON DATABASE :"db" TO ishchat_migrator;
+
+-- pgaudit is preloaded and allow-listed by infra/modules/postgres.bicep; the extension makes it log.
+\connect :"db"
+CREATE EXTENSION IF NOT EXISTS pgaudit;
+CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
