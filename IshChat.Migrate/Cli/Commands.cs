@@ -44,8 +44,8 @@ public static class Commands
     private static int Generate(Options options, Summary summary, IProgressSteps progress)
     {
         var path = options.Required("out");
-        var messages = options.Long("messages", 10_000);
-        var seed = (int)options.Long("seed", 1);
+        var messages = options.Number("messages", 10_000);
+        var seed = (int)options.Number("seed", 1);
         GeneratorManifest manifest;
         using (var step = progress.Start("Generating messages", messages, "rows"))
         {
@@ -115,7 +115,7 @@ public static class Commands
     private static async Task<int> ImportAsync(Options options, Summary summary, ChatTarget target, LegacyDatabase legacy, Guid instanceId, IProgressSteps progress, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
-        var importer = new Importer(target, legacy, instanceId, progress, (int)options.Long("chunk", 50_000), (int)options.Long("writers", 3),
+        var importer = new Importer(target, legacy, instanceId, progress, (int)options.Number("chunk", 50_000), (int)options.Number("writers", 3),
             () => new ChatTarget(options.Connection, log));
         var result = await importer.RunAsync(cancellationToken);
         summary["retries_after_failures"] = importer.Retries + target.Retries;
@@ -134,7 +134,7 @@ public static class Commands
 
     private static async Task<int> VerifyAsync(Options options, Summary summary, ChatTarget target, LegacyDatabase legacy, Guid instanceId, IProgressSteps progress, int defaultSample, CancellationToken cancellationToken)
     {
-        var result = await new Verifier(target, legacy, instanceId, progress, (int)options.Long("sample", defaultSample)).RunAsync(cancellationToken);
+        var result = await new Verifier(target, legacy, instanceId, progress, (int)options.Number("sample", defaultSample)).RunAsync(cancellationToken);
         summary["verified"] = result.Ok;
         summary["checks"] = result.Checks.Select(c => new { check = c.Name, ok = c.Ok, expected = c.Expected, actual = c.Actual }).ToList();
         foreach (var failed in result.Checks.Where(c => !c.Ok))

@@ -67,7 +67,7 @@ public sealed class Options
 
     public string Required(string name) => Get(name) ?? throw new MigrationException(ExitCodes.BadInput, $"{Command} needs --{name}.\n\n{Usage}");
 
-    public long Long(string name, long fallback) => Get(name) is { } text
+    public long Number(string name, long fallback) => Get(name) is { } text
         ? long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new MigrationException(ExitCodes.BadInput, $"--{name} must be a positive integer.")
         : fallback;
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using IshChat.Migrate.Legacy;
 using IshChat.Migrate.Mapping;
@@ -92,7 +93,7 @@ public sealed class LegacyGenerator(int seed, double dirt)
         {
             var device = devices[random.Next(devices.Count)];
             // 42 or '42': the v1 code bound ids as text.
-            object? deviceRef = device.Id is long n && random.Next(2) == 0 ? n.ToString() : device.Id;
+            object? deviceRef = device.Id is long n && random.Next(2) == 0 ? n.ToString(CultureInfo.InvariantCulture) : device.Id;
             var start = new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.Zero).AddSeconds(random.Next(150_000_000));
             var closed = random.Next(10) < 6;
             object? started = text.Time(start).Value;
@@ -142,8 +143,8 @@ public sealed class LegacyGenerator(int seed, double dirt)
             var (created, stored) = text.Time(session.Clock);
             object? createdValue = created;
             var clientId = random.Next(5) == 0 ? null : random.Next(10) == 0 ? text.Uuid().ToString("D").ToUpperInvariant() : text.Uuid().ToString("D");
-            object? sessionRef = random.Next(4) == 0 ? session.Id.ToString() : session.Id;
-            object? senderRef = sender.Id is long n && random.Next(2) == 0 ? n.ToString() : sender.Id;
+            object? sessionRef = random.Next(4) == 0 ? session.Id.ToString(CultureInfo.InvariantCulture) : session.Id;
+            object? senderRef = sender.Id is long n && random.Next(2) == 0 ? n.ToString(CultureInfo.InvariantCulture) : sender.Id;
             object? body = random.Next(100) == 0 ? (object)(long)random.Next(1, 1000) : text.Body();
             object? deleted = text.NotDeleted();
             string? code = !session.Valid ? RejectCodes.SessionRejected : !sender.Valid ? RejectCodes.SenderRejected : null;

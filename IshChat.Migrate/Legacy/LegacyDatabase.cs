@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 
 namespace IshChat.Migrate.Legacy;
@@ -41,7 +42,7 @@ public sealed class LegacyDatabase : IDisposable
             }
 
             var database = new LegacyDatabase(connection, path);
-            var version = Convert.ToInt32(database.Scalar("PRAGMA user_version"));
+            var version = Convert.ToInt32(database.Scalar("PRAGMA user_version"), CultureInfo.InvariantCulture);
             if (version != LegacySchema.SupportedVersion)
             {
                 throw new MigrationException(ExitCodes.BadInput,
@@ -150,11 +151,11 @@ public sealed class LegacyDatabase : IDisposable
 
     /// <summary>The newest row of each table now: an import takes these rows and leaves later ones to sync.</summary>
     public HighWater ReadHighWater() => new(
-        Convert.ToInt64(Scalar("SELECT coalesce(max(rowid), 0) FROM devices")),
-        Convert.ToInt64(Scalar("SELECT coalesce(max(id), 0) FROM sessions")),
-        Convert.ToInt64(Scalar("SELECT coalesce(max(id), 0) FROM messages")));
+        Convert.ToInt64(Scalar("SELECT coalesce(max(rowid), 0) FROM devices"), CultureInfo.InvariantCulture),
+        Convert.ToInt64(Scalar("SELECT coalesce(max(id), 0) FROM sessions"), CultureInfo.InvariantCulture),
+        Convert.ToInt64(Scalar("SELECT coalesce(max(id), 0) FROM messages"), CultureInfo.InvariantCulture));
 
-    public long Count(string table) => Convert.ToInt64(Scalar($"SELECT count(*) FROM \"{table}\""));
+    public long Count(string table) => Convert.ToInt64(Scalar($"SELECT count(*) FROM \"{table}\""), CultureInfo.InvariantCulture);
 
     public void Dispose() => Connection.Dispose();
 }

@@ -30,8 +30,10 @@ public sealed class Checksum
 
     public static long Hash(string canonicalRow)
     {
+#pragma warning disable CA5351 // Not for security: it must equal PostgreSQL's md5(), which verify computes server-side.
         Span<byte> hash = stackalloc byte[16];
         MD5.HashData(Encoding.UTF8.GetBytes(canonicalRow), hash);
+#pragma warning restore CA5351
         return BinaryPrimitives.ReadInt64BigEndian(hash);
     }
 

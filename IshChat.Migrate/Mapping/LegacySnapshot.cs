@@ -1,3 +1,4 @@
+using System.Globalization;
 using IshChat.Migrate.Legacy;
 
 namespace IshChat.Migrate.Mapping;
@@ -97,7 +98,7 @@ public sealed class LegacySnapshot
             if (row is null)
             {
                 var id = (long)raw[0]!;
-                snapshot.SessionRejects.Add(new Reject(LegacySchema.Sessions, id, id.ToString(), code!, RowHash.Describe(raw), RowHash.Of(raw)));
+                snapshot.SessionRejects.Add(new Reject(LegacySchema.Sessions, id, id.ToString(CultureInfo.InvariantCulture), code!, RowHash.Describe(raw), RowHash.Of(raw)));
                 snapshot.rejectedSessions.Add(id);
                 continue;
             }
@@ -157,7 +158,7 @@ public sealed class LegacySnapshot
         {
             foreach (var raw in legacy.Messages(id - 1, id))
             {
-                MessageRejects.Add(id, new Reject(LegacySchema.Messages, id, id.ToString(), RejectCodes.DuplicateClientId, RowHash.Describe(raw), RowHash.Of(raw)));
+                MessageRejects.Add(id, new Reject(LegacySchema.Messages, id, id.ToString(CultureInfo.InvariantCulture), RejectCodes.DuplicateClientId, RowHash.Describe(raw), RowHash.Of(raw)));
             }
         }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using IshChat.Migrate.Legacy;
 
 namespace IshChat.Migrate.Mapping;
@@ -45,7 +46,7 @@ public static class MessageScan
             if (row is null)
             {
                 var id = (long)raw[0]!;
-                part.Rejects.Add(new Reject(LegacySchema.Messages, id, id.ToString(), code!, RowHash.Describe(raw), RowHash.Of(raw)));
+                part.Rejects.Add(new Reject(LegacySchema.Messages, id, id.ToString(CultureInfo.InvariantCulture), code!, RowHash.Describe(raw), RowHash.Of(raw)));
                 continue;
             }
 

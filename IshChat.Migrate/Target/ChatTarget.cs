@@ -27,6 +27,12 @@ public sealed class ChatTarget(string connectionString, TextWriter log) : IAsync
         {
             try
             {
+                // A connection left idle while other sessions worked may have lost its server (a failover).
+                if (connection is { State: not System.Data.ConnectionState.Open })
+                {
+                    await DropConnectionAsync();
+                }
+
                 connection ??= await OpenAsync(cancellationToken);
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
                 if (instanceId is { } id)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using IshChat.Migrate.Legacy;
 using IshChat.Migrate.Mapping;
 
@@ -26,7 +27,7 @@ public sealed class ChunkReader(LegacyDatabase legacy, LegacySnapshot snapshot, 
             }
 
             rejects.Add(seq == 0 && snapshot.MessageRejects.TryGetValue(id, out var reject) ? reject
-                : new Reject(LegacySchema.Messages, id, id.ToString(), RejectCodes.ChangedDuringImport, RowHash.Describe(raw), RowHash.Of(raw)));
+                : new Reject(LegacySchema.Messages, id, id.ToString(CultureInfo.InvariantCulture), RejectCodes.ChangedDuringImport, RowHash.Describe(raw), RowHash.Of(raw)));
         }
 
         // One session's messages together, in seq order: the writes walk each index page once, not once per message.

@@ -1,3 +1,4 @@
+using System.Globalization;
 using IshChat.Migrate.Legacy;
 using IshChat.Migrate.Mapping;
 using IshChat.Migrate.Output;
@@ -42,7 +43,7 @@ public sealed class Importer(ChatTarget target, LegacyDatabase legacy, Guid inst
         return new ImportResult(snapshot, resumed, AlreadyDone: checkpoint.FinishedAt is not null);
     }
 
-    private Task ImportDevicesAsync(LegacySnapshot snapshot, CancellationToken cancellationToken) =>
+    private Task<int> ImportDevicesAsync(LegacySnapshot snapshot, CancellationToken cancellationToken) =>
         target.InScopeAsync(instanceId, async (connection, ct) =>
         {
             if ((await Checkpoint.ReadAsync(connection, instanceId, ct))!.DevicesDone)
@@ -61,7 +62,7 @@ public sealed class Importer(ChatTarget target, LegacyDatabase legacy, Guid inst
             return 0;
         }, cancellationToken);
 
-    private Task ImportSessionsAsync(LegacySnapshot snapshot, CancellationToken cancellationToken) =>
+    private Task<int> ImportSessionsAsync(LegacySnapshot snapshot, CancellationToken cancellationToken) =>
         target.InScopeAsync(instanceId, async (connection, ct) =>
         {
             if ((await Checkpoint.ReadAsync(connection, instanceId, ct))!.SessionsDone)
@@ -74,8 +75,8 @@ public sealed class Importer(ChatTarget target, LegacyDatabase legacy, Guid inst
             await Staging.CopyRowsAsync(connection, instanceId, snapshot.Sessions.Values.Select(s =>
             {
                 var stats = snapshot.SessionStats.GetValueOrDefault(s.LegacyId);
-                return new StagedRow(LegacySchema.Sessions, s.LegacyId.ToString(), s.LegacyId,
-                    NewIds.For(instanceId, LegacySchema.Sessions, s.LegacyId.ToString(), s.StartedAt), devices[s.DeviceLegacyId],
+                return new StagedRow(LegacySchema.Sessions, s.LegacyId.ToString(CultureInfo.InvariantCulture), s.LegacyId,
+                    NewIds.For(instanceId, LegacySchema.Sessions, s.LegacyId.ToString(CultureInfo.InvariantCulture), s.StartedAt), devices[s.DeviceLegacyId],
                     null, s.StartedAt, s.EndedAt, stats.Messages, stats.Messages > 0 ? stats.LastMessageAt : null, s.RowHash);
             }), ct);
             await ExecuteAsync(connection, Staging.MoveSessions, ct);
@@ -89,7 +90,7 @@ public sealed class Importer(ChatTarget target, LegacyDatabase legacy, Guid inst
     {
         var (devices, sessions) = await target.InScopeAsync(instanceId, async (connection, ct) =>
             (await Checkpoint.ReadMapAsync(connection, LegacySchema.Devices, ct),
-             (await Checkpoint.ReadMapAsync(connection, LegacySchema.Sessions, ct)).ToDictionary(p => long.Parse(p.Key), p => p.Value)), cancellationToken);
+             (await Checkpoint.ReadMapAsync(connection, LegacySchema.Sessions, ct)).ToDictionary(p => long.Parse(p.Key, CultureInfo.InvariantCulture), p => p.Value)), cancellationToken);
         var total = (snapshot.HighWater.Messages + size - 1) / size;
         using var step = progress.Start("Importing messages", total, "chunks");
         while (true)

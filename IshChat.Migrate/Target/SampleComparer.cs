@@ -1,3 +1,4 @@
+using System.Globalization;
 using IshChat.Migrate.Legacy;
 using IshChat.Migrate.Mapping;
 using Npgsql;
@@ -28,7 +29,7 @@ public sealed class SampleComparer(LegacyDatabase legacy, Guid instanceId, Legac
             {
                 if (RowRules.Message(raw, instanceId, snapshot.Session, snapshot.Device).Row is { } row)
                 {
-                    sample[(row.SessionLegacyId.ToString(), row.ClientMessageId)] = (row, raw[4] as byte[] ?? []);
+                    sample[(row.SessionLegacyId.ToString(CultureInfo.InvariantCulture), row.ClientMessageId)] = (row, raw[4] as byte[] ?? []);
                 }
             }
         }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using IshChat.Migrate.Legacy;
 using IshChat.Migrate.Mapping;
 using IshChat.Migrate.Output;
@@ -74,11 +75,11 @@ public sealed class Syncer(ChatTarget target, LegacyDatabase legacy, Guid instan
     {
         var added = new List<StagedRow>();
         var edited = new List<StagedRow>();
-        foreach (var s in snapshot.Sessions.Values.Where(s => !state.Unchanged(LegacySchema.Sessions, s.LegacyId.ToString(), s.RowHash)))
+        foreach (var s in snapshot.Sessions.Values.Where(s => !state.Unchanged(LegacySchema.Sessions, s.LegacyId.ToString(CultureInfo.InvariantCulture), s.RowHash)))
         {
-            var known = state.Map.TryGetValue((LegacySchema.Sessions, s.LegacyId.ToString()), out var mapped);
-            var row = new StagedRow(LegacySchema.Sessions, s.LegacyId.ToString(), s.LegacyId,
-                known ? mapped.NewId : NewIds.For(instanceId, LegacySchema.Sessions, s.LegacyId.ToString(), s.StartedAt),
+            var known = state.Map.TryGetValue((LegacySchema.Sessions, s.LegacyId.ToString(CultureInfo.InvariantCulture)), out var mapped);
+            var row = new StagedRow(LegacySchema.Sessions, s.LegacyId.ToString(CultureInfo.InvariantCulture), s.LegacyId,
+                known ? mapped.NewId : NewIds.For(instanceId, LegacySchema.Sessions, s.LegacyId.ToString(CultureInfo.InvariantCulture), s.StartedAt),
                 state.Map[(LegacySchema.Devices, s.DeviceLegacyId)].NewId, null, s.StartedAt, s.EndedAt, 0, null, s.RowHash);
             (known ? edited : added).Add(row);
             state.Map[(LegacySchema.Sessions, row.LegacyId)] = (s.RowHash, row.NewId, 0);
@@ -101,7 +102,7 @@ public sealed class Syncer(ChatTarget target, LegacyDatabase legacy, Guid instan
             }
 
             var row = RowRules.Message(raw, instanceId, snapshot.Session, snapshot.Device).Row!;
-            var sessionId = state.Map[(LegacySchema.Sessions, row.SessionLegacyId.ToString())].NewId;
+            var sessionId = state.Map[(LegacySchema.Sessions, row.SessionLegacyId.ToString(CultureInfo.InvariantCulture))].NewId;
             var senderId = state.Map[(LegacySchema.Devices, row.SenderLegacyId)].NewId;
             if (!state.Messages.TryGetValue((sessionId, row.ClientMessageId), out var imported))
             {
@@ -117,7 +118,7 @@ public sealed class Syncer(ChatTarget target, LegacyDatabase legacy, Guid instan
         var staged = new List<StagedMessage>();
         foreach (var session in added.GroupBy(m => m.SessionLegacyId))
         {
-            var sessionId = state.Map[(LegacySchema.Sessions, session.Key.ToString())].NewId;
+            var sessionId = state.Map[(LegacySchema.Sessions, session.Key.ToString(CultureInfo.InvariantCulture))].NewId;
             var seq = state.MessageCounts.GetValueOrDefault(sessionId);
             staged.AddRange(session.OrderBy(m => m.CreatedAt).ThenBy(m => m.LegacyId)
                 .Select(m => new StagedMessage(m, sessionId, state.Map[(LegacySchema.Devices, m.SenderLegacyId)].NewId, ++seq)));

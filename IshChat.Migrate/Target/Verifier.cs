@@ -1,3 +1,4 @@
+using System.Globalization;
 using IshChat.Migrate.Legacy;
 using IshChat.Migrate.Mapping;
 using IshChat.Migrate.Output;
@@ -12,8 +13,9 @@ namespace IshChat.Migrate.Target;
 /// </summary>
 public sealed class Verifier(ChatTarget target, LegacyDatabase legacy, Guid instanceId, IProgressSteps progress, int sampleSize)
 {
-    private const string Micros = "(extract(epoch FROM {0}) * 1000000)::bigint";
-    private const string Sum = "coalesce(sum(('x' || left(md5({0}), 16))::bit(64)::bigint::numeric), 0)::text";
+    private static string Micros(string column) => $"(extract(epoch FROM {column}) * 1000000)::bigint";
+
+    private static string Sum(string row) => $"coalesce(sum(('x' || left(md5({row}), 16))::bit(64)::bigint::numeric), 0)::text";
 
     public async Task<VerifyResult> RunAsync(CancellationToken cancellationToken)
     {
@@ -47,17 +49,17 @@ public sealed class Verifier(ChatTarget target, LegacyDatabase legacy, Guid inst
 
     private static async Task CompareTablesAsync(NpgsqlConnection connection, LegacySnapshot snapshot, List<Check> checks, CancellationToken ct)
     {
-        var device = $"dm.legacy_id || '|' || d.name || '|' || {string.Format(Micros, "d.created_at")}";
-        var session = $"sm.legacy_id || '|' || dm.legacy_id || '|' || s.state || '|' || {string.Format(Micros, "s.started_at")} || '|' || coalesce({string.Format(Micros, "s.ended_at")}::text, '')";
-        var message = $"sm.legacy_id || '|' || m.client_message_id::text || '|' || dm.legacy_id || '|' || m.body || '|' || {string.Format(Micros, "m.created_at")}";
+        var device = $"dm.legacy_id || '|' || d.name || '|' || {Micros("d.created_at")}";
+        var session = $"sm.legacy_id || '|' || dm.legacy_id || '|' || s.state || '|' || {Micros("s.started_at")} || '|' || coalesce({Micros("s.ended_at")}::text, '')";
+        var message = $"sm.legacy_id || '|' || m.client_message_id::text || '|' || dm.legacy_id || '|' || m.body || '|' || {Micros("m.created_at")}";
         var sql = $"""
             SELECT (SELECT count(*) FROM chat.devices), (SELECT count(*) FROM chat.sessions), (SELECT count(*) FROM chat.messages),
-                   (SELECT {string.Format(Sum, device)} FROM chat.devices d
+                   (SELECT {Sum(device)} FROM chat.devices d
                       JOIN chat.legacy_id_map dm ON dm.legacy_table = 'devices' AND dm.new_id = d.device_id),
-                   (SELECT {string.Format(Sum, session)} FROM chat.sessions s
+                   (SELECT {Sum(session)} FROM chat.sessions s
                       JOIN chat.legacy_id_map sm ON sm.legacy_table = 'sessions' AND sm.new_id = s.session_id
                       JOIN chat.legacy_id_map dm ON dm.legacy_table = 'devices' AND dm.new_id = s.device_id),
-                   (SELECT {string.Format(Sum, message)} FROM chat.messages m
+                   (SELECT {Sum(message)} FROM chat.messages m
                       JOIN chat.legacy_id_map sm ON sm.legacy_table = 'sessions' AND sm.new_id = m.session_id
                       JOIN chat.legacy_id_map dm ON dm.legacy_table = 'devices' AND dm.new_id = m.sender_device_id),
                    (SELECT count(*) FROM chat.legacy_rejects WHERE legacy_table = 'devices'),
@@ -94,7 +96,7 @@ public sealed class Verifier(ChatTarget target, LegacyDatabase legacy, Guid inst
             while (await reader.ReadAsync(ct))
             {
                 seen++;
-                var legacyId = long.Parse(reader.GetString(0));
+                var legacyId = long.Parse(reader.GetString(0), CultureInfo.InvariantCulture);
                 var expected = snapshot.SessionStats.GetValueOrDefault(legacyId).Messages;
                 var (counter, count, top) = (reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
                 if (count != expected || counter != count || top != count)

@@ -74,5 +74,5 @@ public sealed class MigrationRun(MigrationClusterFixture fixture, string sqlite,
         return rows;
     }
 
-    public async Task<long> CountAsync(Guid? scope, string sql, params object[] parameters) => Convert.ToInt64((await QueryAsync(scope, sql, parameters))[0][0]);
+    public async Task<long> CountAsync(Guid? scope, string sql, params object[] parameters) => Convert.ToInt64((await QueryAsync(scope, sql, parameters))[0][0], System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -43,7 +43,7 @@ public sealed class RoundTripTests(MigrationClusterFixture fixture)
         Assert.Equal(imported.Count, await run.CountAsync(instance, "SELECT count(*) FROM chat.messages"));
         foreach (var row in imported)
         {
-            Assert.True(expected.TryGetValue((long.Parse((string)row[0]!), (Guid)row[1]!), out var id), $"an imported message is not a valid legacy one: {row[0]}/{row[1]}");
+            Assert.True(expected.TryGetValue((long.Parse((string)row[0]!, System.Globalization.CultureInfo.InvariantCulture), (Guid)row[1]!), out var id), $"an imported message is not a valid legacy one: {row[0]}/{row[1]}");
             Assert.Equal(legacyBodies[id], (byte[])row[2]!);
             Assert.Equal(manifest.ValidMessages![id].CreatedAt, new DateTimeOffset((DateTime)row[3]!));
         }
