@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Prepares this machine for IshChat: a Docker engine with API >= 1.44 and the local
-# Debian trixie base image every container image is built FROM. Idempotent: a second
-# run only checks and returns in seconds. Never pulls from a container registry.
+# Prepares this machine for IshChat: a Docker engine with API >= 1.44, the local Debian
+# trixie base image every container image is built FROM, and the ASP.NET Core development
+# certificate the dashboard wants. Idempotent: a second run only checks and returns in
+# seconds. Never pulls from a container registry. Prints how long each step took.
 set -euo pipefail
 
 readonly MIN_DOCKER_API="1.44"
@@ -9,6 +10,8 @@ readonly BASE_IMAGE="${ISHCHAT_BASE_IMAGE:-ishchat/debian-trixie:base}"
 readonly DOCKERD_LOG="${ISHCHAT_DOCKERD_LOG:-/var/log/ishchat-dockerd.log}"
 
 say()  { printf '[setup] %s\n' "$*"; }
+# Runs one step and says how long it took: a slow first run shows where its time went.
+timed() { local label=$1 started=$SECONDS; shift; "$@"; say "$label: $(( SECONDS - started )) s"; }
 fail() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
 
 version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
@@ -82,10 +85,12 @@ install_docker_engine() {
 
 start_dockerd() {
   if ! pgrep -x dockerd >/dev/null; then
-    say "starting dockerd in the background (log: $DOCKERD_LOG)"
+    say "starting dockerd in its own session (log: $DOCKERD_LOG)"
     mkdir -p "$(dirname "$DOCKERD_LOG")"
-    # There is no systemd here: dockerd runs detached and outlives this script.
-    nohup /usr/sbin/dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
+    # There is no systemd here: dockerd runs detached and outlives this script. setsid gives it a
+    # session and process group of its own, so Ctrl+C in this terminal, or a kill of a run's process
+    # group (how scripts stop `eng/run.sh`), never reaches the engine; nohup alone left it in ours.
+    setsid --fork /usr/sbin/dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null
   fi
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && return 0
@@ -149,6 +154,29 @@ CFG
   say "base image $BASE_IMAGE imported"
 }
 
-ensure_docker
-ensure_base_image
+# The dashboard greets a machine without a trusted ASP.NET Core development certificate with a red
+# banner. Create it and trust it where the platform allows: dotnet dev-certs trusts on macOS and
+# Windows; on Linux it writes the certificate to ~/.aspnet/dev-certs/trust, which counts once that
+# folder is in SSL_CERT_DIR (eng/run.sh exports it; the README says how for your own shell).
+ensure_dev_certificate() {
+  command -v dotnet >/dev/null || { say "no dotnet on PATH: skipping the development certificate"; return 0; }
+  local trust_dir="$HOME/.aspnet/dev-certs/trust"
+  local cert_dir="$trust_dir:${SSL_CERT_DIR:-$(openssl version -d 2>/dev/null | sed -E 's/^OPENSSLDIR: "(.*)"$/\1/')/certs}"
+  if SSL_CERT_DIR="$cert_dir" dotnet dev-certs https --check --trust >/dev/null 2>&1; then
+    say "ASP.NET Core development certificate present and trusted"
+    return 0
+  fi
+  say "creating and trusting the ASP.NET Core development certificate"
+  # Exits non-zero on Linux when it can only trust for some clients (OpenSSL yes, browsers without certutil no).
+  dotnet dev-certs https --trust >/tmp/ishchat-dev-certs.log 2>&1 || true
+  if SSL_CERT_DIR="$cert_dir" dotnet dev-certs https --check --trust >/dev/null 2>&1; then
+    say "development certificate trusted (for OpenSSL clients with SSL_CERT_DIR=$cert_dir)"
+  else
+    say "development certificate created but not trusted here (see /tmp/ishchat-dev-certs.log and the README's troubleshooting)"
+  fi
+}
+
+timed "docker engine" ensure_docker
+timed "base image" ensure_base_image
+timed "development certificate" ensure_dev_certificate
 say "ready"
