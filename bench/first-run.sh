@@ -31,6 +31,11 @@ stop() {
   kill -TERM -- "-$run" 2>/dev/null || true
   for _ in $(seq 1 60); do kill -0 "$run" 2>/dev/null || break; sleep 1; done
   if [ "$mode" = cold ]; then
+    # The AppHost's orchestrator removes its containers a little after the AppHost exits.
+    for _ in $(seq 1 60); do
+      docker ps -a --format '{{.Image}}' | grep -q "^$ISHCHAT_IMAGE_NAMESPACE/" || break
+      sleep 1
+    done
     docker image ls --format '{{.Repository}}:{{.Tag}}' | grep "^$ISHCHAT_IMAGE_NAMESPACE/" | xargs -r docker image rm >/dev/null || true
   fi
 }

@@ -32,7 +32,11 @@ public static class ClusterImageResourceExtensions
         return builder
             .WithImage(image.Repository, image.Tag(layout))
             .WithImageRegistry(null)
-            .WithImagePullPolicy(ImagePullPolicy.Never);
+            .WithImagePullPolicy(ImagePullPolicy.Never)
+            // Once a development certificate exists (eng/setup.sh makes one), Aspire adds it to every container's
+            // trust and sets SSL_CERT_DIR; none of ours calls the host over TLS, and the images should behave the
+            // same on every machine, with or without a certificate.
+            .WithDeveloperCertificateTrust(false);
     }
 
     /// <summary>The images one application uses, and their builds once it starts.</summary>
