@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares this machine for IshChat: a Docker engine with API >= 1.44, the local Debian
-# trixie base image every container image is built FROM, and the ASP.NET Core development
-# certificate the dashboard wants. Idempotent: a second run only checks and returns in
+# trixie base image every container image is built FROM, and says whether the ASP.NET Core
+# development certificate the dashboard wants is there. Idempotent: a second run only checks and returns in
 # seconds. Never pulls from a container registry. Prints how long each step took.
 set -euo pipefail
 
@@ -155,28 +155,21 @@ CFG
 }
 
 # The dashboard greets a machine without a trusted ASP.NET Core development certificate with a red
-# banner. Create it and trust it where the platform allows: dotnet dev-certs trusts on macOS and
-# Windows; on Linux it writes the certificate to ~/.aspnet/dev-certs/trust, which counts once that
-# folder is in SSL_CERT_DIR (eng/run.sh exports it; the README says how for your own shell).
-ensure_dev_certificate() {
-  command -v dotnet >/dev/null || { say "no dotnet on PATH: skipping the development certificate"; return 0; }
-  local trust_dir="$HOME/.aspnet/dev-certs/trust"
-  local cert_dir="$trust_dir:${SSL_CERT_DIR:-$(openssl version -d 2>/dev/null | sed -E 's/^OPENSSLDIR: "(.*)"$/\1/')/certs}"
+# banner. Only reported here, not created: once a certificate exists, every Aspire 13 AppHost on the
+# machine serves Redis over TLS and injects it into containers, which a branch without
+# WithoutHttpsCertificate() on its containers does not survive. The README says what to run.
+check_dev_certificate() {
+  command -v dotnet >/dev/null || return 0
+  local cert_dir="$HOME/.aspnet/dev-certs/trust:${SSL_CERT_DIR:-$(openssl version -d 2>/dev/null | sed -E 's/^OPENSSLDIR: "(.*)"$/\1/')/certs}"
   if SSL_CERT_DIR="$cert_dir" dotnet dev-certs https --check --trust >/dev/null 2>&1; then
     say "ASP.NET Core development certificate present and trusted"
-    return 0
-  fi
-  say "creating and trusting the ASP.NET Core development certificate"
-  # Exits non-zero on Linux when it can only trust for some clients (OpenSSL yes, browsers without certutil no).
-  dotnet dev-certs https --trust >/tmp/ishchat-dev-certs.log 2>&1 || true
-  if SSL_CERT_DIR="$cert_dir" dotnet dev-certs https --check --trust >/dev/null 2>&1; then
-    say "development certificate trusted (for OpenSSL clients with SSL_CERT_DIR=$cert_dir)"
   else
-    say "development certificate created but not trusted here (see /tmp/ishchat-dev-certs.log and the README's troubleshooting)"
+    say "no trusted ASP.NET Core development certificate: the dashboard shows a banner until you run"
+    say "  dotnet dev-certs https --trust    (then see the README's troubleshooting on Linux)"
   fi
 }
 
 timed "docker engine" ensure_docker
 timed "base image" ensure_base_image
-timed "development certificate" ensure_dev_certificate
+timed "development certificate" check_dev_certificate
 say "ready"

@@ -29,14 +29,18 @@ public static class ClusterImageResourceExtensions
         builder.ApplicationBuilder.Eventing.Subscribe<BeforeResourceStartedEvent>(builder.Resource, (_, cancellationToken) =>
             imageBuilds.Of(image).WaitAsync(cancellationToken));
 
+        // ASPIRECERTIFICATES001: WithoutHttpsCertificate is experimental in Aspire 13.6; it is the only opt-out.
+#pragma warning disable ASPIRECERTIFICATES001
         return builder
             .WithImage(image.Repository, image.Tag(layout))
             .WithImageRegistry(null)
             .WithImagePullPolicy(ImagePullPolicy.Never)
-            // Once a development certificate exists (eng/setup.sh makes one), Aspire adds it to every container's
-            // trust and sets SSL_CERT_DIR; none of ours calls the host over TLS, and the images should behave the
-            // same on every machine, with or without a certificate.
-            .WithDeveloperCertificateTrust(false);
+            // Once an ASP.NET Core development certificate exists, Aspire 13 adds it to every container's trust
+            // (SSL_CERT_DIR) and can serve Redis over TLS with it; with one on the machine our redis-exporter's plain
+            // redis:// stopped reaching Redis (redis_up absent in ScrapeTargetTests). Our images behave the same with or without one.
+            .WithDeveloperCertificateTrust(false)
+            .WithoutHttpsCertificate();
+#pragma warning restore ASPIRECERTIFICATES001
     }
 
     /// <summary>The images one application uses, and their builds once it starts.</summary>
