@@ -79,9 +79,8 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
         TestcontainersSettings.ResourceReaperEnabled = false;
 
         var layout = RepositoryLayout.Current;
-        await new ClusterImageBuilder(layout, logger).EnsureBuiltAsync(
-            [ClusterImages.Etcd, ClusterImages.Patroni, ClusterImages.HAProxy, ClusterImages.PgBouncer, .. options.BackupStore ? [ClusterImages.BackupStore] : Array.Empty<ClusterImage>()],
-            cancellationToken);
+        // Every image at once, not only this cluster's four: on a fresh machine the later fixtures then find theirs built.
+        await new ClusterImageBuilder(layout, logger).EnsureBuiltAsync(ClusterImages.All, cancellationToken);
 
         var network = new NetworkBuilder().WithName($"ishchat-test-{Guid.NewGuid():N}"[..24])
             .WithLabel("io.ishchat.network", "true").Build();

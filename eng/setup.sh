@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Prepares this machine for IshChat: a Docker engine with API >= 1.44 and the local
-# Debian trixie base image every container image is built FROM. Idempotent: a second
-# run only checks and returns in seconds. Never pulls from a container registry.
+# Prepares this machine for IshChat: a Docker engine with API >= 1.44, the local Debian
+# trixie base image every container image is built FROM, and says whether the ASP.NET Core
+# development certificate the dashboard wants is there. Idempotent: a second run only checks and returns in
+# seconds. Never pulls from a container registry. Prints how long each step took.
 set -euo pipefail
 
 readonly MIN_DOCKER_API="1.44"
@@ -9,6 +10,8 @@ readonly BASE_IMAGE="${ISHCHAT_BASE_IMAGE:-ishchat/debian-trixie:base}"
 readonly DOCKERD_LOG="${ISHCHAT_DOCKERD_LOG:-/var/log/ishchat-dockerd.log}"
 
 say()  { printf '[setup] %s\n' "$*"; }
+# Runs one step and says how long it took: a slow first run shows where its time went.
+timed() { local label=$1 started=$SECONDS; shift; "$@"; say "$label: $(( SECONDS - started )) s"; }
 fail() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
 
 version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
@@ -82,10 +85,12 @@ install_docker_engine() {
 
 start_dockerd() {
   if ! pgrep -x dockerd >/dev/null; then
-    say "starting dockerd in the background (log: $DOCKERD_LOG)"
+    say "starting dockerd in its own session (log: $DOCKERD_LOG)"
     mkdir -p "$(dirname "$DOCKERD_LOG")"
-    # There is no systemd here: dockerd runs detached and outlives this script.
-    nohup /usr/sbin/dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
+    # There is no systemd here: dockerd runs detached and outlives this script. setsid gives it a
+    # session and process group of its own, so Ctrl+C in this terminal, or a kill of a run's process
+    # group (how scripts stop `eng/run.sh`), never reaches the engine; nohup alone left it in ours.
+    setsid --fork /usr/sbin/dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null
   fi
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && return 0
@@ -149,6 +154,22 @@ CFG
   say "base image $BASE_IMAGE imported"
 }
 
-ensure_docker
-ensure_base_image
+# The dashboard greets a machine without a trusted ASP.NET Core development certificate with a red
+# banner. Only reported here, not created: once a certificate exists, every Aspire 13 AppHost on the
+# machine serves Redis over TLS and injects it into containers, which a branch without
+# WithoutHttpsCertificate() on its containers does not survive. The README says what to run.
+check_dev_certificate() {
+  command -v dotnet >/dev/null || return 0
+  local cert_dir="$HOME/.aspnet/dev-certs/trust:${SSL_CERT_DIR:-$(openssl version -d 2>/dev/null | sed -E 's/^OPENSSLDIR: "(.*)"$/\1/')/certs}"
+  if SSL_CERT_DIR="$cert_dir" dotnet dev-certs https --check --trust >/dev/null 2>&1; then
+    say "ASP.NET Core development certificate present and trusted"
+  else
+    say "no trusted ASP.NET Core development certificate: the dashboard shows a banner until you run"
+    say "  dotnet dev-certs https --trust    (then see the README's troubleshooting on Linux)"
+  fi
+}
+
+timed "docker engine" ensure_docker
+timed "base image" ensure_base_image
+timed "development certificate" check_dev_certificate
 say "ready"

@@ -61,7 +61,7 @@ internal sealed class BenchStack : IAsyncDisposable
         try
         {
             TestcontainersSettings.ResourceReaperEnabled = false;
-            await new ClusterImageBuilder(RepositoryLayout.Current, logger).EnsureBuiltAsync([ClusterImages.Patroni], CancellationToken.None);
+            await new ClusterImageBuilder(RepositoryLayout.Current, logger).EnsureBuiltAsync(ClusterImages.All, CancellationToken.None);
             var secrets = Enum.GetValues<ClusterSecret>().ToDictionary(s => s, _ => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
             var environment = ComponentEnvironment.PatroniNode("pg-0", "bench", ["unused"], new PatroniSettings())
                 .ToDictionary(e => e.Key, e => e.Value.Resolve(s => secrets[s]));

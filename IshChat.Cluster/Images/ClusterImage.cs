@@ -5,12 +5,27 @@ namespace IshChat.Cluster.Images;
 
 /// <summary>
 /// A container image built from one folder under <c>containers/</c>. Its tag is a hash of
-/// that folder's files (its Markdown aside), so an edited Dockerfile or template yields a new
-/// image and an unchanged one is never rebuilt.
+/// that folder's files (its Markdown aside) and of the tag of the image it is built on, so an
+/// edited Dockerfile, template or package list yields a new image and an unchanged one is never rebuilt.
 /// </summary>
-public sealed record ClusterImage(string Component)
+/// <param name="Component">The folder under <c>containers/</c>, and the repository's name.</param>
+/// <param name="BuiltOn">
+/// The local image its Dockerfile starts FROM, passed as <c>--build-arg PACKAGES_IMAGE=</c>; <see langword="null"/>
+/// for an image FROM <see cref="BaseImage"/>.
+/// </param>
+public sealed record ClusterImage(string Component, ClusterImage? BuiltOn = null)
 {
-    public const string Namespace = "ishchat";
+    public const string DefaultNamespace = "ishchat";
+
+    /// <summary>The build argument naming <see cref="BuiltOn"/> in a component's Dockerfile.</summary>
+    public const string BuiltOnArgument = "PACKAGES_IMAGE";
+
+    /// <summary>
+    /// <c>ishchat</c>, or <c>ISHCHAT_IMAGE_NAMESPACE</c> when set: a separate namespace builds every image from
+    /// scratch beside the everyday ones (how docs/first-run.md measures a cold build without deleting anyone's images).
+    /// </summary>
+    public static string Namespace { get; } =
+        Environment.GetEnvironmentVariable("ISHCHAT_IMAGE_NAMESPACE") is { Length: > 0 } custom ? custom : DefaultNamespace;
 
     /// <summary>The local base every image is built FROM; made by <c>eng/setup.sh</c>.</summary>
     public const string BaseImage = "ishchat/debian-trixie:base";
@@ -21,7 +36,7 @@ public sealed record ClusterImage(string Component)
 
     public string ContextDirectory(RepositoryLayout layout) => Path.Combine(layout.ContainersDirectory, Component);
 
-    public string Tag(RepositoryLayout layout) => ComputeContentTag(ContextDirectory(layout));
+    public string Tag(RepositoryLayout layout) => ComputeContentTag(ContextDirectory(layout), BuiltOn?.Reference(layout));
 
     public string Reference(RepositoryLayout layout) => $"{Repository}:{Tag(layout)}";
 
@@ -31,7 +46,11 @@ public sealed record ClusterImage(string Component)
         && reference.Length == image.Repository.Length + 14
         && reference[(image.Repository.Length + 2)..].All(char.IsAsciiHexDigitLower);
 
-    private static string ComputeContentTag(string directory)
+    /// <summary>What <c>docker build</c> needs besides the context: the reference of the image this one starts FROM.</summary>
+    public IReadOnlyList<string> BuildArguments(RepositoryLayout layout) =>
+        BuiltOn is null ? [] : ["--build-arg", $"{BuiltOnArgument}={BuiltOn.Reference(layout)}"];
+
+    private static string ComputeContentTag(string directory, string? builtOn)
     {
         if (!Directory.Exists(directory))
         {
@@ -39,6 +58,13 @@ public sealed record ClusterImage(string Component)
         }
 
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        // A new package layer must rebuild the images on it, though their own files are unchanged.
+        if (builtOn is not null)
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes(builtOn));
+            hash.AppendData([0]);
+        }
+
         // Documentation is not built into the image: editing an image's README must not rebuild it.
         foreach (var file in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
                      .Where(f => !f.EndsWith(".md", StringComparison.OrdinalIgnoreCase))

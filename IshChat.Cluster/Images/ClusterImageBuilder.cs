@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using IshChat.Cluster.Docker;
 using Microsoft.Extensions.Logging;
@@ -6,36 +7,41 @@ namespace IshChat.Cluster.Images;
 
 /// <summary>
 /// Builds the cluster's images with the local Docker engine, only those whose content tag is
-/// missing, and removes the superseded tags of each repository so rebuilds don't fill the disk.
-/// Never pulls: every Dockerfile starts FROM the local <see cref="ClusterImage.BaseImage"/>.
+/// missing, several at once, each after the image it is built on; and removes the superseded
+/// tags of each repository so rebuilds don't fill the disk. Never pulls: every image starts
+/// FROM the local <see cref="ClusterImage.BaseImage"/>, directly or through <see cref="ClusterImages.Packages"/>.
 /// Progress (building, built in N s) goes to <paramref name="logger"/>; docker's own output to
-/// <paramref name="buildOutput"/> when given (a resource's console on the dashboard), else to the logger.
+/// <paramref name="buildOutput"/> when given (the consoles of the resources using that image), else to the logger.
 /// </summary>
-public sealed class ClusterImageBuilder(RepositoryLayout layout, ILogger logger, Action<string>? buildOutput = null)
+public sealed class ClusterImageBuilder(RepositoryLayout layout, ILogger logger, Action<ClusterImage, string>? buildOutput = null)
 {
-    // Both the AppHost and several test fixtures may ask at once; one build at a time is plenty on 2 cores.
-    private static readonly SemaphoreSlim buildGate = new(1, 1);
+    /// <summary>
+    /// How many <c>docker build</c>s one process runs at once (<c>ISHCHAT_IMAGE_BUILDS</c> overrides). With the
+    /// package layer built first, the component builds only copy files and create users: measured on 2 cores, all
+    /// of them at once finish soonest (docs/first-run.md).
+    /// </summary>
+    public static int MaxParallelBuilds { get; } =
+        int.TryParse(Environment.GetEnvironmentVariable("ISHCHAT_IMAGE_BUILDS"), out var configured) && configured > 0 ? configured : 6;
 
+    // ISHCHAT_IMAGE_NO_CACHE=1 with a fresh ISHCHAT_IMAGE_NAMESPACE measures a fresh machine's builds
+    // (docs/first-run.md): BuildKit's layer cache would otherwise answer from the everyday images' layers.
+    private static readonly string[] cacheArguments = Environment.GetEnvironmentVariable("ISHCHAT_IMAGE_NO_CACHE") == "1" ? ["--no-cache"] : [];
+
+    private static readonly SemaphoreSlim buildSlots = new(MaxParallelBuilds, MaxParallelBuilds);
+
+    // The AppHost's early build and a container's wait, or two test fixtures, share one build of a reference.
+    private static readonly ConcurrentDictionary<string, Lazy<Task>> buildsInFlight = new(StringComparer.Ordinal);
+
+    /// <summary>Builds whichever of <paramref name="images"/> (and the images they are built on) are missing, concurrently.</summary>
     public async Task EnsureBuiltAsync(IEnumerable<ClusterImage> images, CancellationToken cancellationToken = default)
     {
-        await buildGate.WaitAsync(cancellationToken);
-        try
+        if (!await DockerCli.ImageExistsAsync(ClusterImage.BaseImage, cancellationToken))
         {
-            if (!await DockerCli.ImageExistsAsync(ClusterImage.BaseImage, cancellationToken))
-            {
-                throw new InvalidOperationException(
-                    $"The base image '{ClusterImage.BaseImage}' is missing. Run eng/setup.sh once: it makes it with debootstrap, no registry needed.");
-            }
+            throw new InvalidOperationException(
+                $"The base image '{ClusterImage.BaseImage}' is missing. Run eng/setup.sh once: it makes it with debootstrap, no registry needed.");
+        }
 
-            foreach (var image in images.Distinct())
-            {
-                await EnsureBuiltAsync(image, cancellationToken);
-            }
-        }
-        finally
-        {
-            buildGate.Release();
-        }
+        await Task.WhenAll(images.Distinct().Select(image => EnsureBuiltAsync(image, cancellationToken)));
     }
 
     private async Task EnsureBuiltAsync(ClusterImage image, CancellationToken cancellationToken)
@@ -47,31 +53,25 @@ public sealed class ClusterImageBuilder(RepositoryLayout layout, ILogger logger,
             return;
         }
 
-        logger.LogInformation("Building image {Image} from {Context}", reference, image.ContextDirectory(layout));
-        var stopwatch = Stopwatch.StartNew();
-        // A cold build downloads packages and may take minutes: no time-out, the caller's token decides.
-        var build = await DockerCli.ExecuteAsync(
-            ["build", "--progress=plain", "--pull=false", "--label", $"{ClusterImage.ComponentLabel}={image.Component}",
-             .. HostCaBundleSecret, "-t", reference, image.ContextDirectory(layout)],
-            line =>
-            {
-                if (buildOutput is null)
-                {
-                    logger.LogInformation("[{Component} build] {Line}", image.Component, line);
-                }
-                else
-                {
-                    buildOutput(line);
-                }
-            },
-            Timeout.InfiniteTimeSpan, logger, cancellationToken);
-        if (!build.Succeeded)
+        if (image.BuiltOn is { } builtOn)
         {
-            throw new InvalidOperationException($"docker build of {reference} failed (exit {build.ExitCode}):{Environment.NewLine}{Tail(build.Output)}");
+            await EnsureBuiltAsync(builtOn, cancellationToken);
         }
 
-        logger.LogInformation("Built {Image} in {Seconds:F0} s", reference, stopwatch.Elapsed.TotalSeconds);
-        await RemoveSupersededTagsAsync(image, reference, cancellationToken);
+        // The build itself is not cancelled with one caller: another may be waiting for the same image.
+        var build = buildsInFlight.GetOrAdd(reference, _ => new Lazy<Task>(() => BuildAsync(image, reference)));
+        try
+        {
+            await build.Value.WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            // Only in-flight builds are shared: a later call checks the engine again, so a failed build is retried.
+            if (build.Value.IsCompleted)
+            {
+                buildsInFlight.TryRemove(new KeyValuePair<string, Lazy<Task>>(reference, build));
+            }
+        }
     }
 
     // A build step that downloads from a package registry over TLS (npm, for the backup store) must trust what the
@@ -81,20 +81,64 @@ public sealed class ClusterImageBuilder(RepositoryLayout layout, ILogger logger,
 
     private static string[] HostCaBundleSecret => File.Exists(HostCaBundle) ? ["--secret", $"id=ca-bundle,src={HostCaBundle}"] : [];
 
-    private async Task RemoveSupersededTagsAsync(ClusterImage image, string current, CancellationToken cancellationToken)
+    private async Task BuildAsync(ClusterImage image, string reference)
     {
-        var listing = (await DockerCli.ExecuteAsync(["image", "ls", image.Repository, "--format", "{{.Repository}}:{{.Tag}}"], cancellationToken: cancellationToken)).Output;
+        await buildSlots.WaitAsync();
+        try
+        {
+            // It may have been finished by a build that left the in-flight table just before this one entered it.
+            if (await DockerCli.ImageExistsAsync(reference))
+            {
+                return;
+            }
+
+            logger.LogInformation("Building image {Image} from {Context}", reference, image.ContextDirectory(layout));
+            var stopwatch = Stopwatch.StartNew();
+            // A cold build downloads packages and may take minutes: no time-out.
+            var build = await DockerCli.ExecuteAsync(
+                ["build", "--progress=plain", "--pull=false", "--label", $"{ClusterImage.ComponentLabel}={image.Component}",
+                 .. cacheArguments, .. image.BuildArguments(layout), .. HostCaBundleSecret, "-t", reference, image.ContextDirectory(layout)],
+                line =>
+                {
+                    if (buildOutput is null)
+                    {
+                        logger.LogInformation("[{Component} build] {Line}", image.Component, line);
+                    }
+                    else
+                    {
+                        buildOutput(image, line);
+                    }
+                },
+                Timeout.InfiniteTimeSpan, logger, CancellationToken.None);
+            if (!build.Succeeded)
+            {
+                throw new InvalidOperationException($"docker build of {reference} failed (exit {build.ExitCode}):{Environment.NewLine}{Tail(build.Output)}");
+            }
+
+            logger.LogInformation("Built {Image} in {Seconds:F0} s", reference, stopwatch.Elapsed.TotalSeconds);
+        }
+        finally
+        {
+            buildSlots.Release();
+        }
+
+        await RemoveSupersededTagsAsync(image, reference);
+    }
+
+    private async Task RemoveSupersededTagsAsync(ClusterImage image, string current)
+    {
+        var listing = (await DockerCli.ExecuteAsync(["image", "ls", image.Repository, "--format", "{{.Repository}}:{{.Tag}}"])).Output;
         // Only content tags are ours to remove; a hand-made tag such as ":dev" is left alone.
         foreach (var old in listing.Where(r => r != current && ClusterImage.IsContentTag(r, image)))
         {
             // An image still used by a running container refuses removal; that's fine, it goes next time.
-            if ((await DockerCli.ExecuteAsync(["image", "rm", old], cancellationToken: cancellationToken)).Succeeded)
+            if ((await DockerCli.ExecuteAsync(["image", "rm", old])).Succeeded)
             {
                 logger.LogInformation("Removed superseded image {Image}", old);
             }
         }
 
-        await DockerCli.ExecuteAsync(["image", "prune", "--force", "--filter", $"label={ClusterImage.ComponentLabel}={image.Component}"], cancellationToken: cancellationToken);
+        await DockerCli.ExecuteAsync(["image", "prune", "--force", "--filter", $"label={ClusterImage.ComponentLabel}={image.Component}"]);
     }
 
     private static string Tail(IReadOnlyList<string> lines) => string.Join(Environment.NewLine, lines.TakeLast(30));

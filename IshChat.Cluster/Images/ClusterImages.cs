@@ -3,23 +3,30 @@ namespace IshChat.Cluster.Images;
 /// <summary>The images of the cluster, one per folder under <c>containers/</c>.</summary>
 public static class ClusterImages
 {
-    public static ClusterImage Etcd { get; } = new("etcd");
-    public static ClusterImage Patroni { get; } = new("patroni");
-    public static ClusterImage HAProxy { get; } = new("haproxy");
-    public static ClusterImage PgBouncer { get; } = new("pgbouncer");
-    public static ClusterImage Redis { get; } = new("redis");
+    /// <summary>
+    /// Every Debian package of every image below, installed in one apt transaction: the layer they are all built on.
+    /// Not a container of its own, so not in <see cref="All"/>; building any image builds it first.
+    /// </summary>
+    public static ClusterImage Packages { get; } = new("packages");
+
+    public static ClusterImage Etcd { get; } = new("etcd", Packages);
+    public static ClusterImage Patroni { get; } = new("patroni", Packages);
+    public static ClusterImage HAProxy { get; } = new("haproxy", Packages);
+    public static ClusterImage PgBouncer { get; } = new("pgbouncer", Packages);
+    public static ClusterImage Redis { get; } = new("redis", Packages);
 
     // Monitoring (Grafana is the official image, not built here: see containers/grafana/README.md).
-    public static ClusterImage Prometheus { get; } = new("prometheus");
-    public static ClusterImage Alertmanager { get; } = new("alertmanager");
-    public static ClusterImage PostgresExporter { get; } = new("postgres-exporter");
-    public static ClusterImage PgBouncerExporter { get; } = new("pgbouncer-exporter");
-    public static ClusterImage RedisExporter { get; } = new("redis-exporter");
-    public static ClusterImage NodeExporter { get; } = new("node-exporter");
+    public static ClusterImage Prometheus { get; } = new("prometheus", Packages);
+    public static ClusterImage Alertmanager { get; } = new("alertmanager", Packages);
+    public static ClusterImage PostgresExporter { get; } = new("postgres-exporter", Packages);
+    public static ClusterImage PgBouncerExporter { get; } = new("pgbouncer-exporter", Packages);
+    public static ClusterImage RedisExporter { get; } = new("redis-exporter", Packages);
+    public static ClusterImage NodeExporter { get; } = new("node-exporter", Packages);
 
     // Backups: the object store holding pgBackRest's repository (docs/backup.md).
     public static ClusterImage BackupStore { get; } = new("backup-store");
 
+    /// <summary>Every image a container runs from: what the AppHost, the test clusters and the benches build up front.</summary>
     public static IReadOnlyList<ClusterImage> All { get; } =
         [Etcd, Patroni, HAProxy, PgBouncer, Redis, Prometheus, Alertmanager, PostgresExporter, PgBouncerExporter, RedisExporter, NodeExporter, BackupStore];
 }

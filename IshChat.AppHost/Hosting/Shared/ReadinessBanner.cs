@@ -26,11 +26,15 @@ internal static class ReadinessBanner
                 await notifications.WaitForResourceHealthyAsync(cluster.Resource.Name, stopping);
                 // The first instance holds the documented host port (6432); the API uses them all.
                 var endpoint = pgbouncer.Resource.Instances[0].PrimaryEndpoint;
+                // eng/run.sh passes when it started, so the line also reports the whole run: setup, build, images, cluster.
+                var sinceRun = long.TryParse(Environment.GetEnvironmentVariable("ISHCHAT_RUN_STARTED_AT"), out var runStarted)
+                    ? $" ({DateTimeOffset.UtcNow.ToUnixTimeSeconds() - runStarted} s since eng/run.sh started)"
+                    : "";
                 logger.LogInformation(
-                    "IshChat cluster ready after {Seconds:F0} s: leader {Leader}, {Replicas} streaming replicas. "
+                    "IshChat cluster ready after {Seconds:F0} s{SinceRun}: leader {Leader}, {Replicas} streaming replicas. "
                     + "Connect: psql \"host={Host} port={Port} dbname={Database} user={User}\" "
                     + "(password: parameter {Parameter} on the dashboard, or `dotnet user-secrets list --project IshChat.AppHost`)",
-                    (DateTime.UtcNow - started).TotalSeconds, cluster.Resource.LastObservedState?.Leader?.Name,
+                    (DateTime.UtcNow - started).TotalSeconds, sinceRun, cluster.Resource.LastObservedState?.Leader?.Name,
                     cluster.Resource.Nodes.Count - 1, endpoint.Host, endpoint.Port, PgBouncerDatabases.ReadWrite, ClusterRoles.App,
                     cluster.Resource.Secret(ClusterSecret.AppPassword).Name);
             }, stopping);
