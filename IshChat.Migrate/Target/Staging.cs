@@ -20,7 +20,7 @@ public static class Staging
     /// </summary>
     public static async Task MoveMessagesAsync(NpgsqlConnection connection, int slot, Guid instanceId, IEnumerable<StagedMessage> rows, CancellationToken cancellationToken)
     {
-        var stage = $"chat.legacy_stage_messages_{slot}";
+        var stage = $"chat_staging.legacy_stage_messages_{slot}";
         await using (var command = new NpgsqlCommand($"LOCK TABLE {stage} IN ACCESS EXCLUSIVE MODE", connection))
         {
             await command.ExecuteNonQueryAsync(cancellationToken);
@@ -64,7 +64,7 @@ public static class Staging
     public static async Task CopyRowsAsync(NpgsqlConnection connection, Guid instanceId, IEnumerable<StagedRow> rows, CancellationToken cancellationToken)
     {
         await using var copy = await connection.BeginBinaryImportAsync(
-            "COPY chat.legacy_stage_rows (instance_id, legacy_table, legacy_id, legacy_rowid, new_id, parent_id, name, started_at, ended_at, message_count, last_message_at, row_hash) FROM STDIN (FORMAT BINARY)",
+            "COPY chat_staging.legacy_stage_rows (instance_id, legacy_table, legacy_id, legacy_rowid, new_id, parent_id, name, started_at, ended_at, message_count, last_message_at, row_hash) FROM STDIN (FORMAT BINARY)",
             cancellationToken);
         foreach (var row in rows)
         {
@@ -90,7 +90,7 @@ public static class Staging
         value is null ? copy.WriteNullAsync(cancellationToken) : copy.WriteAsync(value, type, cancellationToken);
 
     public const string MoveDevices = """
-        WITH moved AS (DELETE FROM chat.legacy_stage_rows WHERE legacy_table = 'devices' RETURNING *),
+        WITH moved AS (DELETE FROM chat_staging.legacy_stage_rows WHERE legacy_table = 'devices' RETURNING *),
              inserted AS (
                 INSERT INTO chat.devices (instance_id, device_id, name, created_at)
                 SELECT instance_id, new_id, name, started_at FROM moved)
@@ -100,7 +100,7 @@ public static class Staging
 
     /// <summary>Sessions arrive with their final counters: the messages that follow are numbered 1..message_count.</summary>
     public const string MoveSessions = """
-        WITH moved AS (DELETE FROM chat.legacy_stage_rows WHERE legacy_table = 'sessions' RETURNING *),
+        WITH moved AS (DELETE FROM chat_staging.legacy_stage_rows WHERE legacy_table = 'sessions' RETURNING *),
              inserted AS (
                 INSERT INTO chat.sessions (instance_id, session_id, device_id, state, started_at, ended_at, message_count, last_message_at, last_activity_at)
                 SELECT instance_id, new_id, parent_id, CASE WHEN ended_at IS NULL THEN 'active' ELSE 'ended' END, started_at, ended_at,

@@ -90,7 +90,13 @@ CREATE POLICY instance_isolation ON chat.legacy_rejects TO ishchat_app
 -- later chunk's scan would walk until autovacuum came by.
 -------------------------------------------------------------------------------
 
-CREATE UNLOGGED TABLE chat.legacy_stage_messages_0 (
+-- In a schema of their own: every table of the chat schema forces row-level security (a test
+-- asserts it), and these can't.
+CREATE SCHEMA chat_staging AUTHORIZATION CURRENT_USER;
+REVOKE ALL ON SCHEMA chat_staging FROM PUBLIC;
+GRANT USAGE ON SCHEMA chat_staging TO ishchat_app;
+
+CREATE UNLOGGED TABLE chat_staging.legacy_stage_messages_0 (
     instance_id       uuid   NOT NULL CHECK (instance_id = chat.current_instance_id()),
     session_id        uuid   NOT NULL,
     seq               bigint NOT NULL,
@@ -99,11 +105,11 @@ CREATE UNLOGGED TABLE chat.legacy_stage_messages_0 (
     body              text   NOT NULL,
     created_at        timestamptz NOT NULL
 );
-CREATE UNLOGGED TABLE chat.legacy_stage_messages_1 (LIKE chat.legacy_stage_messages_0 INCLUDING ALL);
-CREATE UNLOGGED TABLE chat.legacy_stage_messages_2 (LIKE chat.legacy_stage_messages_0 INCLUDING ALL);
-CREATE UNLOGGED TABLE chat.legacy_stage_messages_3 (LIKE chat.legacy_stage_messages_0 INCLUDING ALL);
+CREATE UNLOGGED TABLE chat_staging.legacy_stage_messages_1 (LIKE chat_staging.legacy_stage_messages_0 INCLUDING ALL);
+CREATE UNLOGGED TABLE chat_staging.legacy_stage_messages_2 (LIKE chat_staging.legacy_stage_messages_0 INCLUDING ALL);
+CREATE UNLOGGED TABLE chat_staging.legacy_stage_messages_3 (LIKE chat_staging.legacy_stage_messages_0 INCLUDING ALL);
 
-CREATE UNLOGGED TABLE chat.legacy_stage_rows (
+CREATE UNLOGGED TABLE chat_staging.legacy_stage_rows (
     instance_id  uuid   NOT NULL CHECK (instance_id = chat.current_instance_id()),
     legacy_table text   NOT NULL,
     legacy_id    text   NOT NULL,
@@ -118,12 +124,12 @@ CREATE UNLOGGED TABLE chat.legacy_stage_rows (
     row_hash     bytea  NOT NULL
 );
 
-REVOKE ALL ON chat.legacy_imports, chat.legacy_import_chunks, chat.legacy_id_map, chat.legacy_rejects, chat.legacy_stage_rows,
-    chat.legacy_stage_messages_0, chat.legacy_stage_messages_1, chat.legacy_stage_messages_2, chat.legacy_stage_messages_3 FROM PUBLIC;
+REVOKE ALL ON chat.legacy_imports, chat.legacy_import_chunks, chat.legacy_id_map, chat.legacy_rejects, chat_staging.legacy_stage_rows,
+    chat_staging.legacy_stage_messages_0, chat_staging.legacy_stage_messages_1, chat_staging.legacy_stage_messages_2, chat_staging.legacy_stage_messages_3 FROM PUBLIC;
 GRANT SELECT, INSERT, UPDATE ON chat.legacy_imports TO ishchat_app;
 GRANT SELECT, INSERT ON chat.legacy_import_chunks TO ishchat_app;
 GRANT SELECT, INSERT, UPDATE ON chat.legacy_id_map TO ishchat_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON chat.legacy_rejects TO ishchat_app;
 -- COPY needs INSERT; the move needs SELECT and DELETE (TRUNCATE, which also allows the LOCK). No UPDATE.
-GRANT SELECT, INSERT, DELETE ON chat.legacy_stage_rows TO ishchat_app;
-GRANT SELECT, INSERT, TRUNCATE ON chat.legacy_stage_messages_0, chat.legacy_stage_messages_1, chat.legacy_stage_messages_2, chat.legacy_stage_messages_3 TO ishchat_app;
+GRANT SELECT, INSERT, DELETE ON chat_staging.legacy_stage_rows TO ishchat_app;
+GRANT SELECT, INSERT, TRUNCATE ON chat_staging.legacy_stage_messages_0, chat_staging.legacy_stage_messages_1, chat_staging.legacy_stage_messages_2, chat_staging.legacy_stage_messages_3 TO ishchat_app;

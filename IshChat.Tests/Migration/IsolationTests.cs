@@ -34,12 +34,12 @@ public sealed class IsolationTests(MigrationClusterFixture fixture)
         var updated = await first.QueryAsync(b, "UPDATE chat.messages SET body = 'hijacked' WHERE instance_id = $1 RETURNING 1", a);
         Assert.Empty(updated);
         var staging = await Assert.ThrowsAsync<PostgresException>(() => first.QueryAsync(b, """
-            INSERT INTO chat.legacy_stage_rows (instance_id, legacy_table, legacy_id, legacy_rowid, new_id, row_hash)
+            INSERT INTO chat_staging.legacy_stage_rows (instance_id, legacy_table, legacy_id, legacy_rowid, new_id, row_hash)
             VALUES ($1, 'devices', 'x', 1, gen_random_uuid(), '\x00') RETURNING 1
             """, a));
         Assert.Equal(PostgresErrorCodes.CheckViolation, staging.SqlState);
 
         // Then: no staged row outlived its import
-        Assert.Equal(0, await first.CountAsync(null, "SELECT (SELECT count(*) FROM chat.legacy_stage_rows) + (SELECT count(*) FROM chat.legacy_stage_messages_0) + (SELECT count(*) FROM chat.legacy_stage_messages_1)"));
+        Assert.Equal(0, await first.CountAsync(null, "SELECT (SELECT count(*) FROM chat_staging.legacy_stage_rows) + (SELECT count(*) FROM chat_staging.legacy_stage_messages_0) + (SELECT count(*) FROM chat_staging.legacy_stage_messages_1)"));
     }
 }
