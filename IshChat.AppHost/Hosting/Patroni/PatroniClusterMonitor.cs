@@ -106,7 +106,7 @@ internal static class PatroniClusterMonitor
         }
 
         var leader = state.Leader?.Name ?? "none";
-        var streaming = state.Members.Count(m => m.IsStreamingReplica).ToString(CultureInfo.InvariantCulture);
+        var streaming = state.StreamingReplicas.ToString(CultureInfo.InvariantCulture);
         var clusterFingerprint = $"{leader}|{streaming}";
         if (published.GetValueOrDefault(cluster.Name) != clusterFingerprint)
         {
