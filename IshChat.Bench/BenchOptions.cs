@@ -4,10 +4,10 @@ namespace IshChat.Bench;
 /// Either <c>--url</c> (a running stack, e.g. the AppHost's API) or <c>--self-hosted cluster,single</c> (stacks the bench
 /// starts itself with Testcontainers, one after another, each with the same API build).
 /// </summary>
-public sealed record BenchOptions(string? Url, string? AdminKey, IReadOnlyList<string> SelfHosted, int Clients, TimeSpan Duration, TimeSpan Warmup, string Label)
+public sealed record BenchOptions(string? Url, string? AdminKey, IReadOnlyList<string> SelfHosted, int Clients, TimeSpan Duration, TimeSpan Warmup, string Label, SynchronousMode Synchronous = SynchronousMode.Off)
 {
     public const string Usage =
-        "Usage: --url URL --admin-key KEY | --self-hosted cluster,single   [--clients 16] [--seconds 30] [--warmup 5] [--label text]";
+        "Usage: --url URL --admin-key KEY | --self-hosted cluster,single   [--clients 16] [--seconds 30] [--warmup 5] [--label text] [--synchronous off|on|quorum]";
 
     public static readonly string[] StackNames = ["cluster", "single"];
 
@@ -42,7 +42,12 @@ public sealed record BenchOptions(string? Url, string? AdminKey, IReadOnlyList<s
             throw new ArgumentException($"--admin-key (or ISHCHAT_ADMIN_KEY) is required with --url. {Usage}");
         }
 
+        // The self-hosted cluster's replication: asynchronous (the AppHost's default), one synchronous standby, or ANY 1.
+        var synchronous = Value("--synchronous") is not { } mode ? SynchronousMode.Off
+            : Enum.TryParse<SynchronousMode>(mode, ignoreCase: true, out var parsed) ? parsed
+            : throw new ArgumentException($"--synchronous must be off, on or quorum, not '{mode}'. {Usage}");
+
         return new BenchOptions(url, adminKey, selfHosted, Number("--clients", 16),
-            TimeSpan.FromSeconds(Number("--seconds", 30)), TimeSpan.FromSeconds(Number("--warmup", 5)), Value("--label") ?? "chat API");
+            TimeSpan.FromSeconds(Number("--seconds", 30)), TimeSpan.FromSeconds(Number("--warmup", 5)), Value("--label") ?? "chat API", synchronous);
     }
 }

@@ -31,7 +31,7 @@ var reports = new List<string>();
 foreach (var name in options.SelfHosted)
 {
     Console.WriteLine($"[bench] starting the '{name}' stack…");
-    await using var stack = name == "cluster" ? await BenchStack.StartClusterAsync(logger) : await BenchStack.StartSinglePostgresAsync(logger);
+    await using var stack = name == "cluster" ? await BenchStack.StartClusterAsync(logger, options.Synchronous) : await BenchStack.StartSinglePostgresAsync(logger);
     Console.WriteLine($"[bench] {stack.Description}; API at {stack.ApiUrl}; {options.Warmup.TotalSeconds:F0} s warm-up, then {options.Duration.TotalSeconds:F0} s measured");
     using var http = new HttpClient { BaseAddress = stack.ApiUrl, Timeout = TimeSpan.FromSeconds(30) };
     var results = await new ChatLoad(http, options, stack.AdminKey).RunAsync();

@@ -25,12 +25,19 @@ internal sealed class BenchStack : IAsyncDisposable
     public string AdminKey { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
     /// <summary>The HA stack as the AppHost runs it: PgBouncer → HAProxy → Patroni leader and 3 async replicas, 3 etcd.</summary>
-    public static async Task<BenchStack> StartClusterAsync(ILogger logger)
+    public static async Task<BenchStack> StartClusterAsync(ILogger logger, SynchronousMode synchronous = SynchronousMode.Off)
     {
-        var stack = new BenchStack("HA cluster: API → PgBouncer → HAProxy → Patroni leader + 3 replicas (reads on replicas)");
+        var replication = synchronous switch
+        {
+            SynchronousMode.On => "1 synchronous standby",
+            SynchronousMode.Quorum => "quorum ANY 1",
+            _ => "async",
+        };
+        var stack = new BenchStack($"HA cluster ({replication}): API → PgBouncer → HAProxy → Patroni leader + 3 replicas (reads on replicas)");
         try
         {
-            var cluster = await PatroniTestCluster.StartAsync(new TestClusterOptions(), logger, CancellationToken.None);
+            var cluster = await PatroniTestCluster.StartAsync(
+                new TestClusterOptions { Patroni = new PatroniSettings { SynchronousMode = synchronous } }, logger, CancellationToken.None);
             stack.owned.Add(cluster);
             await cluster.WaitForHealthyAsync(TimeSpan.FromMinutes(3));
 
