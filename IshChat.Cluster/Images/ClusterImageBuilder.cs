@@ -127,6 +127,13 @@ public sealed class ClusterImageBuilder(RepositoryLayout layout, ILogger logger,
 
     private async Task RemoveSupersededTagsAsync(ClusterImage image, string current)
     {
+        // Several checkouts of the repository (git worktrees) share one engine and build different
+        // content tags of the same image; each would delete the others' and force rebuilds.
+        if (Environment.GetEnvironmentVariable(KeepSupersededImagesVariable) is "1" or "true")
+        {
+            return;
+        }
+
         var listing = (await DockerCli.ExecuteAsync(["image", "ls", image.Repository, "--format", "{{.Repository}}:{{.Tag}}"])).Output;
         // Only content tags are ours to remove; a hand-made tag such as ":dev" is left alone.
         foreach (var old in listing.Where(r => r != current && ClusterImage.IsContentTag(r, image)))
@@ -140,6 +147,9 @@ public sealed class ClusterImageBuilder(RepositoryLayout layout, ILogger logger,
 
         await DockerCli.ExecuteAsync(["image", "prune", "--force", "--filter", $"label={ClusterImage.ComponentLabel}={image.Component}"]);
     }
+
+    /// <summary>Set to 1 to keep superseded content tags (several checkouts sharing one engine).</summary>
+    public const string KeepSupersededImagesVariable = "ISHCHAT_KEEP_SUPERSEDED_IMAGES";
 
     private static string Tail(IReadOnlyList<string> lines) => string.Join(Environment.NewLine, lines.TakeLast(30));
 }
