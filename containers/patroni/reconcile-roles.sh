@@ -16,6 +16,8 @@ case $role in
 esac
 
 log() { printf 'ishchat-reconcile-roles: %s\n' "$*" >&2; }
+# Re-running post-bootstrap.sql notices every object that already exists; only warnings matter here.
+export PGOPTIONS="-c client_min_messages=warning"
 sql=(psql --no-psqlrc --quiet --set ON_ERROR_STOP=1 --host /var/run/postgresql --username postgres --dbname postgres)
 
 # on_role_change fires as the promotion starts; writes are possible once recovery has ended.
@@ -25,6 +27,17 @@ for _ in $(seq 1 60); do
 done
 
 log "$action as $role of $scope: re-asserting role passwords from the environment"
+# Patroni removes PATRONI_* from its environment once read (so callbacks don't leak them); its
+# own roles' names and passwords come from the configuration the entrypoint rendered from them.
+authentication() {
+  python3 -c 'import sys, yaml
+print(yaml.safe_load(open("/etc/patroni/patroni.yml"))["postgresql"]["authentication"][sys.argv[1]][sys.argv[2]])' "$1" "$2"
+}
+for kind in superuser replication rewind; do
+  upper=${kind^^}
+  export "PATRONI_${upper}_USERNAME=$(authentication "$kind" username)"
+  export "PATRONI_${upper}_PASSWORD=$(authentication "$kind" password)"
+done
 # Patroni's own roles (superuser, replication, rewind) first, then the application roles,
 # database and PgBouncer function exactly as post_bootstrap made them (that script converges).
 "${sql[@]}" <<'SQL'

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using IshChat.AppHost.Hosting.Etcd;
 using IshChat.AppHost.Hosting.Images;
 using IshChat.AppHost.Hosting.Patroni;
 using IshChat.AppHost.Hosting.Shared;
@@ -87,8 +86,12 @@ public static class BackupStoreBuilderExtensions
                 stanzas.AddOrUpdate(cluster.Resource, stanza);
             }
 
-            cluster.ApplicationBuilder.Eventing.Subscribe<BeforeStartEvent>((_, cancellationToken) =>
-                EnsureNoClusterDataAsync(cluster.Resource, DataVolumes.Prefix(cluster.ApplicationBuilder.Configuration), cancellationToken));
+            // A restore is Patroni's bootstrap, which a node with data (or an etcd that knows the cluster) never runs: the
+            // run would silently start the old cluster instead. Refuse, naming the command that removes the volumes.
+            DataVolumes.RequireNewClusterVolumes(cluster.ApplicationBuilder,
+                $"{RestoreSection} makes a new cluster from the backups, but the cluster's volumes still hold the current one " +
+                "(Patroni never bootstraps over existing data). Stop the AppHost and run `eng/down.sh --cluster-volumes` " +
+                "(removes the cluster's volumes, keeps the backup store), then start the restore again.");
         }
 
         foreach (var node in cluster.Resource.Nodes)
@@ -124,22 +127,6 @@ public static class BackupStoreBuilderExtensions
     /// </summary>
     public static string Stanza(PatroniClusterResource cluster) =>
         stanzas.TryGetValue(cluster, out var restored) ? restored : cluster.Scope;
-
-    // A restore is Patroni's bootstrap, which a node with data (or an etcd that knows the cluster) never runs: the
-    // run would silently start the old cluster instead. Refuse, naming the volumes and the command that removes them.
-    private static async Task EnsureNoClusterDataAsync(PatroniClusterResource cluster, string prefix, CancellationToken cancellationToken)
-    {
-        var clusterVolumes = cluster.Nodes.Select(n => n.Name).Concat(cluster.Etcd.MemberNames())
-            .Select(name => DataVolumes.Name(prefix, name)).ToHashSet();
-        var existing = (await DataVolumes.ExistingAsync(prefix, cancellationToken)).Where(clusterVolumes.Contains).ToList();
-        if (existing.Count > 0)
-        {
-            throw new InvalidOperationException(
-                $"{RestoreSection} makes a new cluster from the backups, but the volumes {string.Join(", ", existing)} still hold the " +
-                "current one (Patroni never bootstraps over existing data). Stop the AppHost and run `eng/down.sh --cluster-volumes` " +
-                "(removes the cluster's volumes, keeps the backup store), then start the restore again.");
-        }
-    }
 
     private static async Task<ExecuteCommandResult> BackUpNowAsync(PatroniClusterResource cluster, ExecuteCommandContext context)
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using IshChat.Cluster.Docker;
 using Microsoft.Extensions.Configuration;
 
@@ -14,6 +15,8 @@ namespace IshChat.AppHost.Hosting.Shared;
 /// </summary>
 public static class DataVolumes
 {
+    private static readonly ConditionalWeakTable<IDistributedApplicationBuilder, VolumeSet> sets = [];
+
     /// <summary>Configuration key of the volume names' prefix (a volume set); <see cref="DefaultPrefix"/> when unset.</summary>
     public const string PrefixKey = "IshChat:Volumes:Prefix";
 
@@ -47,7 +50,7 @@ public static class DataVolumes
 
     /// <summary>
     /// Mounts the resource's own named volume at <paramref name="target"/>, created (labelled) just before the
-    /// container starts. Mount the directory that holds the data directory, not the data directory itself: Patroni
+    /// application starts. Mount the directory that holds the data directory, not the data directory itself: Patroni
     /// removes and renames its data directory (reinit, a failed bootstrap), which a mount point cannot be.
     /// </summary>
     public static IResourceBuilder<T> WithDataVolume<T>(this IResourceBuilder<T> builder, string target, DataVolumeKind kind) where T : ContainerResource
@@ -56,18 +59,52 @@ public static class DataVolumes
         ArgumentException.ThrowIfNullOrEmpty(target);
         var prefix = Prefix(builder.ApplicationBuilder.Configuration);
         var volume = Name(prefix, builder.Resource.Name);
-        var resourceName = builder.Resource.Name;
-
-        // Idempotent: an existing volume keeps its data (and its labels).
-        builder.ApplicationBuilder.Eventing.Subscribe<BeforeResourceStartedEvent>(builder.Resource, (_, cancellationToken) =>
-            DockerCli.RunAsync(
-                [
-                    "volume", "create", "--label", $"{SetLabel}={prefix}", "--label", $"{ResourceLabel}={resourceName}",
-                    "--label", $"{KindLabel}={kind.ToString().ToLowerInvariant()}", volume,
-                ],
-                cancellationToken));
-
+        sets.GetValue(builder.ApplicationBuilder, applicationBuilder => new VolumeSet(applicationBuilder, prefix))
+            .Volumes.Add((volume, builder.Resource.Name, kind));
         return builder.WithVolume(volume, target);
+    }
+
+    /// <summary>
+    /// Makes the application refuse to start while any <see cref="DataVolumeKind.Cluster"/> volume already exists, with
+    /// <paramref name="reason"/> as the message: a restore into a new cluster needs them gone.
+    /// </summary>
+    public static void RequireNewClusterVolumes(IDistributedApplicationBuilder builder, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        sets.GetValue(builder, applicationBuilder => new VolumeSet(applicationBuilder, Prefix(applicationBuilder.Configuration))).NewClusterRequiredBecause = reason;
+    }
+
+    /// <summary>One application's volumes, created (labelled) when it starts.</summary>
+    private sealed class VolumeSet
+    {
+        public VolumeSet(IDistributedApplicationBuilder builder, string prefix)
+        {
+            // Before the orchestrator sees any resource: it makes every named volume up front, unlabelled, and
+            // `docker volume create` leaves an existing volume (and its labels) as it is.
+            builder.Eventing.Subscribe<BeforeStartEvent>(async (_, cancellationToken) =>
+            {
+                if (NewClusterRequiredBecause is { } reason)
+                {
+                    var onEngine = (await DockerCli.RunAsync(["volume", "ls", "--format", "{{.Name}}"], cancellationToken)).Split('\n', StringSplitOptions.TrimEntries).ToHashSet();
+                    var existing = Volumes.Where(v => v.Kind == DataVolumeKind.Cluster && onEngine.Contains(v.Name)).Select(v => v.Name).ToList();
+                    if (existing.Count > 0)
+                    {
+                        throw new InvalidOperationException($"{reason} Existing: {string.Join(", ", existing)}.");
+                    }
+                }
+
+                await Task.WhenAll(Volumes.Select(v => DockerCli.RunAsync(
+                    [
+                        "volume", "create", "--label", $"{SetLabel}={prefix}", "--label", $"{ResourceLabel}={v.Resource}",
+                        "--label", $"{KindLabel}={v.Kind.ToString().ToLowerInvariant()}", v.Name,
+                    ],
+                    cancellationToken)));
+            });
+        }
+
+        public List<(string Name, string Resource, DataVolumeKind Kind)> Volumes { get; } = [];
+
+        public string? NewClusterRequiredBecause { get; set; }
     }
 
     /// <summary>The names of the volumes of the set <paramref name="prefix"/> that exist on the engine.</summary>
