@@ -48,7 +48,12 @@ stop() {
 }
 cleanup() {
   stop
-  docker volume ls -q --filter "label=io.ishchat.volume-set=$IshChat__Volumes__Prefix" | xargs -r docker volume rm >/dev/null || true
+  # A container the orchestrator is still removing holds its volume a moment longer.
+  for _ in $(seq 1 60); do
+    docker volume ls -q --filter "label=io.ishchat.volume-set=$IshChat__Volumes__Prefix" | xargs -r docker volume rm >/dev/null 2>&1 && break
+    sleep 2
+  done
+  docker volume ls -q --filter "label=io.ishchat.volume-set=$IshChat__Volumes__Prefix" | grep . >&2 && say "warning: volumes left behind (above)" || true
 }
 trap cleanup EXIT
 
