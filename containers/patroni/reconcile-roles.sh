@@ -16,8 +16,6 @@ case $role in
 esac
 
 log() { printf 'ishchat-reconcile-roles: %s\n' "$*" >&2; }
-# Re-running post-bootstrap.sql notices every object that already exists; only warnings matter here.
-export PGOPTIONS="-c client_min_messages=warning"
 sql=(psql --no-psqlrc --quiet --set ON_ERROR_STOP=1 --host /var/run/postgresql --username postgres --dbname postgres)
 
 # on_role_change fires as the promotion starts; writes are possible once recovery has ended.
@@ -26,34 +24,40 @@ for _ in $(seq 1 60); do
   sleep 1
 done
 
-log "$action as $role of $scope: re-asserting role passwords from the environment"
 # Patroni removes PATRONI_* from its environment once read (so callbacks don't leak them); its
 # own roles' names and passwords come from the configuration the entrypoint rendered from them.
 authentication() {
   python3 -c 'import sys, yaml
 print(yaml.safe_load(open("/etc/patroni/patroni.yml"))["postgresql"]["authentication"][sys.argv[1]][sys.argv[2]])' "$1" "$2"
 }
+names=() passwords=()
 for kind in superuser replication rewind; do
-  upper=${kind^^}
-  export "PATRONI_${upper}_USERNAME=$(authentication "$kind" username)"
-  export "PATRONI_${upper}_PASSWORD=$(authentication "$kind" password)"
+  names+=("$(authentication "$kind" username)")
+  passwords+=("$(authentication "$kind" password)")
 done
-# Patroni's own roles (superuser, replication, rewind) first, then the application roles,
-# database and PgBouncer function exactly as post_bootstrap made them (that script converges).
-"${sql[@]}" <<'SQL'
-\getenv superuser_name PATRONI_SUPERUSER_USERNAME
-\getenv superuser_password PATRONI_SUPERUSER_PASSWORD
-\getenv replication_name PATRONI_REPLICATION_USERNAME
-\getenv replication_password PATRONI_REPLICATION_PASSWORD
-\getenv rewind_name PATRONI_REWIND_USERNAME
-\getenv rewind_password PATRONI_REWIND_PASSWORD
+for kind in APP MIGRATOR MONITOR PGBOUNCER_AUTH; do
+  user_var=ISHCHAT_${kind}_USER password_var=ISHCHAT_${kind}_PASSWORD
+  names+=("${!user_var}")
+  passwords+=("${!password_var}")
+done
+
+# Only a password that no longer logs in is set again: ALTER ROLE makes a new SCRAM salt even for
+# the same password, which would break PgBouncer's pass-through logins made with the old one,
+# and this runs on every promotion.
+matches() { PGPASSWORD=$2 PGCONNECT_TIMEOUT=5 psql --no-psqlrc --host 127.0.0.1 --username "$1" --dbname postgres --tuples-only --command 'select 1' >/dev/null 2>&1; }
+changed=0
+for i in "${!names[@]}"; do
+  matches "${names[$i]}" "${passwords[$i]}" && continue
+  log "$action as $role of $scope: role ${names[$i]}'s password differs from the environment: setting it"
+  ROLE_NAME=${names[$i]} ROLE_PASSWORD=${passwords[$i]} "${sql[@]}" <<'SQL'
+\getenv role_name ROLE_NAME
+\getenv role_password ROLE_PASSWORD
 SET log_statement = 'none';
 SET log_min_error_statement = 'panic';
 SET password_encryption = 'scram-sha-256';
-ALTER ROLE :"superuser_name" PASSWORD :'superuser_password';
-ALTER ROLE :"replication_name" PASSWORD :'replication_password';
-SELECT format('ALTER ROLE %I PASSWORD %L', :'rewind_name', :'rewind_password')
- WHERE EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = :'rewind_name') \gexec
+SELECT format('ALTER ROLE %I PASSWORD %L', :'role_name', :'role_password')
+ WHERE EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = :'role_name') \gexec
 SQL
-"${sql[@]}" --file /usr/local/share/ishchat/post-bootstrap.sql
-log "role passwords match the environment"
+  changed=$((changed + 1))
+done
+log "$action as $role of $scope: every role's password matches the environment ($changed set)"
