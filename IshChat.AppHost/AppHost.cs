@@ -32,6 +32,9 @@ if (AzureDeployment.TryPublishForAzure(builder))
     return;
 }
 
+// Data outlives Ctrl+C: every etcd member, Patroni node and the backup store keep theirs on a named volume
+// (ishchat-<resource>-data; wiping is `eng/down.sh --volumes`), so the next run starts the same cluster.
+
 // Leader election: three etcd members, so losing one changes nothing.
 var etcd = builder.AddEtcdCluster(ResourceNames.Etcd, members: 3);
 
