@@ -39,8 +39,10 @@ public static class MessagesApi
 
         var instance = chat.Instance;
         var candidate = new MessageResponse(0, clientMessageId, senderDeviceId, request.Text!, DateTimeOffset.UtcNow);
-        var (outcome, message) = chat.Written(await chat.Database.WriteAsync(
-            instance.InstanceId, (connection, ct) => PostAsync(connection, instance.InstanceId, session, candidate, ct), chat.Aborted));
+        var written = await chat.Database.WriteAsync(
+            instance.InstanceId, (connection, ct) => PostAsync(connection, instance.InstanceId, session, candidate, ct), chat.Aborted);
+        var (outcome, message) = chat.Written(written);
+        string[] changed = [CacheKeys.Session(instance.InstanceId, session), CacheKeys.LatestMessages(instance.InstanceId, session)];
 
         switch (outcome)
         {
@@ -54,14 +56,15 @@ public static class MessagesApi
                 return Problems.Conflict("This clientMessageId was already used for a message with another sender or text.");
             case PostOutcome.Duplicate:
                 // A retry of a post that already succeeded: the same message, not a second one. Its first attempt may have
-                // committed without reaching the cache removal below (a lost response), so remove the entries now too.
-                await chat.Cache.RemoveAsync([CacheKeys.Session(instance.InstanceId, session), CacheKeys.LatestMessages(instance.InstanceId, session)], chat.Aborted);
+                // committed without reaching the invalidation below (a lost response), so invalidate now: this retry's
+                // token is at or past the first attempt's commit.
+                await chat.Cache.InvalidateAsync(changed, written.Token, chat.Aborted);
                 return TypedResults.Ok(message!);
         }
 
         metrics.MessagePosted(instance.InstanceType);
         chat.Activity.Record(instance.InstanceId, session, message!.CreatedAt);
-        await chat.Cache.RemoveAsync([CacheKeys.Session(instance.InstanceId, session), CacheKeys.LatestMessages(instance.InstanceId, session)], chat.Aborted);
+        await chat.Cache.InvalidateAsync(changed, written.Token, chat.Aborted);
         return TypedResults.Created($"/sessions/{session}/messages?after={message.Seq - 1}", message);
     }
 
@@ -144,14 +147,14 @@ public static class MessagesApi
 
         var direction = after is null ? PageDirection.Backward : PageDirection.Forward;
         var instanceId = chat.Instance.InstanceId;
-        Task<ReadResult<List<MessageResponse>?>> ReadAsync(CancellationToken cancellationToken) => chat.Database.ReadAsync(
-            instanceId, token, (connection, ct) => ReadPageAsync(connection, instanceId, session, direction, cursor, pageSize, ct), cancellationToken);
+        Task<ReadResult<List<MessageResponse>?>> ReadAsync(ConsistencyToken? required, CancellationToken cancellationToken) => chat.Database.ReadAsync(
+            instanceId, required, (connection, ct) => ReadPageAsync(connection, instanceId, session, direction, cursor, pageSize, ct), cancellationToken);
 
         // The newest page at the default size is what every open chat polls: that one is cached.
         var isLatestPage = direction == PageDirection.Backward && cursor is null && pageSize == DefaultPageSize;
         var items = chat.Read(isLatestPage
             ? await chat.Cache.GetOrReadAsync(CacheKeys.LatestMessages(instanceId, session), token, ReadAsync, chat.Aborted)
-            : await ReadAsync(chat.Aborted));
+            : await ReadAsync(token, chat.Aborted));
         if (items is null)
         {
             return Problems.NotFound("No such session in this instance.");
