@@ -62,6 +62,27 @@ internal static class Faults
         ? cluster.Rest.SwitchoverAsync(cluster.RestUrl(leader), leader.Name, candidate: null)
         : cluster.InjectAsync(Parse(fault), leader);
 
+    /// <summary>
+    /// On a saturated machine the runtime sometimes fails to freeze a container in time ("unable to freeze"):
+    /// that is the fault not happening, not the cluster failing, so it is tried again.
+    /// </summary>
+    public static async Task InjectWithRetriesAsync(PatroniTestCluster cluster, string fault, TestClusterNode leader)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await InjectAsync(cluster, fault, leader);
+                return;
+            }
+            catch (DockerCommandException ex) when (attempt < 3)
+            {
+                Console.WriteLine($"  {fault} of {leader.Name} did not happen ({ex.Message.Split('\n').Last()}); trying again");
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+        }
+    }
+
     public static async Task RepairAsync(PatroniTestCluster cluster, string fault, TestClusterNode leader)
     {
         if (fault == Switchover)

@@ -41,7 +41,7 @@ foreach (var fault in options.Faults)
         {
             var stopwatch = Stopwatch.StartNew();
             var injected = DateTimeOffset.UtcNow;
-            await Faults.InjectAsync(cluster, fault, leader);
+            await Faults.InjectWithRetriesAsync(cluster, fault, leader);
             await ClusterProbes.TimeUntilWritableAsync(cluster, TimeSpan.FromMinutes(2));
             sample = stopwatch.Elapsed;
             if (options.Trace)

@@ -141,6 +141,8 @@ public static class CacheKeys
 
     public static string LatestMessages(Guid instanceId, Guid sessionId) => $"ishchat:{instanceId:N}:messages:{sessionId:N}:latest";
 
+    public static string HighestAcknowledgedSeq(Guid instanceId, Guid sessionId) => $"ishchat:{instanceId:N}:messages:{sessionId:N}:highest-acknowledged-seq";
+
     public static string ActiveSessions(Guid instanceId) => $"ishchat:{instanceId:N}:sessions:active";
 
     public static string ApiKey(string keyHashHex) => $"ishchat:apikey:{keyHashHex}";
