@@ -42,12 +42,14 @@ var etcd = builder.AddEtcdCluster(ResourceNames.Etcd, members: 3);
 var backupStore = builder.AddBackupStore(ResourceNames.BackupStore);
 
 // PostgreSQL 17: one Patroni leader and three streaming replicas. A primary the container
-// runtime confirms dead gives up its leader key at once; the dashboard can inject faults.
+// runtime confirms dead gives up its leader key at once; one that falls silent (frozen, cut off)
+// is fenced (killed) and gives it up too; the dashboard can inject faults.
 // The leader archives every WAL segment to the backup store; backups are taken on a replica.
 var postgres = builder.AddPatroniCluster(ResourceNames.Postgres, etcd)
     .WithReplicas(3)
     .WithBackups(backupStore)
     .WithDeadLeaderKeyRelease()
+    .WithPrimaryFencing()
     .WithFaultInjectionCommands();
 
 // Routing by Patroni's REST checks, then transaction pooling.
