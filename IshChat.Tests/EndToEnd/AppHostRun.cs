@@ -13,8 +13,8 @@ namespace IshChat.Tests.EndToEnd;
 /// </summary>
 public static class AppHostRun
 {
-    /// <summary>A container just removed by the orchestrator holds its volume a few seconds longer.</summary>
-    public static readonly TimeSpan VolumeRemovalPatience = TimeSpan.FromMinutes(1);
+    /// <summary>How long the orchestrator gets to remove a stopped run's containers before the test removes them itself.</summary>
+    public static readonly TimeSpan VolumeRemovalPatience = TimeSpan.FromMinutes(2);
 
     private static readonly string[] readyResources =
         [ResourceNames.Postgres, ResourceNames.HAProxy, ResourceNames.PgBouncer, ResourceNames.Redis, ResourceNames.Api, ResourceNames.Alertmanager, ResourceNames.Prometheus];

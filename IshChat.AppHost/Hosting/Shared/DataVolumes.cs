@@ -115,8 +115,10 @@ public static class DataVolumes
     }
 
     /// <summary>
-    /// Removes every volume of the set <paramref name="prefix"/> (a test run's); call once its containers are gone.
-    /// A container the orchestrator is still removing holds its volume a moment, so this retries for a while.
+    /// Removes every volume of the set <paramref name="prefix"/> (a test run's) once its containers are gone. The
+    /// orchestrator removes them a while after the application stops (minutes on a loaded machine); after
+    /// <paramref name="patience"/> the containers still holding the set's volumes are removed here (they are that
+    /// run's own), then the volumes.
     /// </summary>
     public static async Task RemoveSetAsync(string prefix, TimeSpan patience, CancellationToken cancellationToken = default)
     {
@@ -137,7 +139,15 @@ public static class DataVolumes
 
             if (DateTime.UtcNow > deadline)
             {
-                result.EnsureSucceeded();
+                var holders = await DockerCli.RunAsync(["ps", "-aq", .. volumes.SelectMany(v => new[] { "--filter", $"volume={v}" })], cancellationToken);
+                var containers = holders.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                if (containers.Length > 0)
+                {
+                    await DockerCli.RunAsync(["rm", "-f", .. containers], cancellationToken);
+                }
+
+                (await DockerCli.ExecuteAsync(["volume", "rm", .. volumes], cancellationToken: cancellationToken)).EnsureSucceeded();
+                return;
             }
 
             await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
