@@ -74,6 +74,8 @@ var haproxy = builder.AddHAProxy(ResourceNames.HAProxy, postgres);
 var pgbouncer = builder.AddPgBouncer(ResourceNames.PgBouncer, haproxy);
 var chatDb = pgbouncer.AddDatabase(ResourceNames.ChatDatabase, PgBouncerDatabases.ReadWrite);
 var chatDbReadOnly = pgbouncer.AddDatabase(ResourceNames.ChatDatabaseReadOnly, PgBouncerDatabases.ReadOnly);
+// A pool per instance type (trial, standard, enterprise), each capped: one plan's flood waits in its own queue.
+var instanceTypePools = pgbouncer.AddInstanceTypeDatabases();
 
 // Cache.
 var redis = builder.AddCache(ResourceNames.Redis);
@@ -84,7 +86,7 @@ var migrations = builder.AddProject<Projects.IshChat_MigrationService>(ResourceN
     .WithReference(migratorDb).WaitFor(haproxy);
 
 // Services: two chat API replicas behind the same cluster.
-var api = builder.AddChatApi(chatDb, chatDbReadOnly, pgbouncer, redis, migrations, replicas: 2);
+var api = builder.AddChatApi(chatDb, chatDbReadOnly, pgbouncer, redis, migrations, replicas: 2, instanceTypePools);
 
 // Monitoring: Prometheus scrapes every component every 5 s (exporters where a server has no
 // /metrics), evaluates the alert rules and sends alerts to Alertmanager; Grafana draws the dashboards.

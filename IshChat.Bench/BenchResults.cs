@@ -18,6 +18,10 @@ public sealed class BenchResults
 
     public int Requests => latencies.Values.Sum(l => l.Count);
 
+    /// <summary>The <paramref name="p"/> quantile of one operation's latencies, ms.</summary>
+    public double Percentile(string operation, double p) =>
+        latencies.TryGetValue(operation, out var samples) ? Percentile([.. samples.Order()], p) : double.NaN;
+
     public void Record(string operation, TimeSpan latency) => latencies.GetOrAdd(operation, _ => []).Add(latency.TotalMilliseconds);
 
     public void Error(string message) => errors.Add(message);

@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace IshChat.Bench;
 
 /// <summary>Runs the workload and records each operation's latency (after the warm-up).</summary>
-public sealed class ChatLoad(HttpClient http, BenchOptions options, string adminKey)
+public sealed class ChatLoad(HttpClient http, BenchOptions options, string adminKey, string instanceType = InstanceTypes.Standard)
 {
     public async Task<BenchResults> RunAsync(params IMeasurementWindow[] windows)
     {
@@ -63,7 +63,7 @@ public sealed class ChatLoad(HttpClient http, BenchOptions options, string admin
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/admin/instances")
         {
-            Content = JsonContent.Create(new { name = $"bench {DateTime.UtcNow:HHmmss}", type = "standard" }),
+            Content = JsonContent.Create(new { name = $"bench {DateTime.UtcNow:HHmmss}", type = instanceType }),
         };
         request.Headers.Add("X-Api-Key", adminKey);
         using var response = await http.SendAsync(request);

@@ -39,6 +39,13 @@ foreach (var name in options.SelfHosted)
     };
     Console.WriteLine($"[bench] {stack.Description}; API at {stack.ApiUrl}; {options.Warmup.TotalSeconds:F0} s warm-up, then {options.Duration.TotalSeconds:F0} s measured");
     using var http = new HttpClient { BaseAddress = stack.ApiUrl, Timeout = TimeSpan.FromSeconds(30) };
+    if (options.Isolation)
+    {
+        reports.Add(await IsolationRun.RunAsync(stack, http, options));
+        Console.WriteLine(reports[^1]);
+        continue;
+    }
+
     using var lag = stack.LeaderMonitorConnection is { } leader ? new ReplicationLagSampler(leader) : null;
     IMeasurementWindow[] windows = lag is null ? [new ApiCpuMeter(() => stack.ApiCpuTime)] : [new ApiCpuMeter(() => stack.ApiCpuTime), lag];
     var results = await new ChatLoad(http, options, stack.AdminKey).RunAsync(windows);

@@ -40,7 +40,7 @@ public static class MessagesApi
         var instance = chat.Instance;
         var candidate = new MessageResponse(0, clientMessageId, senderDeviceId, request.Text!, DateTimeOffset.UtcNow);
         var (outcome, message) = chat.Written(await chat.Database.WriteAsync(
-            instance.InstanceId, (connection, ct) => PostAsync(connection, instance.InstanceId, session, candidate, ct), chat.Aborted));
+            chat.Instance, (connection, ct) => PostAsync(connection, instance.InstanceId, session, candidate, ct), chat.Aborted));
 
         switch (outcome)
         {
@@ -145,7 +145,7 @@ public static class MessagesApi
         var direction = after is null ? PageDirection.Backward : PageDirection.Forward;
         var instanceId = chat.Instance.InstanceId;
         Task<ReadResult<List<MessageResponse>?>> ReadAsync(CancellationToken cancellationToken) => chat.Database.ReadAsync(
-            instanceId, token, (connection, ct) => ReadPageAsync(connection, instanceId, session, direction, cursor, pageSize, ct), cancellationToken);
+            chat.Instance, token, (connection, ct) => ReadPageAsync(connection, instanceId, session, direction, cursor, pageSize, ct), cancellationToken);
 
         // The newest page at the default size is what every open chat polls: that one is cached.
         var isLatestPage = direction == PageDirection.Backward && cursor is null && pageSize == DefaultPageSize;

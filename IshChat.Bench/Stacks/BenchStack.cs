@@ -31,6 +31,9 @@ internal sealed class BenchStack : IAsyncDisposable
 
     private ServiceProcess? api;
 
+    /// <summary>The PgBouncer container and its admin user's password, to read SHOW DATABASES; null where the API skips it.</summary>
+    public (TestClusterNode Container, string AdminPassword)? PgBouncer { get; private set; }
+
     /// <summary>
     /// The HA cluster. <paramref name="direct"/> false: as the AppHost runs it, PgBouncer → HAProxy → Patroni leader and
     /// 3 async replicas. True: the same cluster with the API straight on the leader (writes) and one replica (reads),
@@ -60,6 +63,13 @@ internal sealed class BenchStack : IAsyncDisposable
             var leaderAddress = await Address(options, leader, ClusterPorts.Postgres);
             var pgBouncer = await Address(options, cluster.PgBouncer, ClusterPorts.PgBouncer);
             stack.LeaderMonitorConnection = Connection(leaderAddress, ClusterRoles.Database, ClusterRoles.Monitor, cluster.Secret(ClusterSecret.MonitorPassword));
+            // Through PgBouncer, each instance type also gets its own pools, as the AppHost wires them.
+            var instanceTypePools = direct ? [] : InstanceTypes.All
+                .SelectMany(type => (IEnumerable<(string type, bool readOnly)>)[(type, false), (type, true)])
+                .ToDictionary(
+                    p => ResourceNames.ChatDatabaseFor(p.type, p.readOnly),
+                    p => Connection(pgBouncer, PgBouncerDatabases.ForInstanceType(p.type, p.readOnly), ClusterRoles.App, appPassword) + ";No Reset On Close=true");
+            stack.PgBouncer = direct ? null : (cluster.PgBouncer, cluster.Secret(ClusterSecret.PgBouncerAuthPassword));
             var (readWrite, readOnly) = direct
                 ? (Connection(leaderAddress, ClusterRoles.Database, ClusterRoles.App, appPassword),
                    Connection(await Address(options, replica, ClusterPorts.Postgres), ClusterRoles.Database, ClusterRoles.App, appPassword))
@@ -70,7 +80,8 @@ internal sealed class BenchStack : IAsyncDisposable
                 options.ContainerAddresses,
                 migrator: Connection(leaderAddress, ClusterRoles.Database, ClusterRoles.Migrator, cluster.Secret(ClusterSecret.MigratorPassword)),
                 readWrite,
-                readOnly);
+                readOnly,
+                instanceTypePools);
             return stack;
         }
         catch
@@ -128,7 +139,8 @@ internal sealed class BenchStack : IAsyncDisposable
     }.ConnectionString;
 
     /// <summary>Redis from our image, the schema applied by the migration service, then the API on a free loopback port.</summary>
-    private async Task StartApiAsync(ILogger logger, bool containerAddresses, string migrator, string readWrite, string readOnly)
+    private async Task StartApiAsync(
+        ILogger logger, bool containerAddresses, string migrator, string readWrite, string readOnly, IReadOnlyDictionary<string, string>? instanceTypePools = null)
     {
         await new ClusterImageBuilder(RepositoryLayout.Current, logger).EnsureBuiltAsync([ClusterImages.Redis], CancellationToken.None);
         var redis = new ContainerBuilder(ClusterImages.Redis.Reference(RepositoryLayout.Current))
@@ -158,7 +170,7 @@ internal sealed class BenchStack : IAsyncDisposable
                 : $"127.0.0.1:{redis.GetMappedPublicPort(ClusterPorts.Redis)}",
             ["Chat__AdminApiKey"] = AdminKey,
             ["Logging__LogLevel__Default"] = "Warning",
-        });
+        }.Concat((instanceTypePools ?? new Dictionary<string, string>()).Select(p => KeyValuePair.Create($"ConnectionStrings__{p.Key}", p.Value))).ToDictionary());
         owned.Add(api);
         await api.WaitForHealthyAsync(new Uri(ApiUrl, "/health"), TimeSpan.FromMinutes(1));
     }

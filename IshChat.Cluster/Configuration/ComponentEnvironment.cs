@@ -119,6 +119,7 @@ public static class ComponentEnvironment
             ["ISHCHAT_PGBOUNCER_DEFAULT_POOL_SIZE"] = settings.DefaultPoolSize.ToString(CultureInfo.InvariantCulture),
             ["ISHCHAT_PGBOUNCER_MAX_DB_CONNECTIONS"] = settings.MaxDbConnections.ToString(CultureInfo.InvariantCulture),
             ["ISHCHAT_PGBOUNCER_MAX_CLIENT_CONN"] = settings.MaxClientConnections.ToString(CultureInfo.InvariantCulture),
+            ["ISHCHAT_PGBOUNCER_INSTANCE_POOLS"] = string.Join(',', settings.InstancePools.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key}:{p.Value}"))),
         };
     }
 }
