@@ -154,13 +154,25 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
             builder = builder.WithPortBinding(port, assignRandomHostPort: true);
         }
 
-        var container = builder.Build();
-        lock (containers)
-        {
-            containers.Add(container);
-        }
-
-        await container.StartAsync(cancellationToken);
+        // Kept in the list as soon as it exists, so disposing the cluster removes it even if it never started.
+        var container = await HostPortClash.StartAsync(
+            builder.Build,
+            logger,
+            cancellationToken,
+            created: c =>
+            {
+                lock (containers)
+                {
+                    containers.Add(c);
+                }
+            },
+            abandoned: c =>
+            {
+                lock (containers)
+                {
+                    containers.Remove(c);
+                }
+            });
         logger.LogInformation("Started {Name} ({Id})", name, container.Id[..12]);
         return new TestClusterNode(name, container);
     }

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using DotNet.Testcontainers.Configurations;
 using Microsoft.Extensions.Logging;
@@ -45,28 +43,8 @@ public sealed class SinglePostgres : IAsyncDisposable
             builder = builder.WithCommand("-c", "fsync=on", "-c", "full_page_writes=on", "-c", "synchronous_commit=on");
         }
 
-        for (var attempt = 1; ; attempt++)
-        {
-            // HACK: Docker picks a random host port from the range the kernel also gives outgoing connections; on a busy
-            // machine the one it picks is sometimes taken ("bind: address already in use"). A port the kernel has just
-            // handed us is free; if even that one is gone by the time Docker binds it, try again with another.
-            var container = builder.WithPortBinding(FreeLoopbackPort(), PostgreSqlBuilder.PostgreSqlPort).Build();
-            try
-            {
-                await container.StartAsync(cancellationToken);
-                return new SinglePostgres(container, secrets);
-            }
-            catch (Exception ex) when (attempt < 3 && ex.Message.Contains("address already in use", StringComparison.Ordinal))
-            {
-                logger.LogWarning("The host port was taken ({Message}); trying another", ex.Message);
-                await container.DisposeAsync();
-            }
-            catch
-            {
-                await container.DisposeAsync();
-                throw;
-            }
-        }
+        var container = await HostPortClash.StartAsync(builder.Build, logger, cancellationToken);
+        return new SinglePostgres(container, secrets);
     }
 
     /// <summary>A connection string to the IshChat database as <paramref name="role"/> (e.g. <see cref="ClusterRoles.App"/>).</summary>
@@ -76,11 +54,4 @@ public sealed class SinglePostgres : IAsyncDisposable
     }.ConnectionString;
 
     public ValueTask DisposeAsync() => Container.DisposeAsync();
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

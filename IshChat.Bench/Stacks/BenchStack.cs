@@ -143,12 +143,10 @@ internal sealed class BenchStack : IAsyncDisposable
         ILogger logger, bool containerAddresses, string migrator, string readWrite, string readOnly, IReadOnlyDictionary<string, string>? instanceTypePools = null)
     {
         await new ClusterImageBuilder(RepositoryLayout.Current, logger).EnsureBuiltAsync([ClusterImages.Redis], CancellationToken.None);
-        var redis = new ContainerBuilder(ClusterImages.Redis.Reference(RepositoryLayout.Current))
+        var redisBuilder = new ContainerBuilder(ClusterImages.Redis.Reference(RepositoryLayout.Current))
             .WithPortBinding(ClusterPorts.Redis, assignRandomHostPort: true)
-            .WithWaitStrategy(Wait.ForUnixContainer().UntilInternalTcpPortIsAvailable(ClusterPorts.Redis))
-            .Build();
-        owned.Add(redis);
-        await redis.StartAsync();
+            .WithWaitStrategy(Wait.ForUnixContainer().UntilInternalTcpPortIsAvailable(ClusterPorts.Redis));
+        var redis = await HostPortClash.StartAsync(redisBuilder.Build, logger, CancellationToken.None, created: owned.Add, abandoned: c => owned.Remove(c));
 
         await using (var migrations = ServiceProcess.Start("IshChat.MigrationService", new Dictionary<string, string>
         {
