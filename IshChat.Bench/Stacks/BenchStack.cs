@@ -170,6 +170,7 @@ internal sealed class BenchStack : IAsyncDisposable
             ["Logging__LogLevel__Default"] = "Warning",
         }.Concat((instanceTypePools ?? new Dictionary<string, string>()).Select(p => KeyValuePair.Create($"ConnectionStrings__{p.Key}", p.Value))).ToDictionary());
         owned.Add(api);
-        await api.WaitForHealthyAsync(new Uri(ApiUrl, "/health"), TimeSpan.FromMinutes(1));
+        // Generous: on a loaded machine the first start (JIT, connection pools) takes long.
+        await api.WaitForHealthyAsync(new Uri(ApiUrl, "/health"), TimeSpan.FromMinutes(3));
     }
 }
