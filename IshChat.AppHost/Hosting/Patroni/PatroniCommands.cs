@@ -44,7 +44,7 @@ public static class PatroniCommands
                 Description = "Restarts PostgreSQL on this node through Patroni; the node keeps its role.",
                 ConfirmationMessage = $"Restart PostgreSQL on {node.Name}?",
                 IconName = "ArrowCounterclockwise",
-                UpdateState = context => context.ResourceSnapshot.State?.Text == KnownResourceStates.Running ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
+                UpdateState = context => PatroniStates.IsUp(context.ResourceSnapshot.State?.Text) ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
             });
     }
 
