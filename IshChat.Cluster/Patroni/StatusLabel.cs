@@ -74,7 +74,9 @@ public sealed record StatusLabel(string Text, StatusTone Tone)
         var replicas = expectedNodes - 1;
         var streaming = state.StreamingReplicas == replicas ? $"{replicas} {Plural(replicas, "replica")}" : $"{state.StreamingReplicas} of {replicas} replicas";
         var synchronous = state.SynchronousStandbys > 0 ? $" ({state.SynchronousStandbys} sync)" : "";
-        return new StatusLabel($"Leader {leader.Name} · {streaming}{synchronous}", health.IsHealthy ? StatusTone.Good : StatusTone.Warning);
+        var pendingRestart = state.Members.Count(m => m.PendingRestart) is > 0 and var pending ? $" · {pending} restart pending" : "";
+        return new StatusLabel($"Leader {leader.Name} · {streaming}{synchronous}{pendingRestart}",
+            health.IsHealthy && pendingRestart.Length == 0 ? StatusTone.Good : StatusTone.Warning);
     }
 
     /// <summary>Bytes the way people read them: 0 B, 512 B, 16 KiB, 3.2 MiB.</summary>

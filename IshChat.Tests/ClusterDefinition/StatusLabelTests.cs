@@ -68,6 +68,17 @@ public sealed class StatusLabelTests
         Assert.Equal(new StatusLabel("No leader", StatusTone.Bad), StatusLabel.Of(leaderless, 3, asynchronous));
     }
 
+    [Fact]
+    public void ClusterCountsTheMembersPendingARestart()
+    {
+        var state = JsonSerializer.Deserialize<ClusterState>("""
+            {"members": [{"name": "pg-0", "role": "leader", "state": "running", "pending_restart": true},
+                         {"name": "pg-1", "role": "replica", "state": "streaming", "lag": 0, "pending_restart": true}]}
+            """)!;
+
+        Assert.Equal(new StatusLabel("Leader pg-0 · 1 replica · 2 restart pending", StatusTone.Warning), StatusLabel.Of(state, 2, asynchronous));
+    }
+
     [Theory]
     [InlineData(0, "0 B")]
     [InlineData(1023, "1023 B")]
