@@ -213,6 +213,10 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
     public string NodeConnectionString(TestClusterNode node, string database = "postgres") =>
         Connection("127.0.0.1", node.HostPort(ClusterPorts.Postgres), database, ClusterRoles.Superuser);
 
+    /// <summary>HAProxy's read-write port: always the current leader, a real session (no PgBouncer).</summary>
+    public string LeaderConnectionString(string role = ClusterRoles.App, string database = ClusterRoles.Database) =>
+        Connection("127.0.0.1", HAProxy.HostPort(ClusterPorts.HAProxyReadWrite), database, role);
+
     private string Connection(string host, int port, string database, string role) => new NpgsqlConnectionStringBuilder
     {
         Host = host, Port = port, Database = database, Username = role, Pooling = false, Timeout = 3, CommandTimeout = 5,

@@ -28,6 +28,7 @@ public static class PatroniBuilderExtensions
             .WithStateOfMembers(() => cluster.Nodes)
             .WithClusterMonitor()
             .WithSwitchoverCommand()
+            .WithRollingRestartCommand()
             .ExcludeFromManifest();
 
         AddNode(clusterBuilder, 0);
