@@ -26,6 +26,11 @@ public static class ChatApiSetup
         // (max_prepared_statements) re-prepares them on whichever server connection a transaction gets.
         builder.AddNpgsqlDataSource(ChatDatabase.ReadWriteName, configureDataSourceBuilder: PrepareHotQueries);
         builder.AddKeyedNpgsqlDataSource(ChatDatabase.ReadOnlyName, configureDataSourceBuilder: PrepareHotQueries);
+        // Each instance type's own PgBouncer pools, where the configuration names them (the HA AppHost does).
+        foreach (var name in ChatDataSources.InstanceTypeConnectionNames.Where(n => !string.IsNullOrEmpty(builder.Configuration.GetConnectionString(n))))
+        {
+            builder.AddKeyedNpgsqlDataSource(name, configureDataSourceBuilder: PrepareHotQueries);
+        }
 
         // Fail fast while Redis is away instead of queueing commands for seconds: the cache steps aside.
         builder.AddRedisClient(ResourceNames.Redis, configureOptions: options =>
@@ -43,6 +48,7 @@ public static class ChatApiSetup
         builder.Services.Configure<ChatOptions>(builder.Configuration.GetSection("Chat"));
         builder.Services.AddMemoryCache();
         builder.Services.AddSingleton<ApiMetrics>();
+        builder.Services.AddSingleton<ChatDataSources>();
         builder.Services.AddSingleton<ChatDatabase>();
         builder.Services.AddSingleton<RisingValues>();
         builder.Services.AddSingleton<NewestWriteMarkers>();

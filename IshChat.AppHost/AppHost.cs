@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using IshChat.AppHost.Hosting.Alertmanager;
+using IshChat.AppHost.Hosting.Api;
 using IshChat.AppHost.Hosting.Azure;
 using IshChat.AppHost.Hosting.BackupStore;
 using IshChat.AppHost.Hosting.Etcd;
@@ -13,22 +14,44 @@ using IshChat.AppHost.Hosting.PgBouncer;
 using IshChat.AppHost.Hosting.Prometheus;
 using IshChat.AppHost.Hosting.Redis;
 using IshChat.AppHost.Hosting.Shared;
+using IshChat.AppHost.Hosting.SinglePostgres;
 using IshChat.ServiceDefaults;
 
 // IshChat: the chat API on a highly available PostgreSQL cluster.
 //
 //   api ──► pgbouncer :6432 (transaction pooling) ──► haproxy :5000 rw / :5001 ro ──► pg-0..pg-3 (Patroni)
 //    └────► redis :6379                                                              └──► etcd-0..etcd-2 (leader election)
+// --single (or IshChat:SingleServer=true): api ──► one PostgreSQL :6432, same image, roles and schema; no HA (README).
 var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOptions
 {
     // --headless: no dashboard, for CI and scripts; the cluster is the same. Removed from the
     // arguments because configuration would read a bare "--headless" as a key taking the next argument.
-    Args = [.. args.Where(a => a != "--headless")],
+    Args = [.. args.Where(a => a is not ("--headless" or "--single"))],
     DisableDashboard = args.Contains("--headless"),
 });
 // Publish mode (a manifest, `--operation publish`) describes the Azure deployment, not these containers: docs/azure.md.
 if (AzureDeployment.TryPublishForAzure(builder))
 {
+    return;
+}
+
+// Laptop-sized: one PostgreSQL through Aspire's AddPostgres, the same API behind it; no HA, no monitoring stack.
+if (args.Contains("--single") || builder.Configuration.GetValue<bool>("IshChat:SingleServer"))
+{
+    var single = builder.AddSinglePostgres(ResourceNames.Postgres);
+    var singleMigrations = builder.AddProject<Projects.IshChat_MigrationService>(ResourceNames.Migrations)
+        .WithReference(single.AddRoleConnection(ResourceNames.ChatDatabaseMigrator, ClusterRoles.Migrator)).WaitFor(single);
+    builder.AddChatApi(
+        single.AddRoleConnection(ResourceNames.ChatDatabase, ClusterRoles.App),
+        single.AddRoleConnection(ResourceNames.ChatDatabaseReadOnly, ClusterRoles.App),
+        single, builder.AddCache(ResourceNames.Redis), singleMigrations, replicas: 1);
+    builder.AddSelfHealing();
+    var singleApp = builder.Build();
+    if (!builder.Configuration.GetValue<bool>("IshChat:ModelOnly"))
+    {
+        singleApp.Run();
+    }
+
     return;
 }
 
@@ -57,6 +80,8 @@ var haproxy = builder.AddHAProxy(ResourceNames.HAProxy, postgres);
 var pgbouncer = builder.AddPgBouncer(ResourceNames.PgBouncer, haproxy);
 var chatDb = pgbouncer.AddDatabase(ResourceNames.ChatDatabase, PgBouncerDatabases.ReadWrite);
 var chatDbReadOnly = pgbouncer.AddDatabase(ResourceNames.ChatDatabaseReadOnly, PgBouncerDatabases.ReadOnly);
+// A pool per instance type (trial, standard, enterprise), each capped: one plan's flood waits in its own queue.
+var instanceTypePools = pgbouncer.AddInstanceTypeDatabases();
 
 // Cache.
 var redis = builder.AddCache(ResourceNames.Redis);
@@ -71,14 +96,7 @@ var migrations = builder.AddProject<Projects.IshChat_MigrationService>(ResourceN
 builder.AddLegacyImport(ResourceNames.LegacyImport, haproxy, migrations);
 
 // Services: two chat API replicas behind the same cluster.
-var adminApiKey = builder.AddResource(ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, ResourceNames.ApiAdminKey, special: false));
-var api = builder.AddProject<Projects.IshChat_Api>(ResourceNames.Api)
-    .WithReplicas(2)
-    .WithReference(chatDb).WaitFor(pgbouncer)
-    .WithReference(chatDbReadOnly)
-    .WithReference(redis).WaitFor(redis)
-    .WithEnvironment("Chat__AdminApiKey", adminApiKey)
-    .WaitForCompletion(migrations);
+var api = builder.AddChatApi(chatDb, chatDbReadOnly, pgbouncer, redis, migrations, replicas: 2, instanceTypePools);
 
 // Monitoring: Prometheus scrapes every component every 5 s (exporters where a server has no
 // /metrics), evaluates the alert rules and sends alerts to Alertmanager; Grafana draws the dashboards.

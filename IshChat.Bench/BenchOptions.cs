@@ -4,12 +4,16 @@ namespace IshChat.Bench;
 /// Either <c>--url</c> (a running stack, e.g. the AppHost's API) or <c>--self-hosted cluster,single</c> (stacks the bench
 /// starts itself with Testcontainers, one after another, each with the same API build).
 /// </summary>
-public sealed record BenchOptions(string? Url, string? AdminKey, IReadOnlyList<string> SelfHosted, int Clients, TimeSpan Duration, TimeSpan Warmup, string Label, SynchronousMode Synchronous = SynchronousMode.Off)
+public sealed record BenchOptions(
+    string? Url, string? AdminKey, IReadOnlyList<string> SelfHosted, int Clients, TimeSpan Duration, TimeSpan Warmup, string Label,
+    SynchronousMode Synchronous = SynchronousMode.Off, bool ContainerAddresses = true, bool Isolation = false, int FloodClients = 64)
 {
     public const string Usage =
-        "Usage: --url URL --admin-key KEY | --self-hosted cluster,single   [--clients 16] [--seconds 30] [--warmup 5] [--label text] [--synchronous off|on|quorum]";
+        "Usage: --url URL --admin-key KEY | --self-hosted cluster,leader,single   [--clients 16] [--seconds 30] [--warmup 5] [--label text] "
+        + "[--synchronous off|on|quorum] [--address container|published] [--isolation [--flood-clients 64]]";
 
-    public static readonly string[] StackNames = ["cluster", "single"];
+    /// <summary>cluster: through PgBouncer and HAProxy; leader: the same cluster, API straight on the leader; single: one plain PostgreSQL.</summary>
+    public static readonly string[] StackNames = ["cluster", "leader", "single"];
 
     public static BenchOptions Parse(string[] args)
     {
@@ -47,7 +51,16 @@ public sealed record BenchOptions(string? Url, string? AdminKey, IReadOnlyList<s
             : Enum.TryParse<SynchronousMode>(mode, ignoreCase: true, out var parsed) ? parsed
             : throw new ArgumentException($"--synchronous must be off, on or quorum, not '{mode}'. {Usage}");
 
+        // The self-hosted API reaches containers at their network address (no Docker userland proxy), or at published ports.
+        var containerAddresses = Value("--address") switch
+        {
+            null or "container" => true,
+            "published" => false,
+            var other => throw new ArgumentException($"--address must be container or published, not '{other}'. {Usage}"),
+        };
+
         return new BenchOptions(url, adminKey, selfHosted, Number("--clients", 16),
-            TimeSpan.FromSeconds(Number("--seconds", 30)), TimeSpan.FromSeconds(Number("--warmup", 5)), Value("--label") ?? "chat API", synchronous);
+            TimeSpan.FromSeconds(Number("--seconds", 30)), TimeSpan.FromSeconds(Number("--warmup", 5)), Value("--label") ?? "chat API", synchronous,
+            containerAddresses, args.Contains("--isolation"), Number("--flood-clients", 64));
     }
 }

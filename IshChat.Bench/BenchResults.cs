@@ -13,6 +13,15 @@ public sealed class BenchResults
 
     public TimeSpan Elapsed { get; set; }
 
+    /// <summary>What the measurement windows (API CPU, replication lag) reported.</summary>
+    public List<string> Measured { get; } = [];
+
+    public int Requests => latencies.Values.Sum(l => l.Count);
+
+    /// <summary>The <paramref name="p"/> quantile of one operation's latencies, ms.</summary>
+    public double Percentile(string operation, double p) =>
+        latencies.TryGetValue(operation, out var samples) ? Percentile([.. samples.Order()], p) : double.NaN;
+
     public void Record(string operation, TimeSpan latency) => latencies.GetOrAdd(operation, _ => []).Add(latency.TotalMilliseconds);
 
     public void Error(string message) => errors.Add(message);
@@ -44,9 +53,10 @@ public sealed class BenchResults
             report.AppendLine("reads served by: " + string.Join(", ", readRoutes.OrderByDescending(r => r.Value).Select(r => $"{Route(r.Key)} {100.0 * r.Value / reads:F1} %")));
         }
 
+        Measured.ForEach(line => report.AppendLine(line));
         report.AppendLine(CultureInfo.InvariantCulture, $"errors: {errors.Count}{(errors.IsEmpty ? "" : " (first: " + errors.First() + ")")}");
         return report.ToString();
     }
 
-    private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+    public static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 }

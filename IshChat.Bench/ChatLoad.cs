@@ -5,9 +5,9 @@ using System.Text.Json;
 namespace IshChat.Bench;
 
 /// <summary>Runs the workload and records each operation's latency (after the warm-up).</summary>
-public sealed class ChatLoad(HttpClient http, BenchOptions options, string adminKey)
+public sealed class ChatLoad(HttpClient http, BenchOptions options, string adminKey, string instanceType = InstanceTypes.Standard)
 {
-    public async Task<BenchResults> RunAsync()
+    public async Task<BenchResults> RunAsync(params IMeasurementWindow[] windows)
     {
         var apiKey = await CreateInstanceAsync();
         var clients = await Task.WhenAll(Enumerable.Range(0, options.Clients).Select(_ => StartClientAsync(apiKey)));
@@ -15,6 +15,7 @@ public sealed class ChatLoad(HttpClient http, BenchOptions options, string admin
         var measuring = Stopwatch.StartNew();
         using var stop = new CancellationTokenSource(options.Warmup + options.Duration);
         var warmupEnds = options.Warmup;
+        var windowsStarted = Task.Delay(warmupEnds).ContinueWith(_ => Array.ForEach(windows, w => w.Start()), TaskScheduler.Default);
         await Task.WhenAll(clients.Select(client => Task.Run(async () =>
         {
             var n = 0;
@@ -49,6 +50,12 @@ public sealed class ChatLoad(HttpClient http, BenchOptions options, string admin
             }
         })));
         results.Elapsed = options.Duration;
+        await windowsStarted;
+        foreach (var window in windows)
+        {
+            results.Measured.Add(await window.StopAsync(results.Requests));
+        }
+
         return results;
     }
 
@@ -56,7 +63,7 @@ public sealed class ChatLoad(HttpClient http, BenchOptions options, string admin
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/admin/instances")
         {
-            Content = JsonContent.Create(new { name = $"bench {DateTime.UtcNow:HHmmss}", type = "standard" }),
+            Content = JsonContent.Create(new { name = $"bench {DateTime.UtcNow:HHmmss}", type = instanceType }),
         };
         request.Headers.Add("X-Api-Key", adminKey);
         using var response = await http.SendAsync(request);

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 // Load generator for the chat API: N clients, each with its own device and session, post a
 // message and read the newest page back (with the consistency token, as a real client would).
 //   against a running stack:  --url http://localhost:5080 --admin-key KEY --clients 16 --seconds 30
-//   stacks it starts itself:  --self-hosted cluster,single --clients 16 --seconds 30   (bench/api.sh)
+//   stacks it starts itself:  --self-hosted cluster,leader,single --clients 16 --seconds 30   (bench/api.sh)
 BenchOptions options;
 try
 {
@@ -31,10 +31,24 @@ var reports = new List<string>();
 foreach (var name in options.SelfHosted)
 {
     Console.WriteLine($"[bench] starting the '{name}' stack…");
-    await using var stack = name == "cluster" ? await BenchStack.StartClusterAsync(logger, options.Synchronous) : await BenchStack.StartSinglePostgresAsync(logger);
+    await using var stack = name switch
+    {
+        "cluster" => await BenchStack.StartClusterAsync(logger, options, direct: false),
+        "leader" => await BenchStack.StartClusterAsync(logger, options, direct: true),
+        _ => await BenchStack.StartSinglePostgresAsync(logger, options),
+    };
     Console.WriteLine($"[bench] {stack.Description}; API at {stack.ApiUrl}; {options.Warmup.TotalSeconds:F0} s warm-up, then {options.Duration.TotalSeconds:F0} s measured");
     using var http = new HttpClient { BaseAddress = stack.ApiUrl, Timeout = TimeSpan.FromSeconds(30) };
-    var results = await new ChatLoad(http, options, stack.AdminKey).RunAsync();
+    if (options.Isolation)
+    {
+        reports.Add(await IsolationRun.RunAsync(stack, http, options));
+        Console.WriteLine(reports[^1]);
+        continue;
+    }
+
+    using var lag = stack.LeaderMonitorConnection is { } leader ? new ReplicationLagSampler(leader) : null;
+    IMeasurementWindow[] windows = lag is null ? [new ApiCpuMeter(() => stack.ApiCpuTime)] : [new ApiCpuMeter(() => stack.ApiCpuTime), lag];
+    var results = await new ChatLoad(http, options, stack.AdminKey).RunAsync(windows);
     var report = results.Report(options with { Label = stack.Description });
     Console.WriteLine(report);
     reports.Add(report);

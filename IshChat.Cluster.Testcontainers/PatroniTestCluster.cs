@@ -165,13 +165,25 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
             builder = builder.WithPortBinding(port, assignRandomHostPort: true);
         }
 
-        var container = builder.Build();
-        lock (containers)
-        {
-            containers.Add(container);
-        }
-
-        await container.StartAsync(cancellationToken);
+        // Kept in the list as soon as it exists, so disposing the cluster removes it even if it never started.
+        var container = await HostPortClash.StartAsync(
+            builder.Build,
+            logger,
+            cancellationToken,
+            created: c =>
+            {
+                lock (containers)
+                {
+                    containers.Add(c);
+                }
+            },
+            abandoned: c =>
+            {
+                lock (containers)
+                {
+                    containers.Remove(c);
+                }
+            });
         logger.LogInformation("Started {Name} ({Id})", name, container.Id[..12]);
         return new TestClusterNode(name, container);
     }
@@ -200,6 +212,10 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
     /// <summary>Straight to one node's PostgreSQL as the superuser, bypassing every router.</summary>
     public string NodeConnectionString(TestClusterNode node, string database = "postgres") =>
         Connection("127.0.0.1", node.HostPort(ClusterPorts.Postgres), database, ClusterRoles.Superuser);
+
+    /// <summary>HAProxy's read-write port: always the current leader, a real session (no PgBouncer).</summary>
+    public string LeaderConnectionString(string role = ClusterRoles.App, string database = ClusterRoles.Database) =>
+        Connection("127.0.0.1", HAProxy.HostPort(ClusterPorts.HAProxyReadWrite), database, role);
 
     private string Connection(string host, int port, string database, string role) => new NpgsqlConnectionStringBuilder
     {

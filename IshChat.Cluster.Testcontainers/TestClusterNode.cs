@@ -39,5 +39,16 @@ public sealed class TestClusterNode(string name, IContainer container)
         hostPorts = ports;
     }
 
+    /// <summary>
+    /// The container's address on its network. On Linux the host reaches it directly, without Docker's userland port
+    /// proxy in the path (the benchmarks use it to measure the cluster rather than the proxy).
+    /// </summary>
+    public async Task<string> ContainerAddressAsync(CancellationToken cancellationToken = default)
+    {
+        var addresses = await DockerCli.RunAsync(["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", ContainerId], cancellationToken);
+        return addresses.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault()
+            ?? throw new InvalidOperationException($"{Name} has no address on any network.");
+    }
+
     public override string ToString() => Name;
 }

@@ -18,6 +18,12 @@ public static class ResourceNames
     /// <summary>The chat database as the schema's owner, straight through HAProxy (a real session, no pooler).</summary>
     public const string ChatDatabaseMigrator = "chatdb-migrator";
 
+    /// <summary>
+    /// The chat database through the pool of one instance type (<see cref="InstanceTypes"/>): <c>chatdb-trial</c>,
+    /// <c>chatdb-readonly-enterprise</c>… The API uses it for that type's instances when configured, else the shared one.
+    /// </summary>
+    public static string ChatDatabaseFor(string instanceType, bool readOnly) => $"{(readOnly ? ChatDatabaseReadOnly : ChatDatabase)}-{instanceType}";
+
     /// <summary>The cache.</summary>
     public const string Redis = "redis";
 

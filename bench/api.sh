@@ -18,6 +18,6 @@ done
 
 args=("$@")
 if [[ " $* " != *" --url "* && " $* " != *" --self-hosted "* ]]; then
-  args=(--self-hosted cluster,single "${args[@]}")
+  args=(--self-hosted cluster,leader,single "${args[@]}")
 fi
 exec dotnet IshChat.Bench/bin/Release/net10.0/IshChat.Bench.dll "${args[@]}"

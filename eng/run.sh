@@ -3,7 +3,8 @@
 # AppHost, which builds the cluster's images and starts etcd, Patroni, HAProxy, PgBouncer, Redis
 # and the API. Ctrl+C stops everything and removes the containers and the network; the data
 # volumes stay (eng/down.sh --volumes removes them).
-# Extra arguments go to the AppHost, e.g. `eng/run.sh --headless` for no dashboard.
+# Extra arguments go to the AppHost, e.g. `eng/run.sh --headless` for no dashboard, `eng/run.sh --single`
+# for one PostgreSQL instead of the HA cluster (README: when to use which).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using IshChat.Api.Auth;
 using IshChat.Api.Diagnostics;
 using Npgsql;
 using NpgsqlTypes;
@@ -27,11 +28,7 @@ public sealed record WriteResult<T>(T Value, ConsistencyToken Token);
 /// Writes go to PgBouncer's read-write entry, reads to the read-only one; whole transactions are
 /// retried on transient errors (so <paramref name="work"/> must be safe to run again).
 /// </summary>
-public sealed class ChatDatabase(
-    NpgsqlDataSource primary,
-    [FromKeyedServices(ChatDatabase.ReadOnlyName)] NpgsqlDataSource replicas,
-    ApiMetrics metrics,
-    ILogger<ChatDatabase> logger)
+public sealed class ChatDatabase(ChatDataSources dataSources, ApiMetrics metrics, ILogger<ChatDatabase> logger)
 {
     public const string ReadWriteName = ResourceNames.ChatDatabase;
     public const string ReadOnlyName = ResourceNames.ChatDatabaseReadOnly;
@@ -43,11 +40,35 @@ public sealed class ChatDatabase(
 
     public RetryPolicy RetryPolicy { get; init; } = RetryPolicy.Default;
 
-    /// <summary>Runs <paramref name="work"/> in a transaction on the primary and returns the commit's consistency token.</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> in a transaction on the primary, through the pool of the calling instance's type,
+    /// and returns the commit's consistency token.
+    /// </summary>
+    public Task<WriteResult<T>> WriteAsync<T>(InstanceContext instance, Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        WriteAsync(dataSources.For(instance.InstanceType), instance.InstanceId, work, cancellationToken);
+
+    /// <summary>As above through the shared pool: admin work and background flushes, which no instance's plan pays for.</summary>
     public Task<WriteResult<T>> WriteAsync<T>(Guid instanceId, Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        WriteAsync(dataSources.Shared, instanceId, work, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on a replica, through the pool of the calling instance's type, unless a
+    /// <paramref name="token"/> names a write the replica has not replayed yet: then on the primary, so a client never
+    /// misses its own write.
+    /// </summary>
+    public Task<ReadResult<T>> ReadAsync<T>(
+        InstanceContext instance, ConsistencyToken? token, Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        ReadAsync(dataSources.For(instance.InstanceType), instance.InstanceId, token, work, cancellationToken);
+
+    /// <summary>As above through the shared pool (admin reads).</summary>
+    public Task<ReadResult<T>> ReadAsync<T>(
+        Guid instanceId, ConsistencyToken? token, Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        ReadAsync(dataSources.Shared, instanceId, token, work, cancellationToken);
+
+    private Task<WriteResult<T>> WriteAsync<T>(DataSourcePair pool, Guid instanceId, Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
         WithRetriesAsync(async ct =>
         {
-            await using var connection = await primary.OpenConnectionAsync(ct);
+            await using var connection = await pool.Primary.OpenConnectionAsync(ct);
             T value;
             await using (var transaction = await connection.BeginTransactionAsync(ct))
             {
@@ -62,15 +83,11 @@ public sealed class ChatDatabase(
             return new WriteResult<T>(value, new ConsistencyToken(lsn));
         }, cancellationToken);
 
-    /// <summary>
-    /// Runs <paramref name="work"/> on a replica, unless a <paramref name="token"/> names a write the
-    /// replica has not replayed yet: then on the primary, so a client never misses its own write.
-    /// </summary>
-    public Task<ReadResult<T>> ReadAsync<T>(
-        Guid instanceId, ConsistencyToken? token, Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+    private Task<ReadResult<T>> ReadAsync<T>(
+        DataSourcePair pool, Guid instanceId, ConsistencyToken? token, Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
         WithRetriesAsync(async ct =>
         {
-            var fromReplica = await TryReadAsync(replicas, instanceId, token, work, ct);
+            var fromReplica = await TryReadAsync(pool.Replicas, ReadRoute.Replica, instanceId, token, work, ct);
             if (fromReplica is not null)
             {
                 metrics.ReadRouted(ReadRoute.Replica);
@@ -78,19 +95,19 @@ public sealed class ChatDatabase(
             }
 
             metrics.ReadRouted(ReadRoute.Primary);
-            return (await TryReadAsync(primary, instanceId, token: null, work, ct))!;
+            return (await TryReadAsync(pool.Primary, ReadRoute.Primary, instanceId, token: null, work, ct))!;
         }, cancellationToken);
 
     /// <summary>Runs unscoped <paramref name="work"/> (the SECURITY DEFINER directory functions) on the primary.</summary>
     public Task<T> DirectoryAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
         WithRetriesAsync(async ct =>
         {
-            await using var connection = await primary.OpenConnectionAsync(ct);
+            await using var connection = await dataSources.Shared.Primary.OpenConnectionAsync(ct);
             return await work(connection, ct);
         }, cancellationToken);
 
     private async Task<ReadResult<T>?> TryReadAsync<T>(
-        NpgsqlDataSource dataSource, Guid instanceId, ConsistencyToken? token, Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+        NpgsqlDataSource dataSource, ReadRoute route, Guid instanceId, ConsistencyToken? token, Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         // One transaction, so the position check and the read meet the same server behind PgBouncer and HAProxy.
@@ -109,7 +126,7 @@ public sealed class ChatDatabase(
 
         var value = await work(connection, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return new ReadResult<T>(value, dataSource == primary ? ReadRoute.Primary : ReadRoute.Replica, position);
+        return new ReadResult<T>(value, route, position);
     }
 
     private static async Task<NpgsqlLogSequenceNumber> ScopeAsync(NpgsqlConnection connection, Guid instanceId, CancellationToken cancellationToken)
@@ -135,16 +152,20 @@ public sealed class ChatDatabase(
                 if (TransientFailures.PoisonsPool(ex))
                 {
                     // Idle connections may still lead to the old leader; the next open must be fresh.
-                    primary.Clear();
-                    replicas.Clear();
+                    foreach (var dataSource in dataSources.All)
+                    {
+                        dataSource.Clear();
+                    }
                 }
 
                 if (TransientFailures.MarksEveryHostOffline(ex))
                 {
                     // The PgBouncers are up; what failed was behind them. A really dead one fails its next open
                     // quickly and is skipped again.
-                    (primary as NpgsqlMultiHostDataSource)?.ClearDatabaseStates();
-                    (replicas as NpgsqlMultiHostDataSource)?.ClearDatabaseStates();
+                    foreach (var dataSource in dataSources.All)
+                    {
+                        (dataSource as NpgsqlMultiHostDataSource)?.ClearDatabaseStates();
+                    }
                 }
 
                 var delay = RetryPolicy.DelayBefore(attempt, Random.Shared);

@@ -42,7 +42,7 @@ public static class DevicesApi
         var instanceId = chat.Instance.InstanceId;
         var deviceId = idempotencyKey is null ? Guid.CreateVersion7() : IdempotencyKey.DeriveId(instanceId, "device", idempotencyKey);
         var device = new DeviceResponse(deviceId, request.Name!, DateTimeOffset.UtcNow);
-        var (inserted, stored) = chat.Written(await chat.Database.WriteAsync(instanceId, async (connection, ct) =>
+        var (inserted, stored) = chat.Written(await chat.Database.WriteAsync(chat.Instance, async (connection, ct) =>
         {
             var rows = await connection.Command(
                 "INSERT INTO chat.devices (instance_id, device_id, name, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
@@ -76,7 +76,7 @@ public static class DevicesApi
         }
 
         var instanceId = chat.Instance.InstanceId;
-        var items = chat.Read(await chat.Database.ReadAsync(instanceId, token, (connection, ct) => connection.Command(
+        var items = chat.Read(await chat.Database.ReadAsync(chat.Instance, token, (connection, ct) => connection.Command(
             $"SELECT {Columns} FROM chat.devices WHERE instance_id = $1 AND ($2::uuid IS NULL OR device_id > $2) ORDER BY device_id LIMIT $3",
             instanceId, afterId, pageSize).ListAsync(ReadDevice, ct), chat.Aborted));
         return TypedResults.Ok(new DevicePage(items, items.Count == pageSize ? items[^1].DeviceId.ToString() : null));
@@ -94,7 +94,7 @@ public static class DevicesApi
         }
 
         var instanceId = chat.Instance.InstanceId;
-        var device = chat.Read(await chat.Database.ReadAsync(instanceId, token, (connection, ct) => connection.Command(
+        var device = chat.Read(await chat.Database.ReadAsync(chat.Instance, token, (connection, ct) => connection.Command(
             $"SELECT {Columns} FROM chat.devices WHERE instance_id = $1 AND device_id = $2", instanceId, id)
             .SingleOrDefaultAsync(ReadDevice, ct), chat.Aborted));
         return device is null ? TypedResults.NotFound() : TypedResults.Ok(device);

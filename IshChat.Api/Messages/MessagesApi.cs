@@ -41,7 +41,7 @@ public static class MessagesApi
         var candidate = new MessageResponse(0, clientMessageId, senderDeviceId, request.Text!, DateTimeOffset.UtcNow);
         var numberAbove = await acknowledged.HighestAsync(instance.InstanceId, session, chat.Aborted);
         var written = await chat.Database.WriteAsync(
-            instance.InstanceId, (connection, ct) => PostAsync(connection, instance.InstanceId, session, candidate, numberAbove, ct), chat.Aborted);
+            chat.Instance, (connection, ct) => PostAsync(connection, instance.InstanceId, session, candidate, numberAbove, ct), chat.Aborted);
         var (outcome, message) = chat.Written(written);
         string[] changed = [CacheKeys.Session(instance.InstanceId, session), CacheKeys.LatestMessages(instance.InstanceId, session)];
 
@@ -156,7 +156,7 @@ public static class MessagesApi
         var direction = after is null ? PageDirection.Backward : PageDirection.Forward;
         var instanceId = chat.Instance.InstanceId;
         Task<ReadResult<List<MessageResponse>?>> ReadAsync(ConsistencyToken? required, CancellationToken cancellationToken) => chat.Database.ReadAsync(
-            instanceId, required, (connection, ct) => ReadPageAsync(connection, instanceId, session, direction, cursor, pageSize, ct), cancellationToken);
+            chat.Instance, required, (connection, ct) => ReadPageAsync(connection, instanceId, session, direction, cursor, pageSize, ct), cancellationToken);
 
         // The newest page at the default size is what every open chat polls: that one is cached.
         var isLatestPage = direction == PageDirection.Backward && cursor is null && pageSize == DefaultPageSize;

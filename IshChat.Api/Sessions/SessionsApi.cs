@@ -38,7 +38,7 @@ public static class SessionsApi
         var now = DateTimeOffset.UtcNow;
         var sessionId = idempotencyKey is null ? Guid.CreateVersion7() : IdempotencyKey.DeriveId(instanceId, "session", idempotencyKey);
         var session = new SessionResponse(sessionId, deviceId, "active", now, null, 0, null, now);
-        var written = await chat.Database.WriteAsync(instanceId, async (connection, ct) =>
+        var written = await chat.Database.WriteAsync(chat.Instance, async (connection, ct) =>
         {
             var deviceExists = await connection.Command(
                 "SELECT 1 FROM chat.devices WHERE instance_id = $1 AND device_id = $2", instanceId, deviceId).ScalarAsync(ct) is not null;
@@ -86,7 +86,7 @@ public static class SessionsApi
         }
 
         var instanceId = chat.Instance.InstanceId;
-        Task<ReadResult<List<SessionResponse>>> ReadAsync(ConsistencyToken? required, CancellationToken cancellationToken) => chat.Database.ReadAsync(instanceId, required, (connection, ct) => connection.Command(
+        Task<ReadResult<List<SessionResponse>>> ReadAsync(ConsistencyToken? required, CancellationToken cancellationToken) => chat.Database.ReadAsync(chat.Instance, required, (connection, ct) => connection.Command(
             // Served by the partial index sessions_active; the first page starts above every UUID.
             $"SELECT {SessionResponse.Columns} FROM chat.sessions WHERE instance_id = $1 AND state = 'active' AND session_id < $2 ORDER BY session_id DESC LIMIT $3",
             instanceId, beforeId ?? Guid.AllBitsSet, pageSize).ListAsync(SessionResponse.Read, ct), cancellationToken);
@@ -112,7 +112,7 @@ public static class SessionsApi
 
         var instanceId = chat.Instance.InstanceId;
         var session = chat.Read(await chat.Cache.GetOrReadAsync(CacheKeys.Session(instanceId, id), token, (required, ct) => chat.Database.ReadAsync(
-            instanceId, required, (connection, ct) => connection.Command(
+            chat.Instance, required, (connection, ct) => connection.Command(
                 $"SELECT {SessionResponse.Columns} FROM chat.sessions WHERE instance_id = $1 AND session_id = $2", instanceId, id)
                 .SingleOrDefaultAsync(SessionResponse.Read, ct), ct), chat.Aborted));
         return session is null ? TypedResults.NotFound() : TypedResults.Ok(session);
@@ -130,7 +130,7 @@ public static class SessionsApi
 
         var instanceId = chat.Instance.InstanceId;
         // Ending twice is harmless: the first end time stays.
-        var written = await chat.Database.WriteAsync(instanceId, (connection, ct) => connection.Command(
+        var written = await chat.Database.WriteAsync(chat.Instance, (connection, ct) => connection.Command(
             $"""
             UPDATE chat.sessions SET state = 'ended', ended_at = coalesce(ended_at, now())
              WHERE instance_id = $1 AND session_id = $2

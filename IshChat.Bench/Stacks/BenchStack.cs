@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using DotNet.Testcontainers.Builders;
-using DotNet.Testcontainers.Configurations;
 using DotNet.Testcontainers.Containers;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -24,31 +23,65 @@ internal sealed class BenchStack : IAsyncDisposable
 
     public string AdminKey { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
-    /// <summary>The HA stack as the AppHost runs it: PgBouncer → HAProxy → Patroni leader and 3 async replicas, 3 etcd.</summary>
-    public static async Task<BenchStack> StartClusterAsync(ILogger logger, SynchronousMode synchronous = SynchronousMode.Off)
+    /// <summary>What the API's server process has used of the CPU so far (user + system), for CPU per request.</summary>
+    public TimeSpan ApiCpuTime => api?.CpuTime ?? TimeSpan.Zero;
+
+    /// <summary>The leader as the monitoring role, to sample replication lag during the run; null without replicas.</summary>
+    public string? LeaderMonitorConnection { get; private set; }
+
+    private ServiceProcess? api;
+
+    /// <summary>The PgBouncer container and its admin user's password, to read SHOW DATABASES; null where the API skips it.</summary>
+    public (TestClusterNode Container, string AdminPassword)? PgBouncer { get; private set; }
+
+    /// <summary>
+    /// The HA cluster. <paramref name="direct"/> false: as the AppHost runs it, PgBouncer → HAProxy → Patroni leader and
+    /// 3 async replicas. True: the same cluster with the API straight on the leader (writes) and one replica (reads),
+    /// so the routing tier's own cost shows as the ratio between the two.
+    /// </summary>
+    public static async Task<BenchStack> StartClusterAsync(ILogger logger, BenchOptions options, bool direct)
     {
-        var replication = synchronous switch
+        var replication = options.Synchronous switch
         {
             SynchronousMode.On => "1 synchronous standby",
             SynchronousMode.Quorum => "quorum ANY 1",
             _ => "async",
         };
-        var stack = new BenchStack($"HA cluster ({replication}): API → PgBouncer → HAProxy → Patroni leader + 3 replicas (reads on replicas)");
+        var stack = new BenchStack(direct
+            ? $"HA cluster ({replication}), no routing tier: API → Patroni leader (writes) / one replica (reads)"
+            : $"HA cluster ({replication}): API → PgBouncer → HAProxy → Patroni leader + 3 replicas (reads on replicas)");
         try
         {
             var cluster = await PatroniTestCluster.StartAsync(
-                new TestClusterOptions { Patroni = new PatroniSettings { SynchronousMode = synchronous } }, logger, CancellationToken.None);
+                new TestClusterOptions { Patroni = new PatroniSettings { SynchronousMode = options.Synchronous } }, logger, CancellationToken.None);
             stack.owned.Add(cluster);
             await cluster.WaitForHealthyAsync(TimeSpan.FromMinutes(3));
+            var leader = await cluster.LeaderAsync();
+            var replica = cluster.Nodes.First(n => n != leader);
 
-            var pgBouncerPort = cluster.PgBouncer.HostPort(ClusterPorts.PgBouncer);
-            var haproxyPort = cluster.HAProxy.HostPort(ClusterPorts.HAProxyReadWrite);
             var appPassword = cluster.Secret(ClusterSecret.AppPassword);
+            var leaderAddress = await Address(options, leader, ClusterPorts.Postgres);
+            var pgBouncer = await Address(options, cluster.PgBouncer, ClusterPorts.PgBouncer);
+            stack.LeaderMonitorConnection = Connection(leaderAddress, ClusterRoles.Database, ClusterRoles.Monitor, cluster.Secret(ClusterSecret.MonitorPassword));
+            // Through PgBouncer, each instance type also gets its own pools, as the AppHost wires them.
+            var instanceTypePools = direct ? [] : InstanceTypes.All
+                .SelectMany(type => (IEnumerable<(string type, bool readOnly)>)[(type, false), (type, true)])
+                .ToDictionary(
+                    p => ResourceNames.ChatDatabaseFor(p.type, p.readOnly),
+                    p => Connection(pgBouncer, PgBouncerDatabases.ForInstanceType(p.type, p.readOnly), ClusterRoles.App, appPassword) + ";No Reset On Close=true");
+            stack.PgBouncer = direct ? null : (cluster.PgBouncer, cluster.Secret(ClusterSecret.PgBouncerAuthPassword));
+            var (readWrite, readOnly) = direct
+                ? (Connection(leaderAddress, ClusterRoles.Database, ClusterRoles.App, appPassword),
+                   Connection(await Address(options, replica, ClusterPorts.Postgres), ClusterRoles.Database, ClusterRoles.App, appPassword))
+                : (Connection(pgBouncer, PgBouncerDatabases.ReadWrite, ClusterRoles.App, appPassword) + ";No Reset On Close=true",
+                   Connection(pgBouncer, PgBouncerDatabases.ReadOnly, ClusterRoles.App, appPassword) + ";No Reset On Close=true");
             await stack.StartApiAsync(
                 logger,
-                migrator: Connection(haproxyPort, ClusterRoles.Database, ClusterRoles.Migrator, cluster.Secret(ClusterSecret.MigratorPassword)),
-                readWrite: Connection(pgBouncerPort, PgBouncerDatabases.ReadWrite, ClusterRoles.App, appPassword) + ";No Reset On Close=true",
-                readOnly: Connection(pgBouncerPort, PgBouncerDatabases.ReadOnly, ClusterRoles.App, appPassword) + ";No Reset On Close=true");
+                options.ContainerAddresses,
+                migrator: Connection(leaderAddress, ClusterRoles.Database, ClusterRoles.Migrator, cluster.Secret(ClusterSecret.MigratorPassword)),
+                readWrite,
+                readOnly,
+                instanceTypePools);
             return stack;
         }
         catch
@@ -59,35 +92,22 @@ internal sealed class BenchStack : IAsyncDisposable
     }
 
     /// <summary>
-    /// One plain PostgreSQL 17 (no Patroni, no pooler, no router, no replica) from the same image, with the same server
-    /// parameters, roles and schema; the API's read-write and read-only connection strings both name it.
+    /// One plain PostgreSQL 17 (no Patroni, no pooler, no router, no replica): our image in its single-server mode, started
+    /// by Testcontainers.PostgreSql, durable like the cluster, with the same roles and schema; the API's read-write and
+    /// read-only connection strings both name it.
     /// </summary>
-    public static async Task<BenchStack> StartSinglePostgresAsync(ILogger logger)
+    public static async Task<BenchStack> StartSinglePostgresAsync(ILogger logger, BenchOptions options)
     {
         var stack = new BenchStack("one plain PostgreSQL: API → PostgreSQL (reads and writes on the same server)");
         try
         {
-            TestcontainersSettings.ResourceReaperEnabled = false;
-            await new ClusterImageBuilder(RepositoryLayout.Current, logger).EnsureBuiltAsync(ClusterImages.All, CancellationToken.None);
-            var secrets = Enum.GetValues<ClusterSecret>().ToDictionary(s => s, _ => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
-            var environment = ComponentEnvironment.PatroniNode("pg-0", "bench", ["unused"], new PatroniSettings())
-                .ToDictionary(e => e.Key, e => e.Value.Resolve(s => secrets[s]));
-            var postgres = new ContainerBuilder(ClusterImages.Patroni.Reference(RepositoryLayout.Current))
-                .WithEntrypoint("/usr/bin/tini", "--", "bash", "-c", PlainPostgresScript)
-                .WithEnvironment(environment)
-                .WithPortBinding(ClusterPorts.Postgres, assignRandomHostPort: true)
-                .WithWaitStrategy(Wait.ForUnixContainer().UntilMessageIsLogged("IshChat single PostgreSQL ready"))
-                .Build();
+            var postgres = await SinglePostgres.StartAsync(logger, durable: true);
             stack.owned.Add(postgres);
-            await postgres.StartAsync();
-
-            var port = postgres.GetMappedPublicPort(ClusterPorts.Postgres);
-            var app = Connection(port, ClusterRoles.Database, ClusterRoles.App, secrets[ClusterSecret.AppPassword]);
-            await stack.StartApiAsync(
-                logger,
-                migrator: Connection(port, ClusterRoles.Database, ClusterRoles.Migrator, secrets[ClusterSecret.MigratorPassword]),
-                readWrite: app,
-                readOnly: app);
+            var address = options.ContainerAddresses
+                ? (postgres.Container.IpAddress, ClusterPorts.Postgres)
+                : ("127.0.0.1", postgres.HostPort);
+            string As(string role) => new NpgsqlConnectionStringBuilder(postgres.ConnectionString(role)) { Host = address.Item1, Port = address.Item2 }.ConnectionString;
+            await stack.StartApiAsync(logger, options.ContainerAddresses, migrator: As(ClusterRoles.Migrator), readWrite: As(ClusterRoles.App), readOnly: As(ClusterRoles.App));
             return stack;
         }
         catch
@@ -107,40 +127,26 @@ internal sealed class BenchStack : IAsyncDisposable
     }
 
     /// <summary>
-    /// initdb with Patroni's initdb options and server parameters (containers/patroni/patroni.yml.tmpl), the same
-    /// post-bootstrap hook for the database and roles, then PostgreSQL in the foreground.
+    /// Where the API reaches a container: its address on the cluster's network (no Docker userland proxy; Linux hosts
+    /// route to it) or the port Docker publishes on the loopback (through docker-proxy unless the engine runs without it).
     /// </summary>
-    private const string PlainPostgresScript = """
-        set -euo pipefail
-        data=/var/lib/postgresql/data/single
-        initdb -D "$data" -U "$PATRONI_SUPERUSER_USERNAME" --encoding=UTF8 --locale=C.UTF-8 --data-checksums \
-          --auth-local=peer --auth-host=scram-sha-256 >/dev/null
-        echo "host all all 0.0.0.0/0 scram-sha-256" >> "$data/pg_hba.conf"
-        settings=(-c listen_addresses='*' -c max_connections=200 -c shared_buffers=128MB -c wal_level=replica
-                  -c password_encryption=scram-sha-256 -c shared_preload_libraries=pg_stat_statements -c track_io_timing=on
-                  -c unix_socket_directories=/var/run/postgresql)
-        pg_ctl -D "$data" -w -o "${settings[*]}" start >/dev/null
-        ishchat-post-bootstrap "postgres://$PATRONI_SUPERUSER_USERNAME@/postgres?host=/var/run/postgresql"
-        pg_ctl -D "$data" -w stop >/dev/null
-        echo "IshChat single PostgreSQL ready"
-        exec postgres -D "$data" "${settings[@]}"
-        """;
+    private static async Task<(string Host, int Port)> Address(BenchOptions options, TestClusterNode node, int containerPort) =>
+        options.ContainerAddresses ? (await node.ContainerAddressAsync(), containerPort) : ("127.0.0.1", node.HostPort(containerPort));
 
-    private static string Connection(int port, string database, string role, string password) => new NpgsqlConnectionStringBuilder
+    private static string Connection((string Host, int Port) address, string database, string role, string password) => new NpgsqlConnectionStringBuilder
     {
-        Host = "127.0.0.1", Port = port, Database = database, Username = role, Password = password,
+        Host = address.Host, Port = address.Port, Database = database, Username = role, Password = password,
     }.ConnectionString;
 
     /// <summary>Redis from our image, the schema applied by the migration service, then the API on a free loopback port.</summary>
-    private async Task StartApiAsync(ILogger logger, string migrator, string readWrite, string readOnly)
+    private async Task StartApiAsync(
+        ILogger logger, bool containerAddresses, string migrator, string readWrite, string readOnly, IReadOnlyDictionary<string, string>? instanceTypePools = null)
     {
         await new ClusterImageBuilder(RepositoryLayout.Current, logger).EnsureBuiltAsync([ClusterImages.Redis], CancellationToken.None);
-        var redis = new ContainerBuilder(ClusterImages.Redis.Reference(RepositoryLayout.Current))
+        var redisBuilder = new ContainerBuilder(ClusterImages.Redis.Reference(RepositoryLayout.Current))
             .WithPortBinding(ClusterPorts.Redis, assignRandomHostPort: true)
-            .WithWaitStrategy(Wait.ForUnixContainer().UntilInternalTcpPortIsAvailable(ClusterPorts.Redis))
-            .Build();
-        owned.Add(redis);
-        await redis.StartAsync();
+            .WithWaitStrategy(Wait.ForUnixContainer().UntilInternalTcpPortIsAvailable(ClusterPorts.Redis));
+        var redis = await HostPortClash.StartAsync(redisBuilder.Build, logger, CancellationToken.None, created: owned.Add, abandoned: c => owned.Remove(c));
 
         await using (var migrations = ServiceProcess.Start("IshChat.MigrationService", new Dictionary<string, string>
         {
@@ -152,16 +158,19 @@ internal sealed class BenchStack : IAsyncDisposable
 
         var port = ServiceProcess.FreeLoopbackPort();
         ApiUrl = new Uri($"http://127.0.0.1:{port}");
-        var api = ServiceProcess.Start("IshChat.Api", new Dictionary<string, string>
+        api = ServiceProcess.Start("IshChat.Api", new Dictionary<string, string>
         {
             ["ASPNETCORE_URLS"] = ApiUrl.ToString(),
             [$"ConnectionStrings__{ResourceNames.ChatDatabase}"] = readWrite,
             [$"ConnectionStrings__{ResourceNames.ChatDatabaseReadOnly}"] = readOnly,
-            [$"ConnectionStrings__{ResourceNames.Redis}"] = $"127.0.0.1:{redis.GetMappedPublicPort(ClusterPorts.Redis)}",
+            [$"ConnectionStrings__{ResourceNames.Redis}"] = containerAddresses
+                ? $"{redis.IpAddress}:{ClusterPorts.Redis}"
+                : $"127.0.0.1:{redis.GetMappedPublicPort(ClusterPorts.Redis)}",
             ["Chat__AdminApiKey"] = AdminKey,
             ["Logging__LogLevel__Default"] = "Warning",
-        });
+        }.Concat((instanceTypePools ?? new Dictionary<string, string>()).Select(p => KeyValuePair.Create($"ConnectionStrings__{p.Key}", p.Value))).ToDictionary());
         owned.Add(api);
-        await api.WaitForHealthyAsync(new Uri(ApiUrl, "/health"), TimeSpan.FromMinutes(1));
+        // Generous: on a loaded machine the first start (JIT, connection pools) takes long.
+        await api.WaitForHealthyAsync(new Uri(ApiUrl, "/health"), TimeSpan.FromMinutes(3));
     }
 }

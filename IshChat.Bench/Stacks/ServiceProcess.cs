@@ -15,6 +15,16 @@ internal sealed class ServiceProcess : IAsyncDisposable
 
     private ServiceProcess(Process process) => this.process = process;
 
+    /// <summary>CPU time (user + system) the process has used so far.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            process.Refresh();
+            return process.HasExited ? TimeSpan.Zero : process.TotalProcessorTime;
+        }
+    }
+
     public static ServiceProcess Start(string project, IReadOnlyDictionary<string, string> environment)
     {
         var dll = Path.Combine(RepositoryLayout.Current.Root, project, "bin", "Release", "net10.0", project + ".dll");

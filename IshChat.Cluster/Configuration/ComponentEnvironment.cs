@@ -48,15 +48,6 @@ public static class ComponentEnvironment
             ["PATRONI_REWIND_PASSWORD"] = ClusterSecret.RewindPassword,
             ["PATRONI_RESTAPI_USERNAME"] = ClusterRoles.RestApi,
             ["PATRONI_RESTAPI_PASSWORD"] = ClusterSecret.RestApiPassword,
-            ["ISHCHAT_DATABASE"] = ClusterRoles.Database,
-            ["ISHCHAT_APP_USER"] = ClusterRoles.App,
-            ["ISHCHAT_APP_PASSWORD"] = ClusterSecret.AppPassword,
-            ["ISHCHAT_MIGRATOR_USER"] = ClusterRoles.Migrator,
-            ["ISHCHAT_MIGRATOR_PASSWORD"] = ClusterSecret.MigratorPassword,
-            ["ISHCHAT_MONITOR_USER"] = ClusterRoles.Monitor,
-            ["ISHCHAT_MONITOR_PASSWORD"] = ClusterSecret.MonitorPassword,
-            ["ISHCHAT_PGBOUNCER_AUTH_USER"] = ClusterRoles.PgBouncerAuth,
-            ["ISHCHAT_PGBOUNCER_AUTH_PASSWORD"] = ClusterSecret.PgBouncerAuthPassword,
             ["ISHCHAT_PATRONI_TTL"] = Number(settings.TtlSeconds),
             ["ISHCHAT_PATRONI_LOOP_WAIT"] = Number(settings.LoopWaitSeconds),
             ["ISHCHAT_PATRONI_RETRY_TIMEOUT"] = Number(settings.RetryTimeoutSeconds),
@@ -65,8 +56,29 @@ public static class ComponentEnvironment
             ["ISHCHAT_PATRONI_SYNCHRONOUS_MODE"] = settings.SynchronousMode.ToString().ToLowerInvariant(),
             ["ISHCHAT_PATRONI_SYNCHRONOUS_NODE_COUNT"] = Number(settings.SynchronousNodeCount),
             ["ISHCHAT_PATRONI_FAILSAFE_MODE"] = settings.FailsafeMode ? "true" : "false",
-        };
+        }.Concat(ApplicationRoles()).ToDictionary();
     }
+
+    /// <summary>
+    /// The patroni image in its single-server mode (the official postgres image's contract): one plain PostgreSQL, no
+    /// Patroni. The caller passes POSTGRES_USER/POSTGRES_PASSWORD its own way (Testcontainers' and Aspire's builders do);
+    /// these create the same database and roles as a cluster's first leader, so the API and the migrations run unchanged.
+    /// </summary>
+    public static IReadOnlyDictionary<string, EnvironmentValue> SinglePostgres() => ApplicationRoles();
+
+    /// <summary>The database and roles the image's post-bootstrap hook creates (containers/patroni/post-bootstrap.sql).</summary>
+    private static Dictionary<string, EnvironmentValue> ApplicationRoles() => new()
+    {
+        ["ISHCHAT_DATABASE"] = ClusterRoles.Database,
+        ["ISHCHAT_APP_USER"] = ClusterRoles.App,
+        ["ISHCHAT_APP_PASSWORD"] = ClusterSecret.AppPassword,
+        ["ISHCHAT_MIGRATOR_USER"] = ClusterRoles.Migrator,
+        ["ISHCHAT_MIGRATOR_PASSWORD"] = ClusterSecret.MigratorPassword,
+        ["ISHCHAT_MONITOR_USER"] = ClusterRoles.Monitor,
+        ["ISHCHAT_MONITOR_PASSWORD"] = ClusterSecret.MonitorPassword,
+        ["ISHCHAT_PGBOUNCER_AUTH_USER"] = ClusterRoles.PgBouncerAuth,
+        ["ISHCHAT_PGBOUNCER_AUTH_PASSWORD"] = ClusterSecret.PgBouncerAuthPassword,
+    };
 
     public static IReadOnlyDictionary<string, EnvironmentValue> HAProxy(IReadOnlyList<string> patroniNodes)
     {
@@ -107,6 +119,7 @@ public static class ComponentEnvironment
             ["ISHCHAT_PGBOUNCER_DEFAULT_POOL_SIZE"] = settings.DefaultPoolSize.ToString(CultureInfo.InvariantCulture),
             ["ISHCHAT_PGBOUNCER_MAX_DB_CONNECTIONS"] = settings.MaxDbConnections.ToString(CultureInfo.InvariantCulture),
             ["ISHCHAT_PGBOUNCER_MAX_CLIENT_CONN"] = settings.MaxClientConnections.ToString(CultureInfo.InvariantCulture),
+            ["ISHCHAT_PGBOUNCER_INSTANCE_POOLS"] = string.Join(',', settings.InstancePools.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key}:{p.Value}"))),
         };
     }
 }

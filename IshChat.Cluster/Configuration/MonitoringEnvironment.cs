@@ -79,12 +79,15 @@ public static class MonitoringEnvironment
         ["ISHCHAT_ALERTMANAGER_GROUP_WAIT"] = $"{(int)groupWait.TotalSeconds}s",
     };
 
-    /// <summary>postgres_exporter probes every node as the monitoring role (a member of pg_monitor).</summary>
+    /// <summary>
+    /// postgres_exporter probes every node as the monitoring role (a member of pg_monitor), in the application
+    /// database: its custom queries read the chat tables' statistics and pg_cron's jobs there.
+    /// </summary>
     public static IReadOnlyDictionary<string, EnvironmentValue> PostgresExporter() => new Dictionary<string, EnvironmentValue>
     {
         ["ISHCHAT_MONITOR_USER"] = ClusterRoles.Monitor,
         ["ISHCHAT_MONITOR_PASSWORD"] = ClusterSecret.MonitorPassword,
-        ["ISHCHAT_POSTGRES_EXPORTER_DATABASE"] = "postgres",
+        ["ISHCHAT_POSTGRES_EXPORTER_DATABASE"] = ClusterRoles.Database,
     };
 
     /// <summary>pgbouncer_exporter reads PgBouncer's admin console as its stats user, the auth user.</summary>

@@ -1,3 +1,5 @@
+using IshChat.ServiceDefaults;
+
 namespace IshChat.Cluster.Configuration;
 
 /// <summary>PgBouncer's pool sizes. Pools are per (database entry, user): rw, ro and each role get their own.</summary>
@@ -10,4 +12,18 @@ public sealed record PgBouncerSettings
     public int MaxDbConnections { get; init; } = 100;
 
     public int MaxClientConnections { get; init; } = 1000;
+
+    /// <summary>
+    /// Server connections of each instance type's own pool, per PgBouncer and per direction (read-write to the leader,
+    /// read-only to a replica). Sized for max_connections 200: 4 + 10 + 16 = 30 per direction and PgBouncer, so the
+    /// AppHost's two PgBouncers hold at most 60 on the leader, and 120 if every read fell back to it (no replica left),
+    /// leaving room for the shared entries, the migrator, monitoring, Patroni and replication. Transaction pooling on
+    /// 2 cores keeps far fewer busy. A flood of trial instances queues behind its own 4 instead of enterprise's 16.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> InstancePools { get; init; } = new Dictionary<string, int>
+    {
+        [InstanceTypes.Trial] = 4,
+        [InstanceTypes.Standard] = 10,
+        [InstanceTypes.Enterprise] = 16,
+    };
 }

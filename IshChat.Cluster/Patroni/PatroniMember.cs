@@ -19,6 +19,9 @@ public sealed record PatroniMember
     /// <summary>Replication lag in bytes; Patroni reports "unknown" when it can't tell.</summary>
     [JsonPropertyName("lag")] public JsonElement? Lag { get; init; }
 
+    /// <summary>A changed setting waits for a PostgreSQL restart on this member (Patroni's "pending restart").</summary>
+    [JsonPropertyName("pending_restart")] public bool PendingRestart { get; init; }
+
     public bool IsLeader => Role is "leader" or "standby_leader";
 
     /// <summary>A replica receiving WAL from the leader right now (sync and quorum standbys included).</summary>

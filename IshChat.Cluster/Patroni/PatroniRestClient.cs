@@ -63,6 +63,17 @@ public sealed class PatroniRestClient(HttpClient http, string restApiPassword)
     public Task<string> RestartAsync(Uri node, CancellationToken cancellationToken = default) =>
         PostAsync(node, "restart", new { }, cancellationToken);
 
+    /// <summary>Restarts PostgreSQL on <paramref name="node"/> only if a changed setting waits for it (Patroni's "pending restart").</summary>
+    public Task<string> RestartIfPendingAsync(Uri node, CancellationToken cancellationToken = default) =>
+        PostAsync(node, "restart", new { restart_pending = true }, cancellationToken);
+
+    /// <summary>
+    /// Sets PostgreSQL parameters in the cluster-wide dynamic configuration (<c>patronictl edit-config -p</c>): every
+    /// member reloads them, and marks itself "pending restart" for those that only take effect on a restart.
+    /// </summary>
+    public Task<string> SetPostgresParametersAsync(Uri node, IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Patch, node, "config", new { postgresql = new { parameters } }, cancellationToken);
+
     /// <summary>
     /// Patroni's maintenance mode (<c>patronictl pause</c>, PATCH /config {"pause": …}): Patroni then leaves PostgreSQL
     /// alone, e.g. does not resume a replica's WAL replay paused on purpose, which it otherwise does on its next loop.

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 
 namespace IshChat.Tests.Api;
@@ -12,6 +13,9 @@ public sealed class PostingLoad : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<Guid, bool> acknowledged = new();
     private readonly ConcurrentQueue<string> errors = new();
+    private readonly Stopwatch clock = Stopwatch.StartNew();
+    private long lastAcknowledgedTicks;
+    private long longestPauseTicks;
     private readonly CancellationTokenSource stop = new();
     private readonly Task[] writers;
     private readonly ChatApiClient api;
@@ -50,6 +54,7 @@ public sealed class PostingLoad : IAsyncDisposable
                 if (posted.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK)
                 {
                     acknowledged[id] = true;
+                    NoteAcknowledgement();
                 }
                 else
                 {
@@ -60,6 +65,20 @@ public sealed class PostingLoad : IAsyncDisposable
             {
                 errors.Enqueue($"{Phase}: {ex.GetType().Name}");
             }
+        }
+    }
+
+    /// <summary>The longest time no writer had a post acknowledged: what a planned change costs writers.</summary>
+    public TimeSpan LongestPause => TimeSpan.FromTicks(Interlocked.Read(ref longestPauseTicks));
+
+    private void NoteAcknowledgement()
+    {
+        var now = clock.Elapsed.Ticks;
+        var previous = Interlocked.Exchange(ref lastAcknowledgedTicks, now);
+        var pause = now - previous;
+        long longest;
+        while (pause > (longest = Interlocked.Read(ref longestPauseTicks)) && Interlocked.CompareExchange(ref longestPauseTicks, pause, longest) != longest)
+        {
         }
     }
 

@@ -130,6 +130,13 @@ public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
         return state ?? throw new InvalidOperationException($"No Patroni node answered: {error}");
     }
 
+    /// <summary>Sets PostgreSQL parameters cluster-wide, as <c>patronictl edit-config -p</c> does.</summary>
+    public async Task SetPostgresParametersAsync(IReadOnlyDictionary<string, string> parameters)
+    {
+        var rest = await PatroniRestAsync(default);
+        await rest.SetPostgresParametersAsync(new Uri(App.GetEndpoint(Cluster.Nodes[0].Name, PatroniNodeResource.RestEndpointName), "/"), parameters);
+    }
+
     private async Task<PatroniRestClient> PatroniRestAsync(CancellationToken cancellationToken)
     {
         var password = await Cluster.Secret(ClusterRoles.PasswordOf(ClusterRoles.RestApi)).GetValueAsync(cancellationToken);

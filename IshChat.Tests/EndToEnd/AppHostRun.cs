@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using IshChat.AppHost.Hosting.Patroni;
 using IshChat.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -42,7 +43,10 @@ public static class AppHostRun
             await app.StartAsync(cancellationToken);
             foreach (var resource in readyResources)
             {
-                await app.ResourceNotifications.WaitForResourceHealthyAsync(resource, cancellationToken);
+                // The cluster's state shows its leader in place of "Running", so Aspire computes no health status for it.
+                await (resource == ResourceNames.Postgres
+                    ? app.ResourceNotifications.WaitForHealthChecksAsync(resource, cancellationToken)
+                    : app.ResourceNotifications.WaitForResourceHealthyAsync(resource, cancellationToken));
                 sink.OnMessage(new DiagnosticMessage($"[{stopwatch.Elapsed:mm\\:ss}] {resource} is healthy"));
             }
 

@@ -32,11 +32,8 @@ public sealed class MigrationClusterFixture(IMessageSink sink) : IAsyncLifetime
     }
 
     /// <summary>HAProxy's read-write port: always the current leader, a real session (no PgBouncer).</summary>
-    public string LeaderConnectionString(string role = ClusterRoles.App) => new NpgsqlConnectionStringBuilder
-    {
-        Host = "127.0.0.1", Port = Cluster.HAProxy.HostPort(ClusterPorts.HAProxyReadWrite), Database = ClusterRoles.Database,
-        Username = role, Password = Cluster.Secret(ClusterRoles.PasswordOf(role)), Pooling = false, Timeout = 15,
-    }.ConnectionString;
+    public string LeaderConnectionString(string role = ClusterRoles.App) =>
+        new NpgsqlConnectionStringBuilder(Cluster.LeaderConnectionString(role)) { Timeout = 15, CommandTimeout = 30 }.ConnectionString;
 
     public string NewPath(string name) => Path.Combine(Folder, $"{name}-{Guid.NewGuid():N}.db");
 

@@ -8,6 +8,12 @@ set -euo pipefail
 
 die() { printf 'patroni-entrypoint: error: %s\n' "$*" >&2; exit 64; }
 
+# The official postgres image's contract (POSTGRES_PASSWORD, no Patroni member name): one plain
+# server, for Testcontainers.PostgreSql, Aspire's AddPostgres and the laptop topology (README).
+if [[ -z ${PATRONI_NAME:-} && -n ${POSTGRES_PASSWORD:-} ]]; then
+  exec /usr/local/bin/ishchat-single-postgres "$@"
+fi
+
 # Every member needs every password: whichever node wins the initialise race runs
 # post_bootstrap and creates the application roles, and any node may become leader.
 required=(

@@ -117,3 +117,20 @@ GRANT CONNECT, CREATE ON DATABASE :"db" TO :"migrator_user";
 \connect :db
 SET log_statement = 'none';
 CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+
+-------------------------------------------------------------------------------
+-- Scheduled maintenance (pg_cron, docs/operations.md). Jobs live in this database and run only
+-- on the leader: pg_cron's launcher idles while the node is in recovery, and cron.job is
+-- replicated, so after a failover the new leader runs the same jobs. Times are UTC (cron.timezone).
+-- cron.schedule with a name replaces an existing job of that name, so a rerun converges.
+-------------------------------------------------------------------------------
+
+CREATE EXTENSION IF NOT EXISTS pg_cron;
+-- Weekly, Sunday 03:00: reclaim dead rows and refresh the planner's statistics everywhere
+-- (autovacuum does most of it; this catches what its thresholds left behind).
+SELECT cron.schedule('ishchat-weekly-vacuum-analyze', '0 3 * * 0', 'VACUUM (ANALYZE)');
+-- Monthly, the 1st at 03:30: rebuild the chat schema's indexes without blocking writes.
+SELECT cron.schedule('ishchat-monthly-reindex', '30 3 1 * *', 'REINDEX SCHEMA CONCURRENTLY chat');
+-- The monitor role reads the jobs and their runs for the "last maintenance" metrics.
+GRANT USAGE ON SCHEMA cron TO :"monitor_user";
+GRANT SELECT ON cron.job, cron.job_run_details TO :"monitor_user";

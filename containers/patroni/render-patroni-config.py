@@ -158,6 +158,8 @@ def build():
     put("ISHCHAT_PATRONI_SYNCHRONOUS_NODE_COUNT",
         integer("ISHCHAT_PATRONI_SYNCHRONOUS_NODE_COUNT", 1, 1))
     put("ISHCHAT_PATRONI_FAILSAFE_MODE", boolean("ISHCHAT_PATRONI_FAILSAFE_MODE", "false"))
+    # pg_cron's jobs live in the application database (post-bootstrap.sql schedules them there).
+    put("CRON_DATABASE", role("ISHCHAT_DATABASE", "ishchat"))
     backup_values(scope, put)
     return values
 

@@ -21,6 +21,9 @@ export ISHCHAT_PGBOUNCER_RO_DATABASE="${ISHCHAT_PGBOUNCER_RO_DATABASE:-${ISHCHAT
 export ISHCHAT_PGBOUNCER_DEFAULT_POOL_SIZE="${ISHCHAT_PGBOUNCER_DEFAULT_POOL_SIZE:-20}"
 export ISHCHAT_PGBOUNCER_MAX_DB_CONNECTIONS="${ISHCHAT_PGBOUNCER_MAX_DB_CONNECTIONS:-100}"
 export ISHCHAT_PGBOUNCER_MAX_CLIENT_CONN="${ISHCHAT_PGBOUNCER_MAX_CLIENT_CONN:-1000}"
+# type:connections,… — one read-write and one read-only entry per instance type, capped at that many
+# server connections each (PgBouncerSettings.InstancePools). Empty: no per-type entries.
+export ISHCHAT_PGBOUNCER_INSTANCE_POOLS="${ISHCHAT_PGBOUNCER_INSTANCE_POOLS-trial:4,standard:10,enterprise:16}"
 
 # Values go into an ini file unquoted, so only accept shapes that cannot smuggle in
 # a ';', '=' or newline.
@@ -45,6 +48,19 @@ for var in ISHCHAT_PGBOUNCER_DEFAULT_POOL_SIZE ISHCHAT_PGBOUNCER_MAX_DB_CONNECTI
            ISHCHAT_PGBOUNCER_MAX_CLIENT_CONN; do
   [[ ${!var} =~ ^[1-9][0-9]*$ ]] || die "$var='${!var}' must be a positive integer"
 done
+instance_pool_entries=""
+if [[ -n $ISHCHAT_PGBOUNCER_INSTANCE_POOLS ]]; then
+  IFS=, read -r -a instance_pools <<<"$ISHCHAT_PGBOUNCER_INSTANCE_POOLS"
+  for pool in "${instance_pools[@]}"; do
+    [[ $pool =~ ^([a-z][a-z0-9_]{0,30}):([1-9][0-9]*)$ ]] \
+      || die "ISHCHAT_PGBOUNCER_INSTANCE_POOLS='$ISHCHAT_PGBOUNCER_INSTANCE_POOLS': '$pool' is not type:connections (e.g. trial:4)"
+    type=${BASH_REMATCH[1]} size=${BASH_REMATCH[2]}
+    instance_pool_entries+="${ISHCHAT_DATABASE}_${type} = host=${ISHCHAT_PGBOUNCER_UPSTREAM_HOST} port=${ISHCHAT_PGBOUNCER_RW_PORT} dbname=${ISHCHAT_DATABASE} pool_size=${size} max_db_connections=${size}"$'\n'
+    instance_pool_entries+="${ISHCHAT_PGBOUNCER_RO_DATABASE}_${type} = host=${ISHCHAT_PGBOUNCER_UPSTREAM_HOST} port=${ISHCHAT_PGBOUNCER_RO_PORT} dbname=${ISHCHAT_DATABASE} pool_size=${size} max_db_connections=${size}"$'\n'
+  done
+fi
+export ISHCHAT_PGBOUNCER_INSTANCE_POOL_ENTRIES="$instance_pool_entries"
+
 [[ $ISHCHAT_PGBOUNCER_AUTH_PASSWORD != *[[:cntrl:]]* ]] \
   || die "ISHCHAT_PGBOUNCER_AUTH_PASSWORD must not contain control characters (newline, tab, ...)"
 
@@ -63,9 +79,9 @@ mv "$dir/userlist.txt.tmp" "$dir/userlist.txt"
 envsubst '${ISHCHAT_DATABASE} ${ISHCHAT_PGBOUNCER_RO_DATABASE} ${ISHCHAT_PGBOUNCER_UPSTREAM_HOST} ${ISHCHAT_PGBOUNCER_RW_PORT}
           ${ISHCHAT_PGBOUNCER_RO_PORT} ${ISHCHAT_PGBOUNCER_AUTH_USER}
           ${ISHCHAT_PGBOUNCER_DEFAULT_POOL_SIZE} ${ISHCHAT_PGBOUNCER_MAX_DB_CONNECTIONS}
-          ${ISHCHAT_PGBOUNCER_MAX_CLIENT_CONN}' \
+          ${ISHCHAT_PGBOUNCER_MAX_CLIENT_CONN} ${ISHCHAT_PGBOUNCER_INSTANCE_POOL_ENTRIES}' \
   </usr/local/share/ishchat/pgbouncer.ini.tmpl >"$dir/pgbouncer.ini.tmp"
 mv "$dir/pgbouncer.ini.tmp" "$dir/pgbouncer.ini"
 
-echo "pgbouncer-entrypoint: pooling ${ISHCHAT_DATABASE} (rw :$ISHCHAT_PGBOUNCER_RW_PORT), ${ISHCHAT_PGBOUNCER_RO_DATABASE} (ro :$ISHCHAT_PGBOUNCER_RO_PORT) via $ISHCHAT_PGBOUNCER_UPSTREAM_HOST" >&2
+echo "pgbouncer-entrypoint: pooling ${ISHCHAT_DATABASE} (rw :$ISHCHAT_PGBOUNCER_RW_PORT), ${ISHCHAT_PGBOUNCER_RO_DATABASE} (ro :$ISHCHAT_PGBOUNCER_RO_PORT) via $ISHCHAT_PGBOUNCER_UPSTREAM_HOST; per instance type: ${ISHCHAT_PGBOUNCER_INSTANCE_POOLS:-none}" >&2
 exec /usr/sbin/pgbouncer "$dir/pgbouncer.ini" "$@"

@@ -49,4 +49,5 @@ exec /usr/bin/prometheus-postgres-exporter \
   --collector.postmaster \
   --collector.stat_wal_receiver \
   --no-collector.roles \
+  --extend.query-path=/usr/local/share/ishchat/postgres-exporter-queries.yaml \
   "$@"

@@ -21,17 +21,14 @@ public static class PatroniBuilderExtensions
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(etcd);
 
-        var secrets = Enum.GetValues<ClusterSecret>().ToDictionary(
-            secret => secret,
-            secret => builder.AddResource(
-                // Letters and digits only: these passwords travel through connection strings, YAML and ini files.
-                ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-{ParameterName(secret)}", special: false)).Resource);
+        var secrets = builder.AddClusterSecrets(name);
 
         var cluster = new PatroniClusterResource(name, etcd.Resource, secrets);
         var clusterBuilder = builder.AddResource(cluster)
             .WithStateOfMembers(() => cluster.Nodes)
             .WithClusterMonitor()
             .WithSwitchoverCommand()
+            .WithRollingRestartCommand()
             .ExcludeFromManifest();
 
         AddNode(clusterBuilder, 0);
@@ -99,19 +96,6 @@ public static class PatroniBuilderExtensions
             .WithNodeCommands()
             .WithParentRelationship(cluster);
     }
-
-    private static string ParameterName(ClusterSecret secret) => secret switch
-    {
-        ClusterSecret.SuperuserPassword => "superuser-password",
-        ClusterSecret.ReplicationPassword => "replication-password",
-        ClusterSecret.RewindPassword => "rewind-password",
-        ClusterSecret.RestApiPassword => "restapi-password",
-        ClusterSecret.AppPassword => "app-password",
-        ClusterSecret.MigratorPassword => "migrator-password",
-        ClusterSecret.MonitorPassword => "monitor-password",
-        ClusterSecret.PgBouncerAuthPassword => "pgbouncer-auth-password",
-        _ => throw new ArgumentOutOfRangeException(nameof(secret), secret, null),
-    };
 
     /// <summary>A REST client for commands and the monitor, authorised for Patroni's unsafe methods.</summary>
     internal static async Task<PatroniRestClient> CreateRestClientAsync(this PatroniClusterResource cluster, IServiceProvider services, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -8,9 +9,10 @@ using Microsoft.Extensions.Logging;
 namespace IshChat.AppHost.Hosting.Patroni;
 
 /// <summary>
-/// Reads the cluster from Patroni's REST API every second and shows it on the dashboard: each
-/// node's live role, state, lag and timeline, and the cluster's leader. Its last reading also
-/// decides the cluster's health (<see cref="ClusterState.Evaluate"/>).
+/// Reads the cluster from Patroni's REST API every second and shows it on the dashboard where a person looks
+/// first, the state column of the resource list: each node's role and lag ("Leader", "Replica · lag 0 B"), the
+/// cluster's leader and streaming replicas (<see cref="StatusLabel"/>); and, as properties, role, state, lag,
+/// timeline and pending restart. Its last reading also decides the cluster's health (<see cref="ClusterState.Evaluate"/>).
 /// </summary>
 internal static class PatroniClusterMonitor
 {
@@ -39,6 +41,8 @@ internal static class PatroniClusterMonitor
     private static async Task PollAsync(PatroniClusterResource cluster, InitializeResourceEvent @event, CancellationToken cancellationToken)
     {
         var published = new Dictionary<string, string>(StringComparer.Ordinal);
+        var shown = new ConcurrentDictionary<string, string?>(StringComparer.Ordinal);
+        _ = FollowShownStatesAsync(@event.Notifications, [cluster.Name, .. cluster.Nodes.Select(n => n.Name)], shown, cancellationToken);
         string? lastError = null;
         try
         {
@@ -56,10 +60,11 @@ internal static class PatroniClusterMonitor
                     }
 
                     lastError = state.Error;
+                    await PublishClusterAsync(cluster, new StatusLabel("No Patroni node answers", StatusTone.Bad), null, @event.Notifications, published, shown);
                     continue;
                 }
 
-                await PublishAsync(cluster, state.State, @event.Notifications, published, @event.Logger);
+                await PublishAsync(cluster, state.State, @event.Notifications, published, shown, @event.Logger);
             }
         }
         catch (OperationCanceledException)
@@ -74,17 +79,15 @@ internal static class PatroniClusterMonitor
 
     private static async Task PublishAsync(
         PatroniClusterResource cluster, ClusterState state, ResourceNotificationService notifications,
-        Dictionary<string, string> published, ILogger logger)
+        Dictionary<string, string> published, ConcurrentDictionary<string, string?> shown, ILogger logger)
     {
         foreach (var node in cluster.Nodes)
         {
             var member = state.Members.FirstOrDefault(m => m.Name == node.Name);
             var role = member?.Role ?? "absent";
-            var memberState = member?.State ?? "unknown";
-            var lag = member is null || member.IsLeader ? "" : member.LagBytes?.ToString(CultureInfo.InvariantCulture) ?? "unknown";
-            var timeline = member?.Timeline?.ToString(CultureInfo.InvariantCulture) ?? "";
-            var fingerprint = $"{role}|{memberState}|{lag}|{timeline}";
-            if (published.GetValueOrDefault(node.Name) == fingerprint)
+            var label = StatusLabel.Of(member, cluster.Settings.MaximumLagOnFailoverBytes);
+            var fingerprint = $"{role}|{label.Text}|{label.Tone}|{member?.Timeline}";
+            if (published.GetValueOrDefault(node.Name) == fingerprint && ShowsLabel(shown, node, label))
             {
                 continue;
             }
@@ -95,31 +98,78 @@ internal static class PatroniClusterMonitor
             }
 
             published[node.Name] = fingerprint;
+            var lag = member is null || member.IsLeader ? "" : member.LagBytes?.ToString(CultureInfo.InvariantCulture) ?? "unknown";
             await notifications.PublishUpdateAsync(node, s => s with
             {
+                State = ContainerRuns(s) ? ToStateSnapshot(label) : s.State,
                 Properties = s.Properties
                     .With(PatroniProperties.Role, role)
-                    .With(PatroniProperties.State, memberState)
+                    .With(PatroniProperties.State, member?.State ?? "unknown")
                     .With(PatroniProperties.LagBytes, lag)
-                    .With(PatroniProperties.Timeline, timeline),
+                    .With(PatroniProperties.Timeline, member?.Timeline?.ToString(CultureInfo.InvariantCulture) ?? "")
+                    .With(PatroniProperties.PendingRestart, member?.PendingRestart ?? false),
             });
         }
 
-        var leader = state.Leader?.Name ?? "none";
-        var streaming = state.StreamingReplicas.ToString(CultureInfo.InvariantCulture);
-        var clusterFingerprint = $"{leader}|{streaming}";
-        if (published.GetValueOrDefault(cluster.Name) != clusterFingerprint)
+        await PublishClusterAsync(cluster, StatusLabel.Of(state, cluster.Nodes.Count, cluster.Settings), state, notifications, published, shown);
+    }
+
+    private static async Task PublishClusterAsync(
+        PatroniClusterResource cluster, StatusLabel label, ClusterState? state, ResourceNotificationService notifications,
+        Dictionary<string, string> published, ConcurrentDictionary<string, string?> shown)
+    {
+        var fingerprint = $"{label.Text}|{label.Tone}";
+        if (published.GetValueOrDefault(cluster.Name) == fingerprint && ShowsLabel(shown, cluster, label))
         {
-            published[cluster.Name] = clusterFingerprint;
-            await notifications.PublishUpdateAsync(cluster, s => s with
+            return;
+        }
+
+        published[cluster.Name] = fingerprint;
+        await notifications.PublishUpdateAsync(cluster, s => s with
+        {
+            State = ContainerRuns(s) ? ToStateSnapshot(label) : s.State,
+            Properties = s.Properties
+                .With(PatroniProperties.Leader, state?.Leader?.Name ?? "none")
+                .With(PatroniProperties.StreamingReplicas, state?.StreamingReplicas.ToString(CultureInfo.InvariantCulture) ?? "")
+                .With(PatroniProperties.SynchronousMode, cluster.Settings.SynchronousMode.ToString().ToLowerInvariant()),
+        });
+    }
+
+    /// <summary>Keeps <paramref name="shown"/> at the state each of <paramref name="names"/> shows now, whoever wrote it.</summary>
+    private static async Task FollowShownStatesAsync(
+        ResourceNotificationService notifications, IReadOnlyCollection<string> names, ConcurrentDictionary<string, string?> shown, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var update in notifications.WatchAsync(cancellationToken))
             {
-                Properties = s.Properties
-                    .With(PatroniProperties.Leader, leader)
-                    .With(PatroniProperties.StreamingReplicas, streaming)
-                    .With(PatroniProperties.SynchronousMode, cluster.Settings.SynchronousMode.ToString().ToLowerInvariant()),
-            });
+                if (names.Contains(update.Resource.Name))
+                {
+                    shown[update.Resource.Name] = update.Snapshot.State?.Text;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The application is stopping.
         }
     }
+
+    /// <summary>
+    /// The label replaces "Running" only: the orchestrator's own states (Starting, Exited, Stopping…) say more while the
+    /// container is not up, and the orchestrator writes "Running" again on its own updates, which the next poll corrects.
+    /// </summary>
+    private static bool ContainerRuns(CustomResourceSnapshot snapshot) => PatroniStates.IsUp(snapshot.State?.Text);
+
+    private static bool ShowsLabel(ConcurrentDictionary<string, string?> shown, IResource resource, StatusLabel label) =>
+        !shown.TryGetValue(resource.Name, out var state) || state == label.Text || !PatroniStates.IsUp(state);
+
+    private static ResourceStateSnapshot ToStateSnapshot(StatusLabel label) => new(label.Text, label.Tone switch
+    {
+        StatusTone.Good => KnownResourceStateStyles.Success,
+        StatusTone.Warning => KnownResourceStateStyles.Warn,
+        _ => KnownResourceStateStyles.Error,
+    });
 }
 
 /// <summary>Healthy by <see cref="ClusterState.Evaluate"/>: one leader, every replica streaming, the synchronous standbys named.</summary>

@@ -11,6 +11,7 @@ public static class PatroniCommands
     public const string Switchover = "patroni-switchover";
     public const string FailoverToNode = "patroni-failover-to-node";
     public const string RestartPostgres = "patroni-restart-postgres";
+    public const string RollingRestart = "patroni-rolling-restart";
 
     internal static IResourceBuilder<PatroniClusterResource> WithSwitchoverCommand(this IResourceBuilder<PatroniClusterResource> builder) =>
         builder.WithCommand(Switchover, "Switchover", context => RunAsync(builder.Resource, context, async (rest, leader) =>
@@ -23,6 +24,34 @@ public static class PatroniCommands
             ConfirmationMessage = "Switch the primary over to another node?",
             IconName = "ArrowSwap",
             IsHighlighted = true,
+            UpdateState = context => HasLeader(builder.Resource) ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
+        });
+
+    /// <summary>
+    /// Applies settings that wait for a restart (set with <c>patronictl edit-config -p name=value</c>; each node then shows
+    /// "restart pending") without an outage: replicas one at a time, a switchover, the old leader (<see cref="Cluster.Patroni.RollingRestart"/>).
+    /// </summary>
+    internal static IResourceBuilder<PatroniClusterResource> WithRollingRestartCommand(this IResourceBuilder<PatroniClusterResource> builder) =>
+        builder.WithCommand(RollingRestart, "Rolling restart (apply pending settings)", async context =>
+        {
+            var cluster = builder.Resource;
+            try
+            {
+                var rest = await cluster.CreateRestClientAsync(context.Services, context.CancellationToken);
+                await new Cluster.Patroni.RollingRestart(rest, () => cluster.Nodes.Select(n => (n.Name, n.RestUrlIfAllocated)), cluster.Settings, context.Logger)
+                    .RunAsync(parameters: null, context.CancellationToken);
+                return CommandResults.Success();
+            }
+            catch (Exception ex) when (ex is PatroniRequestException or HttpRequestException or InvalidOperationException or TimeoutException)
+            {
+                context.Logger.LogWarning("Rolling restart stopped: {Message}", ex.Message);
+                return CommandResults.Failure(ex.Message);
+            }
+        }, new CommandOptions
+        {
+            Description = "Restarts every node whose settings wait for a restart: replicas one at a time, each streaming again before the next, then a switchover, then the old leader.",
+            ConfirmationMessage = "Restart the nodes pending a restart, one at a time?",
+            IconName = "ArrowSync",
             UpdateState = context => HasLeader(builder.Resource) ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
         });
 
@@ -44,7 +73,7 @@ public static class PatroniCommands
                 Description = "Restarts PostgreSQL on this node through Patroni; the node keeps its role.",
                 ConfirmationMessage = $"Restart PostgreSQL on {node.Name}?",
                 IconName = "ArrowCounterclockwise",
-                UpdateState = context => context.ResourceSnapshot.State?.Text == KnownResourceStates.Running ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
+                UpdateState = context => PatroniStates.IsUp(context.ResourceSnapshot.State?.Text) ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
             });
     }
 

@@ -7,6 +7,7 @@ public static class PatroniProperties
     public const string State = "patroni.state";
     public const string LagBytes = "patroni.lag_bytes";
     public const string Timeline = "patroni.timeline";
+    public const string PendingRestart = "patroni.pending_restart";
     public const string Leader = "patroni.leader";
     public const string StreamingReplicas = "patroni.streaming_replicas";
     public const string SynchronousMode = "patroni.synchronous_mode";

@@ -80,4 +80,16 @@ public static class PgBouncerBuilderExtensions
         var database = new PgBouncerDatabaseResource(name, databaseEntry, role, builder.Resource.Cluster.Secret(secret), builder.Resource);
         return builder.ApplicationBuilder.AddResource(database);
     }
+
+    /// <summary>
+    /// Adds connection strings to every instance type's own pools, read-write and read-only (<c>chatdb-trial</c> →
+    /// entry <c>ishchat_trial</c> …), so the API can send each instance's transactions to its type's pool.
+    /// </summary>
+    public static IReadOnlyList<IResourceBuilder<PgBouncerDatabaseResource>> AddInstanceTypeDatabases(this IResourceBuilder<PgBouncerResource> builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        IResourceBuilder<PgBouncerDatabaseResource> Pool(string type, bool readOnly) =>
+            builder.AddDatabase(ResourceNames.ChatDatabaseFor(type, readOnly), PgBouncerDatabases.ForInstanceType(type, readOnly));
+        return [.. InstanceTypes.All.SelectMany(type => (IResourceBuilder<PgBouncerDatabaseResource>[])[Pool(type, readOnly: false), Pool(type, readOnly: true)])];
+    }
 }

@@ -1,3 +1,4 @@
+using IshChat.AppHost.Hosting.Patroni;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -41,10 +42,12 @@ internal static class GroupResourceExtensions
                 }
 
                 states[update.Resource.Name] = update.Snapshot.State?.Text;
-                var running = states.Values.Count(s => s == KnownResourceStates.Running);
+                // A Patroni node shows its role ("Leader", "Replica · lag 0 B") where others show "Running".
+                var running = states.Values.Count(PatroniStates.IsUp);
                 var state = running > 0 ? KnownResourceStates.Running
                     : states.Values.Count == memberNames.Count && states.Values.All(s => KnownResourceStates.TerminalStates.Contains(s)) ? KnownResourceStates.Exited
                     : KnownResourceStates.Starting;
+                // Running is the group's resting state: the Patroni monitor may have put its label there since.
                 if (state != published)
                 {
                     published = state;

@@ -23,7 +23,7 @@ internal static class ReadinessBanner
             var logger = @event.Services.GetRequiredService<ILoggerFactory>().CreateLogger("IshChat");
             _ = Task.Run(async () =>
             {
-                await notifications.WaitForResourceHealthyAsync(cluster.Resource.Name, stopping);
+                await notifications.WaitForHealthChecksAsync(cluster.Resource.Name, stopping);
                 // The first instance holds the documented host port (6432); the API uses them all.
                 var endpoint = pgbouncer.Resource.Instances[0].PrimaryEndpoint;
                 // eng/run.sh passes when it started, so the line also reports the whole run: setup, build, images, cluster.

@@ -1,0 +1,59 @@
+using IshChat.AppHost.Hosting.Patroni;
+using IshChat.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace IshChat.Tests.EndToEnd;
+
+/// <summary>What the dashboard's resource list says about the Patroni cluster: who leads, who streams, and that it follows changes.</summary>
+[Collection(AppHostClusterCollection.Name)]
+[Trait(TestCategories.Name, TestCategories.Integration)]
+public sealed class DashboardStateTests(AppHostClusterFixture fixture, ITestOutputHelper output)
+{
+    private static readonly TimeSpan convergence = TimeSpan.FromMinutes(2);
+
+    [Fact(Timeout = TestTimeouts.Integration)]
+    public async Task ResourceListNamesTheLeaderAndEachReplicasLagAndFollowsASwitchover()
+    {
+        // Given a settled cluster
+        var before = await Eventually.GetAsync(fixture.PatroniClusterAsync, fixture.IsHealthy, convergence, "a settled cluster");
+
+        // Then the states the AppHost published name Patroni's leader, each replica with its lag, and the cluster's leader
+        var shown = await Eventually.GetAsync(ShownStatesAsync, s => ShowsLeader(s, before.Leader!.Name), convergence, $"the dashboard naming {before.Leader!.Name} the leader");
+        output.WriteLine(string.Join(Environment.NewLine, shown.Select(s => $"{s.Key}: {s.Value}")));
+
+        // When leadership moves
+        var result = await fixture.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.Postgres, PatroniCommands.Switchover);
+        Assert.True(result.Success, result.Message);
+        var after = await Eventually.GetAsync(
+            fixture.PatroniClusterAsync, s => s.Leader is { } leader && leader.Name != before.Leader!.Name && fixture.IsHealthy(s),
+            convergence, "a new leader with every replica streaming");
+
+        // Then the resource list follows without anyone refreshing anything
+        var followed = await Eventually.GetAsync(ShownStatesAsync, s => ShowsLeader(s, after.Leader!.Name), TimeSpan.FromSeconds(30), $"the dashboard naming {after.Leader!.Name} the leader");
+        output.WriteLine(string.Join(Environment.NewLine, followed.Select(s => $"{s.Key}: {s.Value}")));
+        Assert.Equal("Leader", followed[after.Leader!.Name]);
+        Assert.StartsWith("Replica · lag", followed[before.Leader!.Name], StringComparison.Ordinal);
+    }
+
+    private bool ShowsLeader(IReadOnlyDictionary<string, string?> shown, string leader)
+    {
+        var replicas = fixture.Cluster.Nodes.Count - 1;
+        return shown[ResourceNames.Postgres] == $"Leader {leader} · {replicas} replicas"
+            && fixture.Cluster.Nodes.All(node => node.Name == leader
+                ? shown[node.Name] == "Leader"
+                : shown[node.Name] is { } text && text.StartsWith("Replica · lag ", StringComparison.Ordinal));
+    }
+
+    /// <summary>The state text of the cluster and each node, as the dashboard's resource list shows it now.</summary>
+    private async Task<IReadOnlyDictionary<string, string?>> ShownStatesAsync(CancellationToken cancellationToken)
+    {
+        var shown = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var name in fixture.Cluster.Nodes.Select(n => n.Name).Prepend(ResourceNames.Postgres))
+        {
+            var current = await fixture.App.ResourceNotifications.WaitForResourceAsync(name, _ => true, cancellationToken);
+            shown[name] = current.Snapshot.State?.Text;
+        }
+
+        return shown;
+    }
+}
