@@ -51,6 +51,7 @@ var haproxy = builder.AddHAProxy(ResourceNames.HAProxy, postgres);
 var pgbouncer = builder.AddPgBouncer(ResourceNames.PgBouncer, haproxy);
 var chatDb = pgbouncer.AddDatabase(ResourceNames.ChatDatabase, PgBouncerDatabases.ReadWrite);
 var chatDbReadOnly = pgbouncer.AddDatabase(ResourceNames.ChatDatabaseReadOnly, PgBouncerDatabases.ReadOnly);
+var chatDbAdmin = pgbouncer.AddDatabase(ResourceNames.ChatDatabaseAdmin, PgBouncerDatabases.ReadWrite, ClusterRoles.Admin);
 
 // Cache.
 var redis = builder.AddCache(ResourceNames.Redis);
@@ -66,6 +67,7 @@ var api = builder.AddProject<Projects.IshChat_Api>(ResourceNames.Api)
     .WithReplicas(2)
     .WithReference(chatDb).WaitFor(pgbouncer)
     .WithReference(chatDbReadOnly)
+    .WithReference(chatDbAdmin)
     .WithReference(redis).WaitFor(redis)
     .WithEnvironment("Chat__AdminApiKey", adminApiKey)
     .WaitForCompletion(migrations);

@@ -48,7 +48,8 @@ internal sealed class BenchStack : IAsyncDisposable
                 logger,
                 migrator: Connection(haproxyPort, ClusterRoles.Database, ClusterRoles.Migrator, cluster.Secret(ClusterSecret.MigratorPassword)),
                 readWrite: Connection(pgBouncerPort, PgBouncerDatabases.ReadWrite, ClusterRoles.App, appPassword) + ";No Reset On Close=true",
-                readOnly: Connection(pgBouncerPort, PgBouncerDatabases.ReadOnly, ClusterRoles.App, appPassword) + ";No Reset On Close=true");
+                readOnly: Connection(pgBouncerPort, PgBouncerDatabases.ReadOnly, ClusterRoles.App, appPassword) + ";No Reset On Close=true",
+                admin: Connection(pgBouncerPort, PgBouncerDatabases.ReadWrite, ClusterRoles.Admin, cluster.Secret(ClusterSecret.AdminPassword)) + ";No Reset On Close=true");
             return stack;
         }
         catch
@@ -87,7 +88,8 @@ internal sealed class BenchStack : IAsyncDisposable
                 logger,
                 migrator: Connection(port, ClusterRoles.Database, ClusterRoles.Migrator, secrets[ClusterSecret.MigratorPassword]),
                 readWrite: app,
-                readOnly: app);
+                readOnly: app,
+                admin: Connection(port, ClusterRoles.Database, ClusterRoles.Admin, secrets[ClusterSecret.AdminPassword]));
             return stack;
         }
         catch
@@ -117,7 +119,7 @@ internal sealed class BenchStack : IAsyncDisposable
           --auth-local=peer --auth-host=scram-sha-256 >/dev/null
         echo "host all all 0.0.0.0/0 scram-sha-256" >> "$data/pg_hba.conf"
         settings=(-c listen_addresses='*' -c max_connections=200 -c shared_buffers=128MB -c wal_level=replica
-                  -c password_encryption=scram-sha-256 -c shared_preload_libraries=pg_stat_statements -c track_io_timing=on
+                  -c password_encryption=scram-sha-256 -c shared_preload_libraries=pg_stat_statements,pgaudit -c pgaudit.log=ddl,role -c track_io_timing=on
                   -c unix_socket_directories=/var/run/postgresql)
         pg_ctl -D "$data" -w -o "${settings[*]}" start >/dev/null
         ishchat-post-bootstrap "postgres://$PATRONI_SUPERUSER_USERNAME@/postgres?host=/var/run/postgresql"
@@ -132,7 +134,7 @@ internal sealed class BenchStack : IAsyncDisposable
     }.ConnectionString;
 
     /// <summary>Redis from our image, the schema applied by the migration service, then the API on a free loopback port.</summary>
-    private async Task StartApiAsync(ILogger logger, string migrator, string readWrite, string readOnly)
+    private async Task StartApiAsync(ILogger logger, string migrator, string readWrite, string readOnly, string admin)
     {
         await new ClusterImageBuilder(RepositoryLayout.Current, logger).EnsureBuiltAsync([ClusterImages.Redis], CancellationToken.None);
         var redis = new ContainerBuilder(ClusterImages.Redis.Reference(RepositoryLayout.Current))
@@ -157,6 +159,7 @@ internal sealed class BenchStack : IAsyncDisposable
             ["ASPNETCORE_URLS"] = ApiUrl.ToString(),
             [$"ConnectionStrings__{ResourceNames.ChatDatabase}"] = readWrite,
             [$"ConnectionStrings__{ResourceNames.ChatDatabaseReadOnly}"] = readOnly,
+            [$"ConnectionStrings__{ResourceNames.ChatDatabaseAdmin}"] = admin,
             [$"ConnectionStrings__{ResourceNames.Redis}"] = $"127.0.0.1:{redis.GetMappedPublicPort(ClusterPorts.Redis)}",
             ["Chat__AdminApiKey"] = AdminKey,
             ["Logging__LogLevel__Default"] = "Warning",

@@ -11,6 +11,7 @@ public enum ClusterSecret
     RewindPassword,
     RestApiPassword,
     AppPassword,
+    AdminPassword,
     MigratorPassword,
     MonitorPassword,
     PgBouncerAuthPassword,

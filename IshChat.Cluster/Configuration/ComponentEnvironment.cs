@@ -51,6 +51,8 @@ public static class ComponentEnvironment
             ["ISHCHAT_DATABASE"] = ClusterRoles.Database,
             ["ISHCHAT_APP_USER"] = ClusterRoles.App,
             ["ISHCHAT_APP_PASSWORD"] = ClusterSecret.AppPassword,
+            ["ISHCHAT_ADMIN_USER"] = ClusterRoles.Admin,
+            ["ISHCHAT_ADMIN_PASSWORD"] = ClusterSecret.AdminPassword,
             ["ISHCHAT_MIGRATOR_USER"] = ClusterRoles.Migrator,
             ["ISHCHAT_MIGRATOR_PASSWORD"] = ClusterSecret.MigratorPassword,
             ["ISHCHAT_MONITOR_USER"] = ClusterRoles.Monitor,

@@ -105,6 +105,7 @@ public static class PatroniBuilderExtensions
         ClusterSecret.RewindPassword => "rewind-password",
         ClusterSecret.RestApiPassword => "restapi-password",
         ClusterSecret.AppPassword => "app-password",
+        ClusterSecret.AdminPassword => "admin-password",
         ClusterSecret.MigratorPassword => "migrator-password",
         ClusterSecret.MonitorPassword => "monitor-password",
         ClusterSecret.PgBouncerAuthPassword => "pgbouncer-auth-password",

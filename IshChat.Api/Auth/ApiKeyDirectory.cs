@@ -1,0 +1,184 @@
+using System.Threading.RateLimiting;
+using IshChat.Api.Data;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace IshChat.Api.Auth;
+
+/// <summary>How long a key lookup is remembered and how hard unknown keys may press on the primary.</summary>
+public sealed class ApiKeyCacheOptions
+{
+    /// <summary>
+    /// The longest a revoked key still works on a replica that missed the revocation broadcast (Redis down): every
+    /// replica forgets a known key after this long and asks the database again.
+    /// </summary>
+    public TimeSpan KnownKeyLifetime { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A key the database did not know is refused from memory for this long, so repeating it costs no query.</summary>
+    public TimeSpan UnknownKeyLifetime { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Lookups of keys not in memory that may run on the primary at once, per API replica; more wait.</summary>
+    public int MaxConcurrentLookups { get; set; } = 4;
+
+    /// <summary>Lookups that may wait for one of those slots; past this a request is refused with 429 at once.</summary>
+    public int MaxQueuedLookups { get; set; } = 200;
+
+    /// <summary>Entries (known and unknown keys) kept in memory; guessing can't grow the cache past this.</summary>
+    public long MaxEntries { get; set; } = 100_000;
+}
+
+/// <summary>
+/// Which instance an API key belongs to, remembered per replica. A revocation reaches every replica within about a
+/// second (a Redis broadcast, <see cref="RevokedChannel"/>), and at the latest after
+/// <see cref="ApiKeyCacheOptions.KnownKeyLifetime"/> when the broadcast is lost; an expiring key is never remembered
+/// past its expiry. Unknown keys are remembered too, and lookups of new keys are capped, so a flood of guesses meets
+/// memory and a queue, not the primary.
+/// </summary>
+public sealed class ApiKeyDirectory : IDisposable
+{
+    public static readonly RedisChannel RevokedChannel = RedisChannel.Literal("ishchat:api-keys:revoked");
+
+    private readonly ChatDatabase database;
+    private readonly ApiKeyCacheOptions options;
+    private readonly IConnectionMultiplexer redis;
+    private readonly ILogger<ApiKeyDirectory> logger;
+    private readonly MemoryCache entries;
+    private readonly ConcurrencyLimiter lookups;
+
+    public ApiKeyDirectory(ChatDatabase database, IOptions<ApiKeyCacheOptions> options, IConnectionMultiplexer redis, ILogger<ApiKeyDirectory> logger)
+    {
+        this.database = database;
+        this.options = options.Value;
+        this.redis = redis;
+        this.logger = logger;
+        entries = new MemoryCache(new MemoryCacheOptions { SizeLimit = this.options.MaxEntries });
+        lookups = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+        {
+            PermitLimit = this.options.MaxConcurrentLookups,
+            QueueLimit = this.options.MaxQueuedLookups,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        });
+    }
+
+    /// <summary>The instance of the key whose SHA-256 is <paramref name="hash"/>, or null for an unknown, revoked or expired key.</summary>
+    /// <exception cref="LookupsExhaustedException">Too many lookups of new keys are already waiting.</exception>
+    public async Task<InstanceContext?> FindAsync(byte[] hash, CancellationToken cancellationToken)
+    {
+        var cacheKey = Convert.ToHexString(hash);
+        if (entries.TryGetValue(cacheKey, out Entry? remembered))
+        {
+            return remembered!.Instance;
+        }
+
+        using var lease = await lookups.AcquireAsync(1, cancellationToken);
+        if (!lease.IsAcquired)
+        {
+            throw new LookupsExhaustedException();
+        }
+
+        // A request queued behind another lookup of the same key finds its answer here.
+        if (entries.TryGetValue(cacheKey, out remembered))
+        {
+            return remembered!.Instance;
+        }
+
+        var found = await database.DirectoryAsync((connection, ct) => QueryAsync(connection, hash, ct), cancellationToken);
+        var lifetime = found is null ? options.UnknownKeyLifetime : options.KnownKeyLifetime;
+        var expires = DateTimeOffset.UtcNow + lifetime;
+        if (found?.ExpiresAt is { } keyExpires && keyExpires < expires)
+        {
+            expires = keyExpires;
+        }
+
+        entries.Set(cacheKey, new Entry(found?.Instance), new MemoryCacheEntryOptions { AbsoluteExpiration = expires, Size = 1 });
+        return found?.Instance;
+    }
+
+    /// <summary>Forgets a revoked key here and tells every other replica to forget it too.</summary>
+    public async Task RevokedAsync(byte[] hash)
+    {
+        var cacheKey = Convert.ToHexString(hash);
+        entries.Remove(cacheKey);
+        try
+        {
+            await redis.GetSubscriber().PublishAsync(RevokedChannel, cacheKey);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            logger.LogWarning("Could not broadcast a key revocation ({Message}); other replicas stop accepting the key within {Seconds} s",
+                ex.Message, options.KnownKeyLifetime.TotalSeconds);
+        }
+    }
+
+    /// <summary>Another replica revoked the key whose SHA-256 (hex) is <paramref name="cacheKey"/>.</summary>
+    internal void Forget(string cacheKey) => entries.Remove(cacheKey);
+
+    public void Dispose()
+    {
+        entries.Dispose();
+        lookups.Dispose();
+    }
+
+    private static async Task<(InstanceContext Instance, DateTimeOffset? ExpiresAt)?> QueryAsync(NpgsqlConnection connection, byte[] hash, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT instance_id, instance_type, expires_at FROM chat.find_instance_by_key($1)", connection)
+        {
+            Parameters = { new() { Value = hash } },
+        };
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return (new InstanceContext(reader.GetGuid(0), reader.GetString(1)),
+            reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2));
+    }
+
+    private sealed record Entry(InstanceContext? Instance);
+}
+
+/// <summary>Too many lookups of keys not yet in memory are waiting; the client should retry shortly.</summary>
+public sealed class LookupsExhaustedException : Exception
+{
+    public LookupsExhaustedException()
+        : base("Too many API key lookups are waiting; retry shortly.")
+    {
+    }
+
+    public LookupsExhaustedException(string message)
+        : base(message)
+    {
+    }
+
+    public LookupsExhaustedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>
+/// Listens for revocations broadcast by other replicas. Subscribes again until Redis answers; once subscribed, the
+/// Redis client restores the subscription after every reconnect.
+/// </summary>
+public sealed class KeyRevocationListener(ApiKeyDirectory directory, IConnectionMultiplexer redis, ILogger<KeyRevocationListener> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await redis.GetSubscriber().SubscribeAsync(ApiKeyDirectory.RevokedChannel, (_, message) => directory.Forget(message.ToString()));
+                return;
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                logger.LogWarning("Not subscribed to key revocations yet ({Message}); retrying in 5 s", ex.Message);
+                await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken);
+            }
+        }
+    }
+}
