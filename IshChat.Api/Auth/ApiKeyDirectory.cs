@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.RateLimiting;
 using IshChat.Api.Data;
 using Microsoft.Extensions.Caching.Memory;
@@ -46,6 +47,7 @@ public sealed class ApiKeyDirectory : IDisposable
     private readonly ILogger<ApiKeyDirectory> logger;
     private readonly MemoryCache entries;
     private readonly ConcurrencyLimiter lookups;
+    private readonly ConcurrentDictionary<string, Task<Entry>> inFlight = new(StringComparer.Ordinal);
 
     public ApiKeyDirectory(ChatDatabase database, IOptions<ApiKeyCacheOptions> options, IConnectionMultiplexer redis, ILogger<ApiKeyDirectory> logger)
     {
@@ -72,28 +74,43 @@ public sealed class ApiKeyDirectory : IDisposable
             return remembered!.Instance;
         }
 
-        using var lease = await lookups.AcquireAsync(1, cancellationToken);
-        if (!lease.IsAcquired)
-        {
-            throw new LookupsExhaustedException();
-        }
+        // Concurrent requests with the same new key share one lookup.
+        var lookup = inFlight.GetOrAdd(cacheKey, _ => LookUpAsync(hash, cacheKey));
+        return (await lookup.WaitAsync(cancellationToken)).Instance;
+    }
 
-        // A request queued behind another lookup of the same key finds its answer here.
-        if (entries.TryGetValue(cacheKey, out remembered))
+    /// <summary>
+    /// Not cancelled by the request that started it (others may be waiting for it); the database's own retry budget
+    /// bounds it.
+    /// </summary>
+    private async Task<Entry> LookUpAsync(byte[] hash, string cacheKey)
+    {
+        // Never finish inside GetOrAdd's factory: the removal below must come after the task is in the map.
+        await Task.Yield();
+        try
         {
-            return remembered!.Instance;
-        }
+            using var lease = await lookups.AcquireAsync(1);
+            if (!lease.IsAcquired)
+            {
+                throw new LookupsExhaustedException();
+            }
 
-        var found = await database.DirectoryAsync((connection, ct) => QueryAsync(connection, hash, ct), cancellationToken);
-        var lifetime = found is null ? options.UnknownKeyLifetime : options.KnownKeyLifetime;
-        var expires = DateTimeOffset.UtcNow + lifetime;
-        if (found?.ExpiresAt is { } keyExpires && keyExpires < expires)
+            var found = await database.DirectoryAsync((connection, ct) => QueryAsync(connection, hash, ct), CancellationToken.None);
+            var lifetime = found is null ? options.UnknownKeyLifetime : options.KnownKeyLifetime;
+            var expires = DateTimeOffset.UtcNow + lifetime;
+            if (found?.ExpiresAt is { } keyExpires && keyExpires < expires)
+            {
+                expires = keyExpires;
+            }
+
+            var entry = new Entry(found?.Instance);
+            entries.Set(cacheKey, entry, new MemoryCacheEntryOptions { AbsoluteExpiration = expires, Size = 1 });
+            return entry;
+        }
+        finally
         {
-            expires = keyExpires;
+            inFlight.TryRemove(cacheKey, out _);
         }
-
-        entries.Set(cacheKey, new Entry(found?.Instance), new MemoryCacheEntryOptions { AbsoluteExpiration = expires, Size = 1 });
-        return found?.Instance;
     }
 
     /// <summary>Forgets a revoked key here and tells every other replica to forget it too.</summary>

@@ -20,6 +20,15 @@ public sealed class RateLimitOptions
     /// <summary>Requests a key may make at once after being idle.</summary>
     public int Burst { get; set; } = 400;
 
+    /// <summary>
+    /// Sustained requests per second per client address for requests without a key (every one of them a 401): little
+    /// work each, but nobody's. Behind a proxy every client shares its address; configure forwarded headers there.
+    /// </summary>
+    public int UnkeyedPermitsPerSecond { get; set; } = 20;
+
+    /// <summary>Requests without a key one address may make at once.</summary>
+    public int UnkeyedBurst { get; set; } = 40;
+
     /// <summary>Off: every request passes (a test or benchmark that measures the cluster, not the limiter).</summary>
     public bool Enabled { get; set; } = true;
 }
@@ -32,26 +41,32 @@ public static class RateLimits
     public static IServiceCollection AddChatRateLimits(this IServiceCollection services, IConfiguration configuration)
     {
         var options = configuration.GetSection(RateLimitOptions.Section).Get<RateLimitOptions>() ?? new RateLimitOptions();
-        if (options.PermitsPerSecond <= 0 || options.Burst <= 0)
+        if (options.PermitsPerSecond <= 0 || options.Burst <= 0 || options.UnkeyedPermitsPerSecond <= 0 || options.UnkeyedBurst <= 0)
         {
-            throw new InvalidOperationException($"{RateLimitOptions.Section}: PermitsPerSecond and Burst must be positive.");
+            throw new InvalidOperationException($"{RateLimitOptions.Section}: every rate and burst must be positive.");
         }
 
         return services.AddRateLimiter(limiter =>
         {
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http => PartitionOf(http, options) is { } partition
-                ? RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions
-                {
-                    TokenLimit = options.Burst,
-                    TokensPerPeriod = options.PermitsPerSecond,
-                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                    QueueLimit = 0,
-                    AutoReplenishment = true,
-                })
+                ? RateLimitPartition.GetTokenBucketLimiter(partition, key => key.StartsWith(KeyedPrefix, StringComparison.Ordinal)
+                    ? Bucket(options.PermitsPerSecond, options.Burst)
+                    : Bucket(options.UnkeyedPermitsPerSecond, options.UnkeyedBurst))
                 : RateLimitPartition.GetNoLimiter(string.Empty));
             limiter.OnRejected = RejectAsync;
         });
     }
+
+    private const string KeyedPrefix = "key:";
+
+    private static TokenBucketRateLimiterOptions Bucket(int permitsPerSecond, int burst) => new()
+    {
+        TokenLimit = burst,
+        TokensPerPeriod = permitsPerSecond,
+        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+        QueueLimit = 0,
+        AutoReplenishment = true,
+    };
 
     private static string? PartitionOf(HttpContext http, RateLimitOptions options)
     {
@@ -62,7 +77,7 @@ public static class RateLimits
 
         // The key's hash, never the key: partitions are kept in memory and may show up in a dump.
         return InstanceKeyFilter.TryReadKey(http, out var key)
-            ? "key:" + Convert.ToHexString(ApiKeys.Hash(key))
+            ? KeyedPrefix + Convert.ToHexString(ApiKeys.Hash(key))
             : "address:" + http.Connection.RemoteIpAddress;
     }
 
@@ -79,7 +94,7 @@ public static class RateLimits
             {
                 Status = StatusCodes.Status429TooManyRequests,
                 Title = "Too many requests",
-                Detail = $"This API key made more than its limit of requests; retry after {retryAfter} s.",
+                Detail = $"More requests than this API key (or, without one, this address) may make; retry after {retryAfter} s.",
             },
         });
     }

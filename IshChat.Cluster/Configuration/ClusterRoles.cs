@@ -31,6 +31,12 @@ public static class ClusterRoles
     public const string PgBouncerAuth = "pgbouncer_auth";
 
     /// <summary>
+    /// PgBouncer's own console user (SHOW POOLS/STATS, for the exporter): not a PostgreSQL role at all, so its password
+    /// opens nothing in the database, and the auth user no longer doubles as the console's user.
+    /// </summary>
+    public const string PgBouncerStats = "pgbouncer_stats";
+
+    /// <summary>
     /// A NOLOGIN group: PgBouncer's auth_query hands out the SCRAM verifier of its members only, so no other role (the
     /// superuser, Patroni's, or one created later) can log in through the pooler.
     /// </summary>
@@ -51,6 +57,7 @@ public static class ClusterRoles
         Migrator => ClusterSecret.MigratorPassword,
         Monitor => ClusterSecret.MonitorPassword,
         PgBouncerAuth => ClusterSecret.PgBouncerAuthPassword,
+        PgBouncerStats => ClusterSecret.PgBouncerStatsPassword,
         _ => throw new ArgumentException($"'{role}' is not one of the cluster's roles.", nameof(role)),
     };
 }

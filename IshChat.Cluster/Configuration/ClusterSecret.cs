@@ -15,4 +15,5 @@ public enum ClusterSecret
     MigratorPassword,
     MonitorPassword,
     PgBouncerAuthPassword,
+    PgBouncerStatsPassword,
 }

@@ -106,6 +106,8 @@ public static class ComponentEnvironment
             ["ISHCHAT_PGBOUNCER_RO_DATABASE"] = PgBouncerDatabases.ReadOnly,
             ["ISHCHAT_PGBOUNCER_AUTH_USER"] = ClusterRoles.PgBouncerAuth,
             ["ISHCHAT_PGBOUNCER_AUTH_PASSWORD"] = ClusterSecret.PgBouncerAuthPassword,
+            ["ISHCHAT_PGBOUNCER_STATS_USER"] = ClusterRoles.PgBouncerStats,
+            ["ISHCHAT_PGBOUNCER_STATS_PASSWORD"] = ClusterSecret.PgBouncerStatsPassword,
             ["ISHCHAT_PGBOUNCER_DEFAULT_POOL_SIZE"] = settings.DefaultPoolSize.ToString(CultureInfo.InvariantCulture),
             ["ISHCHAT_PGBOUNCER_MAX_DB_CONNECTIONS"] = settings.MaxDbConnections.ToString(CultureInfo.InvariantCulture),
             ["ISHCHAT_PGBOUNCER_MAX_CLIENT_CONN"] = settings.MaxClientConnections.ToString(CultureInfo.InvariantCulture),

@@ -109,6 +109,7 @@ public static class PatroniBuilderExtensions
         ClusterSecret.MigratorPassword => "migrator-password",
         ClusterSecret.MonitorPassword => "monitor-password",
         ClusterSecret.PgBouncerAuthPassword => "pgbouncer-auth-password",
+        ClusterSecret.PgBouncerStatsPassword => "pgbouncer-stats-password",
         _ => throw new ArgumentOutOfRangeException(nameof(secret), secret, null),
     };
 
