@@ -34,7 +34,10 @@ $fn$;
 DROP POLICY issue_key ON chat.api_keys;
 REVOKE ALL ON chat.api_keys FROM ishchat_app;
 REVOKE INSERT, UPDATE, DELETE ON chat.instances FROM ishchat_app;
--- Functions are created executable by PUBLIC unless the default privileges say otherwise.
+-- Functions are created executable by PUBLIC unless the default privileges say otherwise: from now
+-- on the migrator's are not (the cluster's bootstrap says so too; this covers Azure), and the
+-- existing ones lose it.
+ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA chat FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION chat.list_instances(uuid, int) FROM ishchat_app;
 GRANT EXECUTE ON FUNCTION chat.find_instance_by_key(bytea) TO ishchat_app;

@@ -48,8 +48,9 @@ public sealed class PrivilegeMatrixTests(AppHostClusterFixture fixture)
     [MemberData(nameof(ChatDatabaseMatrix))]
     public async Task EachRoleHasExactlyItsPrivilegesInTheChatDatabase(string role, string kind, string target, string actions, bool allowed)
     {
-        // Given the catalog of the running cluster (any role may ask about any other)
-        await using var connection = await ConnectAsync(ClusterRoles.Monitor, ClusterRoles.Database);
+        // Given the catalog of the running cluster, asked by the schema's owner (any role may ask about any other, but
+        // naming an object takes USAGE on its schema)
+        await using var connection = await ConnectAsync(ClusterRoles.Migrator, ClusterRoles.Database);
 
         // When asked, for each action, whether the role may do it
         var answers = new List<bool>();
@@ -103,10 +104,9 @@ public sealed class PrivilegeMatrixTests(AppHostClusterFixture fixture)
         try
         {
             // When the catalog is asked who may execute it
-            await using var connection = await ConnectAsync(ClusterRoles.Monitor, ClusterRoles.Database);
-            var publicMay = await ScalarAsync<bool>(connection,
+            var publicMay = await ScalarAsync<bool>(migrator,
                 $"SELECT coalesce(bool_or(a.grantee = 0), false) FROM pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a WHERE p.oid = '{schema}.answer()'::regprocedure AND a.privilege_type = 'EXECUTE'");
-            var appMay = await HasPrivilegeAsync(connection, ClusterRoles.App, "function", $"{schema}.answer()", "EXECUTE");
+            var appMay = await HasPrivilegeAsync(migrator, ClusterRoles.App, "function", $"{schema}.answer()", "EXECUTE");
 
             // Then neither PUBLIC nor the app role may (ALTER DEFAULT PRIVILEGES)
             Assert.False(publicMay);
