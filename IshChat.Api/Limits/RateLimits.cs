@@ -15,10 +15,10 @@ public sealed class RateLimitOptions
     public const string Section = "Chat:RateLimits";
 
     /// <summary>Sustained requests per second per key.</summary>
-    public int PermitsPerSecond { get; set; } = 200;
+    public int PermitsPerSecond { get; set; } = 1000;
 
     /// <summary>Requests a key may make at once after being idle.</summary>
-    public int Burst { get; set; } = 400;
+    public int Burst { get; set; } = 2000;
 
     /// <summary>
     /// Sustained requests per second per client address for requests without a key (every one of them a 401): little
