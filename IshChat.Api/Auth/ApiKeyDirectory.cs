@@ -8,28 +8,6 @@ using StackExchange.Redis;
 
 namespace IshChat.Api.Auth;
 
-/// <summary>How long a key lookup is remembered and how hard unknown keys may press on the primary.</summary>
-public sealed class ApiKeyCacheOptions
-{
-    /// <summary>
-    /// The longest a revoked key still works on a replica that missed the revocation broadcast (Redis down): every
-    /// replica forgets a known key after this long and asks the database again.
-    /// </summary>
-    public TimeSpan KnownKeyLifetime { get; set; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>A key the database did not know is refused from memory for this long, so repeating it costs no query.</summary>
-    public TimeSpan UnknownKeyLifetime { get; set; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>Lookups of keys not in memory that may run on the primary at once, per API replica; more wait.</summary>
-    public int MaxConcurrentLookups { get; set; } = 4;
-
-    /// <summary>Lookups that may wait for one of those slots; past this a request is refused with 429 at once.</summary>
-    public int MaxQueuedLookups { get; set; } = 200;
-
-    /// <summary>Entries (known and unknown keys) kept in memory; guessing can't grow the cache past this.</summary>
-    public long MaxEntries { get; set; } = 100_000;
-}
-
 /// <summary>
 /// Which instance an API key belongs to, remembered per replica. A revocation reaches every replica within about a
 /// second (a Redis broadcast, <see cref="RevokedChannel"/>), and at the latest after
@@ -155,47 +133,4 @@ public sealed class ApiKeyDirectory : IDisposable
     }
 
     private sealed record Entry(InstanceContext? Instance);
-}
-
-/// <summary>Too many lookups of keys not yet in memory are waiting; the client should retry shortly.</summary>
-public sealed class LookupsExhaustedException : Exception
-{
-    public LookupsExhaustedException()
-        : base("Too many API key lookups are waiting; retry shortly.")
-    {
-    }
-
-    public LookupsExhaustedException(string message)
-        : base(message)
-    {
-    }
-
-    public LookupsExhaustedException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-}
-
-/// <summary>
-/// Listens for revocations broadcast by other replicas. Subscribes again until Redis answers; once subscribed, the
-/// Redis client restores the subscription after every reconnect.
-/// </summary>
-public sealed class KeyRevocationListener(ApiKeyDirectory directory, IConnectionMultiplexer redis, ILogger<KeyRevocationListener> logger) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await redis.GetSubscriber().SubscribeAsync(ApiKeyDirectory.RevokedChannel, (_, message) => directory.Forget(message.ToString()));
-                return;
-            }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
-            {
-                logger.LogWarning("Not subscribed to key revocations yet ({Message}); retrying in 5 s", ex.Message);
-                await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken);
-            }
-        }
-    }
 }

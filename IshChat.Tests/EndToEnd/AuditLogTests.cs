@@ -21,13 +21,16 @@ public sealed class AuditLogTests(AppHostClusterFixture fixture)
         var since = DateTimeOffset.UtcNow.AddSeconds(-2).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         var leader = (await fixture.PatroniClusterAsync(default)).Leader?.Name ?? throw new InvalidOperationException("No leader");
         var container = await fixture.ContainerIdAsync(leader);
-        var table = $"audit_{Guid.NewGuid():N}"[..18];
+        var schema = $"audit_{Guid.NewGuid():N}"[..18];
+        var table = $"{schema}.probe";
 
         // When the migrator creates a table and grants on it, and a tenant posts a message through the API
         await using (var migrator = new NpgsqlConnection(await fixture.MigratorConnectionStringAsync()))
         {
             await migrator.OpenAsync();
-            await using var ddl = new NpgsqlCommand($"CREATE TABLE public.{table} (id int); GRANT SELECT ON public.{table} TO {ClusterRoles.App}; DROP TABLE public.{table}", migrator);
+            // A schema of its own: nobody may create in public (PostgreSQL 15+).
+            await using var ddl = new NpgsqlCommand(
+                $"CREATE SCHEMA {schema}; CREATE TABLE {table} (id int); GRANT SELECT ON {table} TO {ClusterRoles.App}; DROP SCHEMA {schema} CASCADE", migrator);
             await ddl.ExecuteNonQueryAsync();
         }
 
@@ -46,7 +49,7 @@ public sealed class AuditLogTests(AppHostClusterFixture fixture)
                 && l.Contains($"instance={instance.InstanceId}", StringComparison.Ordinal)),
             TimeSpan.FromSeconds(30), "the API's audited INSERT in the leader's log");
         Assert.Contains(lines, l => l.Contains($"user={ClusterRoles.Migrator}", StringComparison.Ordinal)
-            && l.Contains("AUDIT: SESSION,", StringComparison.Ordinal) && l.Contains($",DDL,CREATE TABLE,TABLE,public.{table},", StringComparison.Ordinal));
+            && l.Contains("AUDIT: SESSION,", StringComparison.Ordinal) && l.Contains($",DDL,CREATE TABLE,TABLE,{table},", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains($"user={ClusterRoles.Migrator}", StringComparison.Ordinal)
             && l.Contains(",ROLE,GRANT,", StringComparison.Ordinal) && l.Contains(table, StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains($"user={ClusterRoles.App}", StringComparison.Ordinal)
