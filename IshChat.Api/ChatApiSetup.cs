@@ -55,6 +55,9 @@ public static class ChatApiSetup
         builder.Services.AddSingleton<ApiKeyDirectory>();
         builder.Services.AddHostedService<KeyRevocationListener>();
         builder.Services.AddChatRateLimits(builder.Configuration);
+        builder.Services.AddSingleton<RisingValues>();
+        builder.Services.AddSingleton<NewestWriteMarkers>();
+        builder.Services.AddSingleton<AcknowledgedSequences>();
         builder.Services.AddSingleton<ChatCache>();
         builder.Services.AddSingleton<ActivityRecorder>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ActivityRecorder>());
