@@ -5,6 +5,7 @@ using IshChat.Api.Data;
 using IshChat.Api.Devices;
 using IshChat.Api.Diagnostics;
 using IshChat.Api.Instances;
+using IshChat.Api.Limits;
 using IshChat.Api.Messages;
 using IshChat.Api.Sessions;
 using Scalar.AspNetCore;
@@ -31,6 +32,8 @@ public static class ChatApiSetup
         {
             builder.AddKeyedNpgsqlDataSource(name, configureDataSourceBuilder: PrepareHotQueries);
         }
+        // The admin API's own role: the tenant role can neither list nor create instances or keys.
+        builder.AddKeyedNpgsqlDataSource(ChatDatabase.AdminName);
 
         // Fail fast while Redis is away instead of queueing commands for seconds: the cache steps aside.
         builder.AddRedisClient(ResourceNames.Redis, configureOptions: options =>
@@ -46,10 +49,18 @@ public static class ChatApiSetup
         builder.Services.AddHybridCache();
 
         builder.Services.Configure<ChatOptions>(builder.Configuration.GetSection("Chat"));
-        builder.Services.AddMemoryCache();
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddSingleton<ChatDataSources>();
         builder.Services.AddSingleton<ChatDatabase>();
+        builder.Services.AddKeyedSingleton(ChatDatabase.AdminName, (services, _) =>
+        {
+            var admin = services.GetRequiredKeyedService<Npgsql.NpgsqlDataSource>(ChatDatabase.AdminName);
+            return new ChatDatabase(admin, admin, services.GetRequiredService<ApiMetrics>(), services.GetRequiredService<ILogger<ChatDatabase>>());
+        });
+        builder.Services.Configure<ApiKeyCacheOptions>(builder.Configuration.GetSection("Chat:ApiKeys"));
+        builder.Services.AddSingleton<ApiKeyDirectory>();
+        builder.Services.AddHostedService<KeyRevocationListener>();
+        builder.Services.AddChatRateLimits(builder.Configuration);
         builder.Services.AddSingleton<RisingValues>();
         builder.Services.AddSingleton<NewestWriteMarkers>();
         builder.Services.AddSingleton<AcknowledgedSequences>();
@@ -69,6 +80,7 @@ public static class ChatApiSetup
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRateLimiter();
         app.MapOpenApi();
         app.MapScalarApiReference();
 
@@ -84,5 +96,7 @@ public static class ChatApiSetup
     {
         dataSource.ConnectionStringBuilder.MaxAutoPrepare = 64;
         dataSource.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+        // Who, in the audit log (log_line_prefix %a) for statements outside an instance's transaction.
+        dataSource.ConnectionStringBuilder.ApplicationName ??= "ishchat-api";
     }
 }

@@ -44,6 +44,7 @@ if (args.Contains("--single") || builder.Configuration.GetValue<bool>("IshChat:S
     builder.AddChatApi(
         single.AddRoleConnection(ResourceNames.ChatDatabase, ClusterRoles.App),
         single.AddRoleConnection(ResourceNames.ChatDatabaseReadOnly, ClusterRoles.App),
+        single.AddRoleConnection(ResourceNames.ChatDatabaseAdmin, ClusterRoles.Admin),
         single, builder.AddCache(ResourceNames.Redis), singleMigrations, replicas: 1);
     builder.AddSelfHealing();
     var singleApp = builder.Build();
@@ -80,6 +81,8 @@ var haproxy = builder.AddHAProxy(ResourceNames.HAProxy, postgres);
 var pgbouncer = builder.AddPgBouncer(ResourceNames.PgBouncer, haproxy);
 var chatDb = pgbouncer.AddDatabase(ResourceNames.ChatDatabase, PgBouncerDatabases.ReadWrite);
 var chatDbReadOnly = pgbouncer.AddDatabase(ResourceNames.ChatDatabaseReadOnly, PgBouncerDatabases.ReadOnly);
+// The admin API's own role: the tenant role can neither list nor create instances or keys (docs/security.md).
+var chatDbAdmin = pgbouncer.AddDatabase(ResourceNames.ChatDatabaseAdmin, PgBouncerDatabases.ReadWrite, ClusterRoles.Admin);
 // A pool per instance type (trial, standard, enterprise), each capped: one plan's flood waits in its own queue.
 var instanceTypePools = pgbouncer.AddInstanceTypeDatabases();
 
@@ -96,7 +99,7 @@ var migrations = builder.AddProject<Projects.IshChat_MigrationService>(ResourceN
 builder.AddLegacyImport(ResourceNames.LegacyImport, haproxy, migrations);
 
 // Services: two chat API replicas behind the same cluster.
-var api = builder.AddChatApi(chatDb, chatDbReadOnly, pgbouncer, redis, migrations, replicas: 2, instanceTypePools);
+var api = builder.AddChatApi(chatDb, chatDbReadOnly, chatDbAdmin, pgbouncer, redis, migrations, replicas: 2, instanceTypePools);
 
 // Monitoring: Prometheus scrapes every component every 5 s (exporters where a server has no
 // /metrics), evaluates the alert rules and sends alerts to Alertmanager; Grafana draws the dashboards.

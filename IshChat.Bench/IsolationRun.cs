@@ -32,5 +32,5 @@ internal static class IsolationRun
     }
 
     private static IMeasurementWindow[] PoolSamplers(BenchStack stack) =>
-        stack.PgBouncer is { } pgBouncer ? [new PgBouncerPoolSampler(pgBouncer.Container, pgBouncer.AdminPassword)] : [];
+        stack.PgBouncer is { } pgBouncer ? [new PgBouncerPoolSampler(pgBouncer.Container, pgBouncer.StatsPassword)] : [];
 }

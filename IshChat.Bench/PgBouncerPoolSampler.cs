@@ -8,7 +8,7 @@ namespace IshChat.Bench;
 /// pgbouncer_databases_current_connections / _max_connections) and reports, per capped entry, the peak and mean share
 /// of its server connections in use: above 80 % for 30 s is what the PgBouncerPoolUtilisationHigh alert fires on.
 /// </summary>
-public sealed class PgBouncerPoolSampler(TestClusterNode pgBouncer, string adminPassword) : IMeasurementWindow, IDisposable
+public sealed class PgBouncerPoolSampler(TestClusterNode pgBouncer, string statsPassword) : IMeasurementWindow, IDisposable
 {
     private readonly Dictionary<string, List<double>> utilisation = [];
     private readonly CancellationTokenSource stop = new();
@@ -40,8 +40,8 @@ public sealed class PgBouncerPoolSampler(TestClusterNode pgBouncer, string admin
             {
                 // The admin console speaks only the simple query protocol, which Npgsql does not: psql inside the container.
                 var table = await DockerCli.RunAsync(
-                    ["exec", "-e", $"PGPASSWORD={adminPassword}", pgBouncer.ContainerId, "psql", "-h", "127.0.0.1", "-p", ClusterPorts.PgBouncer.ToString(CultureInfo.InvariantCulture),
-                     "-U", ClusterRoles.PgBouncerAuth, "-d", "pgbouncer", "-A", "-F", "|", "-P", "footer=off", "-c", "SHOW DATABASES"], stop.Token);
+                    ["exec", "-e", $"PGPASSWORD={statsPassword}", pgBouncer.ContainerId, "psql", "-h", "127.0.0.1", "-p", ClusterPorts.PgBouncer.ToString(CultureInfo.InvariantCulture),
+                     "-U", ClusterRoles.PgBouncerStats, "-d", "pgbouncer", "-A", "-F", "|", "-P", "footer=off", "-c", "SHOW DATABASES"], stop.Token);
                 var lines = table.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                 var header = lines[0].Split('|').ToList();
                 var (name, max, current) = (header.IndexOf("name"), header.IndexOf("max_connections"), header.IndexOf("current_connections"));

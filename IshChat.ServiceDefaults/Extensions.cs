@@ -1,5 +1,8 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using IshChat.ServiceDefaults;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -78,8 +81,43 @@ public static class Extensions
         // Readiness (all checks) and liveness (the process answers) for the AppHost and orchestrators.
         app.MapHealthChecks(HealthEndpointPath);
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
-        // Every instance serves its own metrics; Prometheus scrapes each replica separately.
+        // Every instance serves its own metrics; Prometheus scrapes each replica separately, on a listener of its own
+        // (the AppHost's "metrics" endpoint, the one bound to MetricsListener.Host so the Prometheus container reaches it).
+        // The public endpoints answer /metrics with 404: counters name routes, instance types and failure reasons.
+        if (MetricsListenerPort(app.Configuration) is { } metricsPort)
+        {
+            app.Use(async (context, next) =>
+            {
+                if (context.Request.Path.StartsWithSegments(MetricsEndpointPath) != (context.Connection.LocalPort == metricsPort))
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return;
+                }
+
+                await next(context);
+            });
+        }
+
         app.MapPrometheusScrapingEndpoint(MetricsEndpointPath);
         return app;
+    }
+
+    /// <summary>
+    /// The port of the listener bound to <see cref="MetricsListener.Host"/> in the service's URLs (ASPNETCORE_URLS), or
+    /// null when there is none (a service run on its own serves /metrics on its one listener).
+    /// </summary>
+    public static int? MetricsListenerPort(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var urls = configuration["urls"] ?? configuration["ASPNETCORE_URLS"] ?? "";
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Host == MetricsListener.Host && uri.Port > 0)
+            {
+                return uri.Port;
+            }
+        }
+
+        return null;
     }
 }

@@ -15,6 +15,9 @@ public static class ResourceNames
     /// <summary>Read-only chat database: PgBouncer's pool to a streaming replica, as the app role.</summary>
     public const string ChatDatabaseReadOnly = "chatdb-readonly";
 
+    /// <summary>Read-write chat database as the admin API's role (the instance directory): PgBouncer's pool to the leader.</summary>
+    public const string ChatDatabaseAdmin = "chatdb-admin";
+
     /// <summary>The chat database as the schema's owner, straight through HAProxy (a real session, no pooler).</summary>
     public const string ChatDatabaseMigrator = "chatdb-migrator";
 

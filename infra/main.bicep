@@ -64,6 +64,10 @@ param postgresAppPassword string
 param postgresMigratorPassword string
 
 @secure()
+@description('The admin API\'s own role (ishchat_admin): the instance directory, which the tenant role may not touch.')
+param postgresAdminApiPassword string
+
+@secure()
 @description('The API\'s admin key (Chat:AdminApiKey), as the local api-admin-key parameter.')
 param apiAdminKey string
 
@@ -161,6 +165,7 @@ module secrets 'modules/secrets.bicep' = {
     administratorPassword: postgresAdminPassword
     appPassword: postgresAppPassword
     migratorPassword: postgresMigratorPassword
+    adminApiPassword: postgresAdminApiPassword
     apiAdminKey: apiAdminKey
   }
 }

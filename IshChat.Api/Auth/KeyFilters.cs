@@ -1,7 +1,4 @@
-using IshChat.Api.Data;
-using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace IshChat.Api.Auth;
 
@@ -11,12 +8,9 @@ public sealed class ChatOptions
     public string? AdminApiKey { get; set; }
 }
 
-/// <summary>Lets a request through only with an instance's API key, and scopes it to that instance.</summary>
-public sealed class InstanceKeyFilter(ChatDatabase database, IMemoryCache knownKeys) : IEndpointFilter
+/// <summary>Lets a request through only with an instance's valid API key, and scopes it to that instance.</summary>
+public sealed class InstanceKeyFilter(ApiKeyDirectory directory) : IEndpointFilter
 {
-    // Keys are never revoked today; a revocation would have to wait out this lifetime.
-    private static readonly TimeSpan keyLifetime = TimeSpan.FromMinutes(5);
-
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
@@ -25,21 +19,23 @@ public sealed class InstanceKeyFilter(ChatDatabase database, IMemoryCache knownK
             return KeyProblems.Unauthorized("Send an instance API key in the X-Api-Key header.");
         }
 
-        var hash = ApiKeys.Hash(key);
-        var cacheKey = Convert.ToHexString(hash);
-        if (!knownKeys.TryGetValue(cacheKey, out InstanceContext? instance))
+        InstanceContext? instance;
+        try
         {
-            // Unknown keys are not remembered: guessing must not fill memory.
-            instance = await database.DirectoryAsync((connection, ct) => FindInstanceAsync(connection, hash, ct), http.RequestAborted);
-            if (instance is null)
-            {
-                return KeyProblems.Unauthorized("The API key is not valid.");
-            }
-
-            knownKeys.Set(cacheKey, instance, keyLifetime);
+            instance = await directory.FindAsync(ApiKeys.Hash(key), http.RequestAborted);
+        }
+        catch (LookupsExhaustedException ex)
+        {
+            http.Response.Headers.RetryAfter = "1";
+            return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests");
         }
 
-        instance!.AttachTo(http);
+        if (instance is null)
+        {
+            return KeyProblems.Unauthorized("The API key is not valid (unknown, revoked or expired).");
+        }
+
+        instance.AttachTo(http);
         return await next(context);
     }
 
@@ -47,16 +43,6 @@ public sealed class InstanceKeyFilter(ChatDatabase database, IMemoryCache knownK
     {
         key = http.Request.Headers[ApiKeys.HeaderName].ToString();
         return key.Length is > 0 and <= ApiKeys.MaxLength;
-    }
-
-    private static async Task<InstanceContext?> FindInstanceAsync(NpgsqlConnection connection, byte[] hash, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("SELECT instance_id, instance_type FROM chat.find_instance_by_key($1)", connection)
-        {
-            Parameters = { new() { Value = hash } },
-        };
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? new InstanceContext(reader.GetGuid(0), reader.GetString(1)) : null;
     }
 }
 
@@ -68,7 +54,7 @@ public sealed class AdminKeyFilter(IOptions<ChatOptions> options) : IEndpointFil
         var adminKey = options.Value.AdminApiKey;
         if (string.IsNullOrEmpty(adminKey) || !InstanceKeyFilter.TryReadKey(context.HttpContext, out var key) || !ApiKeys.Matches(key, adminKey))
         {
-            return KeyProblems.Unauthorized("Instance management needs the admin API key in the X-Api-Key header.");
+            return KeyProblems.Unauthorized("This endpoint needs the admin API key in the X-Api-Key header.");
         }
 
         return await next(context);

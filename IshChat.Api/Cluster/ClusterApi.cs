@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using IshChat.Api.Auth;
 using Npgsql;
 using IshChat.ServiceDefaults;
 
@@ -12,7 +13,8 @@ public static class ClusterApi
 {
     public static RouteGroupBuilder MapClusterApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/cluster");
+        // Internal addresses and process ids: for operators, behind the admin key.
+        var group = app.MapGroup("/cluster").AddEndpointFilter<AdminKeyFilter>();
         group.MapGet("/route", GetRouteAsync);
         return group;
     }

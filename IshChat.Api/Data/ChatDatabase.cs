@@ -33,8 +33,13 @@ public sealed class ChatDatabase(ChatDataSources dataSources, ApiMetrics metrics
     public const string ReadWriteName = ResourceNames.ChatDatabase;
     public const string ReadOnlyName = ResourceNames.ChatDatabaseReadOnly;
 
+    /// <summary>The admin API's database (its own role, the instance directory); reads and writes both on the primary.</summary>
+    public const string AdminName = ResourceNames.ChatDatabaseAdmin;
+
+    // The instance also goes into application_name for the transaction: pgaudit's lines carry it (log_line_prefix %a).
     private const string ScopeAndPositionSql = """
         SELECT set_config('ishchat.instance_id', $1, true),
+               set_config('application_name', 'ishchat-api instance=' || $1, true),
                CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END
         """;
 
@@ -134,7 +139,7 @@ public sealed class ChatDatabase(ChatDataSources dataSources, ApiMetrics metrics
         await using var command = new NpgsqlCommand(ScopeAndPositionSql, connection) { Parameters = { new() { Value = instanceId.ToString() } } };
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return reader.GetFieldValue<NpgsqlLogSequenceNumber>(1);
+        return reader.GetFieldValue<NpgsqlLogSequenceNumber>(2);
     }
 
     private async Task<T> WithRetriesAsync<T>(Func<CancellationToken, Task<T>> transaction, CancellationToken cancellationToken)

@@ -19,12 +19,12 @@ public static class InstancesApi
         group.MapPost("/", CreateInstanceAsync);
         group.MapGet("/", ListInstancesAsync);
         group.MapGet("/{instanceId}", GetInstanceAsync);
-        group.MapPost("/{instanceId}/api-keys", IssueApiKeyAsync);
+        group.MapApiKeys();
         return group;
     }
 
     private static async Task<Results<Created<CreatedInstanceResponse>, Ok<CreatedInstanceResponse>, Conflict<ProblemDetails>, ValidationProblem>> CreateInstanceAsync(
-        CreateInstanceRequest request, ChatDatabase database, IOptions<ChatOptions> options, HttpContext http)
+        CreateInstanceRequest request, [FromKeyedServices(ChatDatabase.AdminName)] ChatDatabase database, IOptions<ChatOptions> options, HttpContext http)
     {
         var errors = new RequestErrors();
         errors.AddIf("name", TextRules.CheckName(request.Name));
@@ -50,26 +50,26 @@ public static class InstancesApi
             var rows = await connection.Command(
                 "INSERT INTO chat.instances (instance_id, name, instance_type, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
                 instance.InstanceId, instance.Name, instance.Type, instance.CreatedAt).ExecuteAsync(ct);
-            await InsertKeyAsync(connection, instance.InstanceId, apiKey, ct);
-            return (Inserted: rows == 1, Stored: rows == 1 ? instance : await connection
+            var keyId = await ApiKeysApi.InsertKeyAsync(connection, instance.InstanceId, apiKey, expiresAt: null, ct);
+            return (Inserted: rows == 1, KeyId: keyId, Stored: rows == 1 ? instance : await connection
                 .Command("SELECT instance_id, name, instance_type, created_at FROM chat.instances WHERE instance_id = $1", instance.InstanceId)
                 .SingleOrDefaultAsync(ReadInstance, ct));
         }, http.RequestAborted);
 
         http.Response.Headers[ConsistencyToken.HeaderName] = write.Token.ToString();
-        var (inserted, stored) = write.Value;
+        var (inserted, keyId, stored) = write.Value;
         if (inserted)
         {
-            return TypedResults.Created($"/admin/instances/{instance.InstanceId}", new CreatedInstanceResponse(instance, apiKey));
+            return TypedResults.Created($"/admin/instances/{instance.InstanceId}", new CreatedInstanceResponse(instance, apiKey, keyId));
         }
 
         return stored is not null && stored.Name == instance.Name && stored.Type == instance.Type
-            ? TypedResults.Ok(new CreatedInstanceResponse(stored, apiKey))
+            ? TypedResults.Ok(new CreatedInstanceResponse(stored, apiKey, keyId))
             : Problems.Conflict($"This {IdempotencyKey.HeaderName} was already used to create an instance with another name or type.");
     }
 
     private static async Task<Results<Ok<InstancePage>, ValidationProblem>> ListInstancesAsync(
-        string? after, string? limit, ChatDatabase database, CancellationToken cancellationToken)
+        string? after, string? limit, [FromKeyedServices(ChatDatabase.AdminName)] ChatDatabase database, CancellationToken cancellationToken)
     {
         var errors = new RequestErrors();
         Guid? afterId = after is null ? null : errors.Id("after", after);
@@ -86,7 +86,7 @@ public static class InstancesApi
     }
 
     private static async Task<Results<Ok<InstanceResponse>, NotFound, ValidationProblem>> GetInstanceAsync(
-        string instanceId, ChatDatabase database, HttpContext http, CancellationToken cancellationToken)
+        string instanceId, [FromKeyedServices(ChatDatabase.AdminName)] ChatDatabase database, HttpContext http, CancellationToken cancellationToken)
     {
         var errors = new RequestErrors();
         var id = errors.Id("instanceId", instanceId);
@@ -103,42 +103,6 @@ public static class InstancesApi
             .SingleOrDefaultAsync(ReadInstance, ct), cancellationToken);
         return read.Value is { } instance ? TypedResults.Ok(instance) : TypedResults.NotFound();
     }
-
-    private static async Task<Results<Created<IssuedApiKey>, NotFound, ValidationProblem>> IssueApiKeyAsync(
-        string instanceId, ChatDatabase database, HttpContext http)
-    {
-        var errors = new RequestErrors();
-        var id = errors.Id("instanceId", instanceId);
-        if (errors.Any)
-        {
-            return errors.ToProblem();
-        }
-
-        var apiKey = ApiKeys.Generate();
-        var write = await database.WriteAsync(id, async (connection, ct) =>
-        {
-            // The key's foreign key would reject an unknown instance; asking first gives a clean 404.
-            var exists = await connection.Command("SELECT 1 FROM chat.instances WHERE instance_id = $1", id).ScalarAsync(ct) is not null;
-            if (exists)
-            {
-                await InsertKeyAsync(connection, id, apiKey, ct);
-            }
-
-            return exists;
-        }, http.RequestAborted);
-
-        if (!write.Value)
-        {
-            return TypedResults.NotFound();
-        }
-
-        http.Response.Headers[ConsistencyToken.HeaderName] = write.Token.ToString();
-        return TypedResults.Created($"/admin/instances/{id}", new IssuedApiKey(id, apiKey));
-    }
-
-    private static Task<int> InsertKeyAsync(NpgsqlConnection connection, Guid instanceId, string apiKey, CancellationToken cancellationToken) =>
-        connection.Command("INSERT INTO chat.api_keys (key_hash, instance_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", ApiKeys.Hash(apiKey), instanceId)
-            .ExecuteAsync(cancellationToken);
 
     private static InstanceResponse ReadInstance(NpgsqlDataReader reader) =>
         new(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3));

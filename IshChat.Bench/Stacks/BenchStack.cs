@@ -31,8 +31,8 @@ internal sealed class BenchStack : IAsyncDisposable
 
     private ServiceProcess? api;
 
-    /// <summary>The PgBouncer container and its admin user's password, to read SHOW DATABASES; null where the API skips it.</summary>
-    public (TestClusterNode Container, string AdminPassword)? PgBouncer { get; private set; }
+    /// <summary>The PgBouncer container and its stats-only console user's password, to read SHOW DATABASES; null where the API skips it.</summary>
+    public (TestClusterNode Container, string StatsPassword)? PgBouncer { get; private set; }
 
     /// <summary>
     /// The HA cluster. <paramref name="direct"/> false: as the AppHost runs it, PgBouncer → HAProxy → Patroni leader and
@@ -69,7 +69,7 @@ internal sealed class BenchStack : IAsyncDisposable
                 .ToDictionary(
                     p => ResourceNames.ChatDatabaseFor(p.type, p.readOnly),
                     p => Connection(pgBouncer, PgBouncerDatabases.ForInstanceType(p.type, p.readOnly), ClusterRoles.App, appPassword) + ";No Reset On Close=true");
-            stack.PgBouncer = direct ? null : (cluster.PgBouncer, cluster.Secret(ClusterSecret.PgBouncerAuthPassword));
+            stack.PgBouncer = direct ? null : (cluster.PgBouncer, cluster.Secret(ClusterSecret.PgBouncerStatsPassword));
             var (readWrite, readOnly) = direct
                 ? (Connection(leaderAddress, ClusterRoles.Database, ClusterRoles.App, appPassword),
                    Connection(await Address(options, replica, ClusterPorts.Postgres), ClusterRoles.Database, ClusterRoles.App, appPassword))
@@ -81,6 +81,9 @@ internal sealed class BenchStack : IAsyncDisposable
                 migrator: Connection(leaderAddress, ClusterRoles.Database, ClusterRoles.Migrator, cluster.Secret(ClusterSecret.MigratorPassword)),
                 readWrite,
                 readOnly,
+                admin: (direct
+                    ? Connection(leaderAddress, ClusterRoles.Database, ClusterRoles.Admin, cluster.Secret(ClusterSecret.AdminPassword))
+                    : Connection(pgBouncer, PgBouncerDatabases.ReadWrite, ClusterRoles.Admin, cluster.Secret(ClusterSecret.AdminPassword)) + ";No Reset On Close=true"),
                 instanceTypePools);
             return stack;
         }
@@ -107,7 +110,7 @@ internal sealed class BenchStack : IAsyncDisposable
                 ? (postgres.Container.IpAddress, ClusterPorts.Postgres)
                 : ("127.0.0.1", postgres.HostPort);
             string As(string role) => new NpgsqlConnectionStringBuilder(postgres.ConnectionString(role)) { Host = address.Item1, Port = address.Item2 }.ConnectionString;
-            await stack.StartApiAsync(logger, options.ContainerAddresses, migrator: As(ClusterRoles.Migrator), readWrite: As(ClusterRoles.App), readOnly: As(ClusterRoles.App));
+            await stack.StartApiAsync(logger, options.ContainerAddresses, migrator: As(ClusterRoles.Migrator), readWrite: As(ClusterRoles.App), readOnly: As(ClusterRoles.App), admin: As(ClusterRoles.Admin));
             return stack;
         }
         catch
@@ -140,7 +143,7 @@ internal sealed class BenchStack : IAsyncDisposable
 
     /// <summary>Redis from our image, the schema applied by the migration service, then the API on a free loopback port.</summary>
     private async Task StartApiAsync(
-        ILogger logger, bool containerAddresses, string migrator, string readWrite, string readOnly, IReadOnlyDictionary<string, string>? instanceTypePools = null)
+        ILogger logger, bool containerAddresses, string migrator, string readWrite, string readOnly, string admin, IReadOnlyDictionary<string, string>? instanceTypePools = null)
     {
         await new ClusterImageBuilder(RepositoryLayout.Current, logger).EnsureBuiltAsync([ClusterImages.Redis], CancellationToken.None);
         var redisBuilder = new ContainerBuilder(ClusterImages.Redis.Reference(RepositoryLayout.Current))
@@ -163,6 +166,7 @@ internal sealed class BenchStack : IAsyncDisposable
             ["ASPNETCORE_URLS"] = ApiUrl.ToString(),
             [$"ConnectionStrings__{ResourceNames.ChatDatabase}"] = readWrite,
             [$"ConnectionStrings__{ResourceNames.ChatDatabaseReadOnly}"] = readOnly,
+            [$"ConnectionStrings__{ResourceNames.ChatDatabaseAdmin}"] = admin,
             [$"ConnectionStrings__{ResourceNames.Redis}"] = containerAddresses
                 ? $"{redis.IpAddress}:{ClusterPorts.Redis}"
                 : $"127.0.0.1:{redis.GetMappedPublicPort(ClusterPorts.Redis)}",

@@ -12,14 +12,35 @@ public static class ClusterRoles
     /// <summary>The chat API's role: owns no table and cannot bypass row-level security.</summary>
     public const string App = "ishchat_app";
 
+    /// <summary>
+    /// The admin API's role (and the legacy import tool's): the instance directory (list and create instances, issue and
+    /// revoke keys) on top of everything <see cref="App"/> may do, which it inherits.
+    /// </summary>
+    public const string Admin = "ishchat_admin";
+
     /// <summary>Owns the chat schema; used only by the migration step.</summary>
     public const string Migrator = "ishchat_migrator";
 
     /// <summary>Member of pg_monitor, for exporters and tests that read replication state.</summary>
     public const string Monitor = "ishchat_monitor";
 
-    /// <summary>The one user in PgBouncer's auth file; looks every other user up with auth_query.</summary>
+    /// <summary>
+    /// The one user in PgBouncer's auth file; looks the roles of <see cref="PooledRoles"/> up with auth_query and may do
+    /// nothing else (not even PgBouncer's admin console).
+    /// </summary>
     public const string PgBouncerAuth = "pgbouncer_auth";
+
+    /// <summary>
+    /// PgBouncer's own console user (SHOW POOLS/STATS, for the exporter): not a PostgreSQL role at all, so its password
+    /// opens nothing in the database, and the auth user no longer doubles as the console's user.
+    /// </summary>
+    public const string PgBouncerStats = "pgbouncer_stats";
+
+    /// <summary>
+    /// A NOLOGIN group: PgBouncer's auth_query hands out the SCRAM verifier of its members only, so no other role (the
+    /// superuser, Patroni's, or one created later) can log in through the pooler.
+    /// </summary>
+    public const string PooledRoles = "ishchat_pooled";
 
     /// <summary>
     /// The secret holding the password of <paramref name="role"/>: the one map that the AppHost (to hand out connection
@@ -32,9 +53,11 @@ public static class ClusterRoles
         Rewind => ClusterSecret.RewindPassword,
         RestApi => ClusterSecret.RestApiPassword,
         App => ClusterSecret.AppPassword,
+        Admin => ClusterSecret.AdminPassword,
         Migrator => ClusterSecret.MigratorPassword,
         Monitor => ClusterSecret.MonitorPassword,
         PgBouncerAuth => ClusterSecret.PgBouncerAuthPassword,
+        PgBouncerStats => ClusterSecret.PgBouncerStatsPassword,
         _ => throw new ArgumentException($"'{role}' is not one of the cluster's roles.", nameof(role)),
     };
 }

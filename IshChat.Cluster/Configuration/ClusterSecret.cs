@@ -11,7 +11,9 @@ public enum ClusterSecret
     RewindPassword,
     RestApiPassword,
     AppPassword,
+    AdminPassword,
     MigratorPassword,
     MonitorPassword,
     PgBouncerAuthPassword,
+    PgBouncerStatsPassword,
 }

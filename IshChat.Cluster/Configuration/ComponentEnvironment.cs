@@ -71,13 +71,16 @@ public static class ComponentEnvironment
     {
         ["ISHCHAT_DATABASE"] = ClusterRoles.Database,
         ["ISHCHAT_APP_USER"] = ClusterRoles.App,
-        ["ISHCHAT_APP_PASSWORD"] = ClusterSecret.AppPassword,
+        // The application roles' passwords only as verifiers: the server creates these roles, it never logs in as them.
+        ["ISHCHAT_APP_PASSWORD"] = EnvironmentValue.VerifierOf(ClusterSecret.AppPassword),
+        ["ISHCHAT_ADMIN_USER"] = ClusterRoles.Admin,
+        ["ISHCHAT_ADMIN_PASSWORD"] = EnvironmentValue.VerifierOf(ClusterSecret.AdminPassword),
         ["ISHCHAT_MIGRATOR_USER"] = ClusterRoles.Migrator,
-        ["ISHCHAT_MIGRATOR_PASSWORD"] = ClusterSecret.MigratorPassword,
+        ["ISHCHAT_MIGRATOR_PASSWORD"] = EnvironmentValue.VerifierOf(ClusterSecret.MigratorPassword),
         ["ISHCHAT_MONITOR_USER"] = ClusterRoles.Monitor,
-        ["ISHCHAT_MONITOR_PASSWORD"] = ClusterSecret.MonitorPassword,
+        ["ISHCHAT_MONITOR_PASSWORD"] = EnvironmentValue.VerifierOf(ClusterSecret.MonitorPassword),
         ["ISHCHAT_PGBOUNCER_AUTH_USER"] = ClusterRoles.PgBouncerAuth,
-        ["ISHCHAT_PGBOUNCER_AUTH_PASSWORD"] = ClusterSecret.PgBouncerAuthPassword,
+        ["ISHCHAT_PGBOUNCER_AUTH_PASSWORD"] = EnvironmentValue.VerifierOf(ClusterSecret.PgBouncerAuthPassword),
     };
 
     public static IReadOnlyDictionary<string, EnvironmentValue> HAProxy(IReadOnlyList<string> patroniNodes)
@@ -116,6 +119,8 @@ public static class ComponentEnvironment
             ["ISHCHAT_PGBOUNCER_RO_DATABASE"] = PgBouncerDatabases.ReadOnly,
             ["ISHCHAT_PGBOUNCER_AUTH_USER"] = ClusterRoles.PgBouncerAuth,
             ["ISHCHAT_PGBOUNCER_AUTH_PASSWORD"] = ClusterSecret.PgBouncerAuthPassword,
+            ["ISHCHAT_PGBOUNCER_STATS_USER"] = ClusterRoles.PgBouncerStats,
+            ["ISHCHAT_PGBOUNCER_STATS_PASSWORD"] = ClusterSecret.PgBouncerStatsPassword,
             ["ISHCHAT_PGBOUNCER_DEFAULT_POOL_SIZE"] = settings.DefaultPoolSize.ToString(CultureInfo.InvariantCulture),
             ["ISHCHAT_PGBOUNCER_MAX_DB_CONNECTIONS"] = settings.MaxDbConnections.ToString(CultureInfo.InvariantCulture),
             ["ISHCHAT_PGBOUNCER_MAX_CLIENT_CONN"] = settings.MaxClientConnections.ToString(CultureInfo.InvariantCulture),

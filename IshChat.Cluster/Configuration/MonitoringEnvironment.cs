@@ -90,12 +90,12 @@ public static class MonitoringEnvironment
         ["ISHCHAT_POSTGRES_EXPORTER_DATABASE"] = ClusterRoles.Database,
     };
 
-    /// <summary>pgbouncer_exporter reads PgBouncer's admin console as its stats user, the auth user.</summary>
+    /// <summary>pgbouncer_exporter reads PgBouncer's console as its stats-only user (not a PostgreSQL role).</summary>
     public static IReadOnlyDictionary<string, EnvironmentValue> PgBouncerExporter(string pgbouncerHost) => new Dictionary<string, EnvironmentValue>
     {
         ["ISHCHAT_PGBOUNCER_HOST"] = pgbouncerHost,
         ["ISHCHAT_PGBOUNCER_PORT"] = ClusterPorts.PgBouncer.ToString(CultureInfo.InvariantCulture),
-        ["ISHCHAT_PGBOUNCER_STATS_USER"] = ClusterRoles.PgBouncerAuth,
-        ["ISHCHAT_PGBOUNCER_STATS_PASSWORD"] = ClusterSecret.PgBouncerAuthPassword,
+        ["ISHCHAT_PGBOUNCER_STATS_USER"] = ClusterRoles.PgBouncerStats,
+        ["ISHCHAT_PGBOUNCER_STATS_PASSWORD"] = ClusterSecret.PgBouncerStatsPassword,
     };
 }

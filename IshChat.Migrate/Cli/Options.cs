@@ -21,7 +21,7 @@ public sealed class Options
           cutover  --sqlite FILE --instance NAME --connection CS [--sample 1000]
 
         --connection: an Npgsql connection string to the leader through HAProxy's read-write port, as
-        ishchat_app (or ISHCHAT_MIGRATE_CONNECTION; the password may come from PGPASSWORD).
+        ishchat_admin (or ISHCHAT_MIGRATE_CONNECTION; the password may come from PGPASSWORD).
         --json: the summary as JSON on stdout (progress goes to stderr). Exit: 0 ok, 1 verify found
         a difference, 2 bad input (file missing, locked, corrupt), 3 database, 4 disk full.
         """;

@@ -84,7 +84,7 @@ public sealed class ChatTarget(string connectionString, TextWriter log) : IAsync
         catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException)
         {
             throw new MigrationException(ExitCodes.BadInput,
-                $"--connection is not a usable Npgsql connection string ({ex.Message}); e.g. 'Host=localhost;Port=5000;Database=ishchat;Username=ishchat_app'.");
+                $"--connection is not a usable Npgsql connection string ({ex.Message}); e.g. 'Host=localhost;Port=5000;Database=ishchat;Username=ishchat_admin'.");
         }
     }
 
@@ -124,7 +124,7 @@ public sealed class ChatTarget(string connectionString, TextWriter log) : IAsync
         PostgresException { SqlState: "42P01" or "3F000" } pg => new MigrationException(ExitCodes.Database,
             $"The chat schema is missing or older than this tool ({pg.MessageText}). Run IshChat.MigrationService first (it applies 0002_legacy_import.sql).", ex),
         PostgresException { SqlState: "42501" } pg => new MigrationException(ExitCodes.Database,
-            $"Permission denied ({pg.MessageText}). Connect as ishchat_app, scoped by the tool; no other role is needed.", ex),
+            $"Permission denied ({pg.MessageText}). Connect as ishchat_admin (the instance directory and, scoped by the tool, the tenant data); no other role is needed.", ex),
         PostgresException { SqlState: "3D000" } pg => new MigrationException(ExitCodes.Database, $"No such database ({pg.MessageText}).", ex),
         NpgsqlException or SocketException or TimeoutException => new MigrationException(ExitCodes.Database,
             $"PostgreSQL is unreachable or kept failing for {retryFor.TotalSeconds:F0} s: {Describe(ex)}", ex),

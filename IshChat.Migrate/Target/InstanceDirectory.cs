@@ -12,7 +12,7 @@ public static class InstanceDirectory
     {
         var matches = await target.InScopeAsync(null, async (connection, ct) =>
         {
-            // The app role sees only its scoped instance; this SECURITY DEFINER function is the directory.
+            // The directory: every instance, for the admin role only (the tenant role can't list them).
             var found = new List<(Guid Id, string Name)>();
             Guid? after = null;
             while (true)

@@ -144,6 +144,7 @@ public sealed class InstanceIsolationTests(AppHostClusterFixture fixture)
         {
             // A new connection each time: the AppHost's proxy balances connections, not requests.
             using var request = new HttpRequestMessage(HttpMethod.Get, "/cluster/route") { Headers = { ConnectionClose = true } };
+            request.Headers.Add("X-Api-Key", adminKey);
             using var response = await http.SendAsync(request);
             replicas.Add((await response.Content.ReadFromJsonAsync<ClusterApi.RouteResponse>())!.ApiReplica);
         }

@@ -253,7 +253,7 @@ public sealed class AppHostModelTests : IAsyncDisposable
         }
 
         var target = Assert.IsType<HAProxyDatabaseResource>(Assert.IsType<ConnectionStringReference>(environment.EnvironmentVariables["ISHCHAT_MIGRATE_CONNECTION"]).Resource);
-        Assert.Equal(ClusterRoles.App, target.Role);
+        Assert.Equal(ClusterRoles.Admin, target.Role);
         Assert.Equal(
             ["legacy-plan", "legacy-import", "legacy-verify", "legacy-sync", "legacy-cutover"],
             tool.Annotations.OfType<ResourceCommandAnnotation>().Select(c => c.Name).Where(n => n.StartsWith("legacy-", StringComparison.Ordinal)));

@@ -14,7 +14,7 @@ namespace IshChat.Tests.Azure;
 public sealed class PublishManifestTests
 {
     private static readonly string[] expectedResources =
-        ["chatdb", "chatdb-readonly", "chatdb-migrator", "redis", "api-admin-key", "migrations", "api"];
+        ["chatdb", "chatdb-readonly", "chatdb-admin", "chatdb-migrator", "redis", "api-admin-key", "migrations", "api"];
 
     private static async Task<JsonObject> PublishManifestAsync()
     {
@@ -74,7 +74,7 @@ public sealed class PublishManifestTests
     {
         var resources = await PublishManifestAsync();
 
-        foreach (var name in new[] { "chatdb", "chatdb-readonly", "chatdb-migrator", "redis" })
+        foreach (var name in new[] { "chatdb", "chatdb-readonly", "chatdb-admin", "chatdb-migrator", "redis" })
         {
             var parameter = resources[name]!;
             Assert.Equal("parameter.v0", (string?)parameter["type"]);
@@ -93,6 +93,7 @@ public sealed class PublishManifestTests
         var api = resources["api"]!["env"]!;
         Assert.Equal("{chatdb.connectionString}", (string?)api["ConnectionStrings__chatdb"]);
         Assert.Equal("{chatdb-readonly.connectionString}", (string?)api["ConnectionStrings__chatdb-readonly"]);
+        Assert.Equal("{chatdb-admin.connectionString}", (string?)api["ConnectionStrings__chatdb-admin"]);
         Assert.Equal("{redis.connectionString}", (string?)api["ConnectionStrings__redis"]);
         Assert.Equal("{api-admin-key.value}", (string?)api["Chat__AdminApiKey"]);
         Assert.True((bool)resources["api"]!["bindings"]!["https"]!["external"]!);

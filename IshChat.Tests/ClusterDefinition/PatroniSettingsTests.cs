@@ -44,13 +44,26 @@ public sealed class PatroniSettingsTests
     }
 
     [Fact]
-    public void PasswordsReachTheNodesAsSecretsNeverAsLiterals()
+    public void NodesGetTheirOwnPasswordsAndOnlyVerifiersOfTheApplicationRoles()
     {
         var environment = ComponentEnvironment.PatroniNode("pg-0", "ishchat", ["etcd-0"], new PatroniSettings());
 
         var passwords = environment.Where(e => e.Key.EndsWith("_PASSWORD", StringComparison.Ordinal)).ToList();
-        Assert.Equal(8, passwords.Count);
         Assert.All(passwords, p => Assert.NotNull(p.Value.Secret));
+        Assert.Equal(
+            ["PATRONI_REPLICATION_PASSWORD", "PATRONI_RESTAPI_PASSWORD", "PATRONI_REWIND_PASSWORD", "PATRONI_SUPERUSER_PASSWORD"],
+            passwords.Where(p => !p.Value.AsVerifier).Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(5, passwords.Count(p => p.Value.AsVerifier));
+    }
+
+    [Fact]
+    public void AVerifierIsPostgresSScramFormatAndNeverContainsThePassword()
+    {
+        var verifier = ScramVerifier.Of("it's \"#1:\\x");
+
+        Assert.Matches(@"^SCRAM-SHA-256\$4096:[A-Za-z0-9+/=]{24}\$[A-Za-z0-9+/=]{44}:[A-Za-z0-9+/=]{44}$", verifier);
+        Assert.DoesNotContain("it's", verifier, StringComparison.Ordinal);
+        Assert.NotEqual(verifier, ScramVerifier.Of("it's \"#1:\\x"));
     }
 
     [Fact]

@@ -79,6 +79,10 @@ public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
     public Task<string> MigratorConnectionStringAsync() =>
         RoleConnectionStringAsync(ClusterRoles.Migrator, FirstPgBouncerEndpoint, PgBouncerDatabases.ReadWrite);
 
+    /// <summary>Through the first PgBouncer as <paramref name="role"/>, to one of its database entries.</summary>
+    public Task<string> PgBouncerConnectionStringAsync(string role, string database) =>
+        RoleConnectionStringAsync(role, FirstPgBouncerEndpoint, database);
+
     /// <summary>Straight to one node's PostgreSQL as the superuser (e.g. to pause a replica's WAL replay).</summary>
     public Task<string> SuperuserConnectionStringAsync(string nodeName) =>
         RoleConnectionStringAsync(ClusterRoles.Superuser, App.GetEndpoint(nodeName, PatroniNodeResource.PostgresEndpointName), ClusterRoles.Database);

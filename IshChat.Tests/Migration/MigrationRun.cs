@@ -24,23 +24,23 @@ public sealed class MigrationRun(MigrationClusterFixture fixture, string sqlite,
     }
 
     public string[] Arguments(string command, params string[] extra) =>
-        [command, "--sqlite", Sqlite, "--instance", Instance, "--connection", fixture.LeaderConnectionString(), "--rejects", RejectsPath, "--json", .. extra];
+        [command, "--sqlite", Sqlite, "--instance", Instance, "--connection", fixture.LeaderConnectionString(ClusterRoles.Admin), "--rejects", RejectsPath, "--json", .. extra];
 
     public async Task<(int Exit, Summary Summary)> RunAsync(string command, params string[] extra) =>
         await Commands.ExecuteAsync(Options.Parse(Arguments(command, extra)), CancellationToken.None);
 
     public async Task<Guid> InstanceIdAsync()
     {
-        await using var connection = new NpgsqlConnection(fixture.LeaderConnectionString());
+        await using var connection = new NpgsqlConnection(fixture.LeaderConnectionString(ClusterRoles.Admin));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT instance_id FROM chat.list_instances(NULL, 1000) WHERE name = $1", connection) { Parameters = { new() { Value = Instance } } };
         return (Guid)(await command.ExecuteScalarAsync())!;
     }
 
-    /// <summary>Rows as the app role sees them with the transaction scoped to <paramref name="scope"/> (null: unscoped).</summary>
+    /// <summary>Rows as the import tool's role (ishchat_admin) sees them with the transaction scoped to <paramref name="scope"/> (null: unscoped).</summary>
     public async Task<List<object?[]>> QueryAsync(Guid? scope, string sql, params object[] parameters)
     {
-        await using var connection = new NpgsqlConnection(fixture.LeaderConnectionString());
+        await using var connection = new NpgsqlConnection(fixture.LeaderConnectionString(ClusterRoles.Admin));
         await connection.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         if (scope is { } id)

@@ -14,6 +14,8 @@
 \getenv db               ISHCHAT_DATABASE
 \getenv app_user         ISHCHAT_APP_USER
 \getenv app_password     ISHCHAT_APP_PASSWORD
+\getenv admin_user       ISHCHAT_ADMIN_USER
+\getenv admin_password   ISHCHAT_ADMIN_PASSWORD
 \getenv migrator_user    ISHCHAT_MIGRATOR_USER
 \getenv migrator_password ISHCHAT_MIGRATOR_PASSWORD
 \getenv monitor_user     ISHCHAT_MONITOR_USER
@@ -27,6 +29,8 @@
 -- error report (which logs the failing statement) may echo an ALTER ROLE.
 SET log_statement = 'none';
 SET log_min_error_statement = 'panic';
+-- pgaudit's ROLE class would log them too.
+SET pgaudit.log = 'none';
 -- PgBouncer's auth_query pass-through needs SCRAM secrets, never md5.
 SET password_encryption = 'scram-sha-256';
 
@@ -39,6 +43,14 @@ SELECT format('CREATE ROLE %I', :'app_user')
  WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = :'app_user') \gexec
 ALTER ROLE :"app_user" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS
   PASSWORD :'app_password';
+
+-- Admin: the admin API and the legacy import tool. Inherits the app role (tenant data, still under
+-- row-level security) and alone may list and create instances and issue and revoke keys (migrations).
+SELECT format('CREATE ROLE %I', :'admin_user')
+ WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = :'admin_user') \gexec
+ALTER ROLE :"admin_user" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT
+  PASSWORD :'admin_password';
+GRANT :"app_user" TO :"admin_user";
 
 -- Migrator: owns the chat schema (via CREATE on the database, granted below).
 SELECT format('CREATE ROLE %I', :'migrator_user')
@@ -59,6 +71,17 @@ SELECT format('CREATE ROLE %I', :'bouncer_user')
 ALTER ROLE :"bouncer_user" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS
   PASSWORD :'bouncer_password';
 
+-- The roles that may log in through PgBouncer (ClusterRoles.PooledRoles): get_auth hands out the
+-- SCRAM verifier of its members only. It holds no privilege: membership is only the allowlist.
+SELECT 'CREATE ROLE ishchat_pooled NOLOGIN'
+ WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'ishchat_pooled') \gexec
+GRANT ishchat_pooled TO :"app_user", :"admin_user", :"migrator_user", :"monitor_user";
+
+-- Audit (pgaudit, preloaded; DDL and role changes are logged for everyone by the server settings):
+-- every write by the API's roles too, with the instance in application_name (log_line_prefix %a).
+ALTER ROLE :"app_user" SET pgaudit.log = 'write, ddl, role';
+ALTER ROLE :"admin_user" SET pgaudit.log = 'write, ddl, role';
+
 -------------------------------------------------------------------------------
 -- PgBouncer auth_query support, in the "postgres" database (PgBouncer's auth_dbname).
 -------------------------------------------------------------------------------
@@ -68,9 +91,10 @@ REVOKE ALL ON SCHEMA pgbouncer FROM PUBLIC;
 GRANT USAGE ON SCHEMA pgbouncer TO :"bouncer_user";
 
 -- SECURITY DEFINER so the unprivileged auth user can read one SCRAM secret from
--- pg_authid (superuser-only). Superusers, replication-capable roles and Patroni's
--- replication and rewind users are never handed out, so they cannot log in through
--- PgBouncer; expired roles are refused early. search_path is pinned to pg_catalog
+-- pg_authid (superuser-only). Only members of ishchat_pooled are handed out; superusers,
+-- replication-capable roles and Patroni's replication and rewind users never are, even if
+-- someone adds them to the group, so they cannot log in through PgBouncer; expired roles are
+-- refused early. search_path is pinned to pg_catalog
 -- so no object planted by another role can hijack the definer's privileges.
 -- The two Patroni role names are baked in with format(%L) because psql does not
 -- interpolate variables inside the dollar-quoted body.
@@ -89,6 +113,7 @@ AS $body$
      AND NOT a.rolsuper
      AND NOT a.rolreplication
      AND a.rolname NOT IN (%L, %L)
+     AND pg_catalog.pg_has_role(a.oid, 'ishchat_pooled', 'MEMBER')
      AND (a.rolvaliduntil IS NULL OR a.rolvaliduntil > now())
 $body$
 $create$, :'repl_user', :'rewind_user') \gexec
@@ -97,6 +122,8 @@ REVOKE ALL ON FUNCTION pgbouncer.get_auth(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgbouncer.get_auth(text) TO :"bouncer_user";
 
 CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+-- pgaudit's event triggers name the objects a DDL statement touched.
+CREATE EXTENSION IF NOT EXISTS pgaudit;
 
 -------------------------------------------------------------------------------
 -- The IshChat database.
@@ -109,6 +136,7 @@ SELECT format('CREATE DATABASE %I OWNER %I', :'db', current_user)
 -- by default, making the explicit grants meaningless).
 REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
 GRANT CONNECT ON DATABASE :"db" TO :"app_user", :"monitor_user";
+GRANT CONNECT ON DATABASE :"db" TO :"admin_user";
 -- CREATE lets the migrator create (and so own) the chat schema; it then grants the
 -- app user USAGE and table privileges in its migrations.
 GRANT CONNECT, CREATE ON DATABASE :"db" TO :"migrator_user";
@@ -116,7 +144,14 @@ GRANT CONNECT, CREATE ON DATABASE :"db" TO :"migrator_user";
 -- The name is a validated plain identifier (entrypoint), so no quoting is needed here.
 \connect :db
 SET log_statement = 'none';
+SET pgaudit.log = 'none';
 CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+CREATE EXTENSION IF NOT EXISTS pgaudit;
+
+-- Functions are executable by PUBLIC unless said otherwise: new ones, whoever creates them in
+-- this database (the migrator's migrations, an administrator), are not. Each grant is explicit.
+ALTER DEFAULT PRIVILEGES FOR ROLE :"migrator_user" REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+ALTER DEFAULT PRIVILEGES FOR ROLE CURRENT_USER REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 
 -------------------------------------------------------------------------------
 -- Scheduled maintenance (pg_cron, docs/operations.md). Jobs live in this database and run only

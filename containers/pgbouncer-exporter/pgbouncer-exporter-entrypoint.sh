@@ -19,23 +19,13 @@ export ISHCHAT_PGBOUNCER_PORT="${ISHCHAT_PGBOUNCER_PORT:-6432}"
 [[ $ISHCHAT_PGBOUNCER_STATS_USER =~ ^[A-Za-z_][A-Za-z0-9_]{0,62}$ ]] \
   || die "ISHCHAT_PGBOUNCER_STATS_USER='$ISHCHAT_PGBOUNCER_STATS_USER' must be a plain identifier"
 
-# Percent-encodes every byte outside RFC 3986's unreserved set, so any password fits in the URL.
-urlencode() {
-  local LC_ALL=C s=$1 out='' c i
-  for ((i = 0; i < ${#s}; i++)); do
-    c=${s:i:1}
-    case $c in
-      [A-Za-z0-9._~-]) out+=$c ;;
-      *) out+=$(printf '%%%02X' "'$c") ;;
-    esac
-  done
-  printf '%s' "$out"
-}
-
-# pgbouncer_exporter takes the connection string only as a flag; it stays inside this
-# container's process table (nothing is written to disk or to the image).
+# The password never goes on the command line (/proc/*/cmdline is readable by every process):
+# the connection string names no password and the driver (lib/pq) reads PGPASSWORD from this
+# process's own environment, which only its user and root can read.
+export PGPASSWORD="$ISHCHAT_PGBOUNCER_STATS_PASSWORD"
+unset ISHCHAT_PGBOUNCER_STATS_PASSWORD
 exec /usr/bin/prometheus-pgbouncer-exporter \
   --web.listen-address=:9127 \
   --pgBouncer.pid-file= \
-  --pgBouncer.connectionString="postgres://${ISHCHAT_PGBOUNCER_STATS_USER}:$(urlencode "$ISHCHAT_PGBOUNCER_STATS_PASSWORD")@${ISHCHAT_PGBOUNCER_HOST}:${ISHCHAT_PGBOUNCER_PORT}/pgbouncer?sslmode=disable&connect_timeout=3" \
+  --pgBouncer.connectionString="postgres://${ISHCHAT_PGBOUNCER_STATS_USER}@${ISHCHAT_PGBOUNCER_HOST}:${ISHCHAT_PGBOUNCER_PORT}/pgbouncer?sslmode=disable&connect_timeout=3" \
   "$@"

@@ -11,6 +11,12 @@ die() { printf 'pgbouncer-entrypoint: error: %s\n' "$*" >&2; exit 64; }
   || die "ISHCHAT_PGBOUNCER_AUTH_USER is required: the role PgBouncer uses for auth_query"
 [[ -n ${ISHCHAT_PGBOUNCER_AUTH_PASSWORD:-} ]] \
   || die "ISHCHAT_PGBOUNCER_AUTH_PASSWORD is required: the password of ISHCHAT_PGBOUNCER_AUTH_USER"
+[[ -n ${ISHCHAT_PGBOUNCER_STATS_USER:-} ]] \
+  || die "ISHCHAT_PGBOUNCER_STATS_USER is required: PgBouncer's console user for SHOW commands (the exporter)"
+[[ -n ${ISHCHAT_PGBOUNCER_STATS_PASSWORD:-} ]] \
+  || die "ISHCHAT_PGBOUNCER_STATS_PASSWORD is required: the password of ISHCHAT_PGBOUNCER_STATS_USER"
+[[ $ISHCHAT_PGBOUNCER_STATS_USER != "$ISHCHAT_PGBOUNCER_AUTH_USER" ]] \
+  || die "ISHCHAT_PGBOUNCER_STATS_USER must differ from the auth user: the auth user only looks up passwords"
 
 export ISHCHAT_PGBOUNCER_UPSTREAM_HOST="${ISHCHAT_PGBOUNCER_UPSTREAM_HOST:-haproxy}"
 export ISHCHAT_PGBOUNCER_RW_PORT="${ISHCHAT_PGBOUNCER_RW_PORT:-5000}"
@@ -29,7 +35,7 @@ export ISHCHAT_PGBOUNCER_INSTANCE_POOLS="${ISHCHAT_PGBOUNCER_INSTANCE_POOLS-tria
 # a ';', '=' or newline.
 ident_re='^[A-Za-z_][A-Za-z0-9_]{0,62}$'
 hostname_re='^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$'
-for var in ISHCHAT_DATABASE ISHCHAT_PGBOUNCER_RO_DATABASE ISHCHAT_PGBOUNCER_AUTH_USER; do
+for var in ISHCHAT_DATABASE ISHCHAT_PGBOUNCER_RO_DATABASE ISHCHAT_PGBOUNCER_AUTH_USER ISHCHAT_PGBOUNCER_STATS_USER; do
   [[ ${!var} =~ $ident_re ]] \
     || die "$var='${!var}' must be a plain identifier ([A-Za-z_][A-Za-z0-9_]*, at most 63 chars)"
 done
@@ -61,23 +67,25 @@ if [[ -n $ISHCHAT_PGBOUNCER_INSTANCE_POOLS ]]; then
 fi
 export ISHCHAT_PGBOUNCER_INSTANCE_POOL_ENTRIES="$instance_pool_entries"
 
-[[ $ISHCHAT_PGBOUNCER_AUTH_PASSWORD != *[[:cntrl:]]* ]] \
-  || die "ISHCHAT_PGBOUNCER_AUTH_PASSWORD must not contain control characters (newline, tab, ...)"
+for var in ISHCHAT_PGBOUNCER_AUTH_PASSWORD ISHCHAT_PGBOUNCER_STATS_PASSWORD; do
+  [[ ${!var} != *[[:cntrl:]]* ]] || die "$var must not contain control characters (newline, tab, ...)"
+done
 
 dir=/run/pgbouncer
 umask 077
 
-# auth_file holds ONLY the auth user; every other role is looked up with auth_query.
-# Format: "name" "password", with any '"' inside a field doubled.
+# auth_file holds the auth user and the console's stats user; every database role is looked
+# up with auth_query. Format: "name" "password", with any '"' inside a field doubled.
 {
   printf '"%s" "%s"\n' \
-    "${ISHCHAT_PGBOUNCER_AUTH_USER//\"/\"\"}" "${ISHCHAT_PGBOUNCER_AUTH_PASSWORD//\"/\"\"}"
+    "${ISHCHAT_PGBOUNCER_AUTH_USER//\"/\"\"}" "${ISHCHAT_PGBOUNCER_AUTH_PASSWORD//\"/\"\"}" \
+    "${ISHCHAT_PGBOUNCER_STATS_USER//\"/\"\"}" "${ISHCHAT_PGBOUNCER_STATS_PASSWORD//\"/\"\"}"
 } >"$dir/userlist.txt.tmp"
 mv "$dir/userlist.txt.tmp" "$dir/userlist.txt"
 
 # Only the listed variables are substituted: the template's auth_query contains "$1".
 envsubst '${ISHCHAT_DATABASE} ${ISHCHAT_PGBOUNCER_RO_DATABASE} ${ISHCHAT_PGBOUNCER_UPSTREAM_HOST} ${ISHCHAT_PGBOUNCER_RW_PORT}
-          ${ISHCHAT_PGBOUNCER_RO_PORT} ${ISHCHAT_PGBOUNCER_AUTH_USER}
+          ${ISHCHAT_PGBOUNCER_RO_PORT} ${ISHCHAT_PGBOUNCER_AUTH_USER} ${ISHCHAT_PGBOUNCER_STATS_USER}
           ${ISHCHAT_PGBOUNCER_DEFAULT_POOL_SIZE} ${ISHCHAT_PGBOUNCER_MAX_DB_CONNECTIONS}
           ${ISHCHAT_PGBOUNCER_MAX_CLIENT_CONN} ${ISHCHAT_PGBOUNCER_INSTANCE_POOL_ENTRIES}' \
   </usr/local/share/ishchat/pgbouncer.ini.tmpl >"$dir/pgbouncer.ini.tmp"

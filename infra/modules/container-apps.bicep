@@ -75,8 +75,8 @@ resource environment 'Microsoft.App/managedEnvironments@2024-03-01' = {
 
 // Container Apps secrets are Key Vault references read with the apps' identity; the names are the
 // vault's, lower-cased (Container Apps secret names allow lower case, digits and '-').
-var apiSecrets = ['ConnectionStrings--chatdb', 'ConnectionStrings--chatdb-readonly', 'ConnectionStrings--redis', 'api-admin-key']
-var jobSecrets = ['ConnectionStrings--chatdb-migrator', 'postgres-admin-login', 'postgres-admin-password', 'postgres-app-password', 'postgres-migrator-password']
+var apiSecrets = ['ConnectionStrings--chatdb', 'ConnectionStrings--chatdb-readonly', 'ConnectionStrings--chatdb-admin', 'ConnectionStrings--redis', 'api-admin-key']
+var jobSecrets = ['ConnectionStrings--chatdb-migrator', 'postgres-admin-login', 'postgres-admin-password', 'postgres-app-password', 'postgres-migrator-password', 'postgres-admin-api-password']
 
 resource api 'Microsoft.App/containerApps@2024-03-01' = {
   name: '${namePrefix}-api'
@@ -108,6 +108,7 @@ resource api 'Microsoft.App/containerApps@2024-03-01' = {
             { name: 'ASPNETCORE_HTTP_PORTS', value: string(apiPort) }
             { name: 'ConnectionStrings__chatdb', secretRef: 'connectionstrings--chatdb' }
             { name: 'ConnectionStrings__chatdb-readonly', secretRef: 'connectionstrings--chatdb-readonly' }
+            { name: 'ConnectionStrings__chatdb-admin', secretRef: 'connectionstrings--chatdb-admin' }
             { name: 'ConnectionStrings__redis', secretRef: 'connectionstrings--redis' }
             { name: 'Chat__AdminApiKey', secretRef: 'api-admin-key' }
           ]
@@ -176,6 +177,7 @@ resource migrations 'Microsoft.App/jobs@2024-03-01' = {
             { name: 'ISHCHAT_DATABASE', value: databaseName }
             { name: 'ISHCHAT_APP_PASSWORD', secretRef: 'postgres-app-password' }
             { name: 'ISHCHAT_MIGRATOR_PASSWORD', secretRef: 'postgres-migrator-password' }
+            { name: 'ISHCHAT_ADMIN_PASSWORD', secretRef: 'postgres-admin-api-password' }
           ]
         }
       ]

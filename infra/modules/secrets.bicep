@@ -21,6 +21,9 @@ param appPassword string
 param migratorPassword string
 
 @secure()
+param adminApiPassword string
+
+@secure()
 param apiAdminKey string
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
@@ -40,12 +43,14 @@ var apiOptions = 'Port=6432;Database=${databaseName};Username=ishchat_app;SSL Mo
 var secrets = {
   'ConnectionStrings--chatdb': 'Host=${postgresReadWriteHost};${apiOptions};Password=${appPassword}'
   'ConnectionStrings--chatdb-readonly': 'Host=${postgresReadOnlyHost};${apiOptions};Password=${appPassword}'
+  'ConnectionStrings--chatdb-admin': 'Host=${postgresReadWriteHost};Port=6432;Database=${databaseName};Username=ishchat_admin;SSL Mode=VerifyCA;No Reset On Close=true;Password=${adminApiPassword}'
   'ConnectionStrings--chatdb-migrator': 'Host=${postgresServerFqdn};Port=5432;Database=${databaseName};Username=ishchat_migrator;Password=${migratorPassword};SSL Mode=VerifyFull'
   'ConnectionStrings--redis': '${redis.properties.hostName}:${redis.properties.sslPort},password=${redis.listKeys().primaryKey},ssl=True,abortConnect=False'
   'postgres-admin-login': administratorLogin
   'postgres-admin-password': administratorPassword
   'postgres-app-password': appPassword
   'postgres-migrator-password': migratorPassword
+  'postgres-admin-api-password': adminApiPassword
   'api-admin-key': apiAdminKey
 }
 
@@ -53,12 +58,14 @@ var secrets = {
 var secretNames = [
   'ConnectionStrings--chatdb'
   'ConnectionStrings--chatdb-readonly'
+  'ConnectionStrings--chatdb-admin'
   'ConnectionStrings--chatdb-migrator'
   'ConnectionStrings--redis'
   'postgres-admin-login'
   'postgres-admin-password'
   'postgres-app-password'
   'postgres-migrator-password'
+  'postgres-admin-api-password'
   'api-admin-key'
 ]
 

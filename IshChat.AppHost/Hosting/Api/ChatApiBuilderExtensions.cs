@@ -6,13 +6,14 @@ public static class ChatApiBuilderExtensions
 {
     /// <summary>
     /// The chat API, the same in both topologies: its read-write and read-only databases (PgBouncer's entries, or the
-    /// single server twice), optionally each instance type's own pools, the cache and the admin key; it starts once <paramref name="database"/> is healthy and
+    /// single server twice), optionally each instance type's own pools, the admin API's own role, the cache and the admin key; it starts once <paramref name="database"/> is healthy and
     /// the schema's migrations have completed.
     /// </summary>
     public static IResourceBuilder<ProjectResource> AddChatApi(
         this IDistributedApplicationBuilder builder,
         IResourceBuilder<IResourceWithConnectionString> readWrite,
         IResourceBuilder<IResourceWithConnectionString> readOnly,
+        IResourceBuilder<IResourceWithConnectionString> admin,
         IResourceBuilder<IResource> database,
         IResourceBuilder<RedisResource> redis,
         IResourceBuilder<ProjectResource> migrations,
@@ -25,6 +26,7 @@ public static class ChatApiBuilderExtensions
             .WithReplicas(replicas)
             .WithReference(readWrite).WaitFor(database)
             .WithReference(readOnly)
+            .WithReference(admin)
             .WithReference(redis).WaitFor(redis)
             .WithEnvironment("Chat__AdminApiKey", adminApiKey)
             .WaitForCompletion(migrations);

@@ -19,6 +19,9 @@ public static class AzureDeployment
     /// <summary>The API's read-only connection: the reader endpoint (a read replica), through PgBouncer.</summary>
     public const string ReadOnlyConnectionName = ResourceNames.ChatDatabaseReadOnly;
 
+    /// <summary>The admin API's connection: the writer endpoint through PgBouncer, as its own role (the instance directory).</summary>
+    public const string AdminConnectionName = ResourceNames.ChatDatabaseAdmin;
+
     /// <summary>The migrator's session connection to the primary (no pooler).</summary>
     public const string MigratorConnectionName = ResourceNames.ChatDatabaseMigrator;
 
@@ -57,6 +60,7 @@ public static class AzureDeployment
         // Connection strings: parameters, secret, filled from Key Vault by whoever deploys the manifest.
         var chatDb = builder.AddConnectionString(ReadWriteConnectionName);
         var chatDbReadOnly = builder.AddConnectionString(ReadOnlyConnectionName);
+        var chatDbAdmin = builder.AddConnectionString(AdminConnectionName);
         var migratorDb = builder.AddConnectionString(MigratorConnectionName);
         var redis = builder.AddConnectionString(RedisConnectionName);
         var adminApiKey = builder.AddParameter(AdminApiKeyParameterName, secret: true);
@@ -69,6 +73,7 @@ public static class AzureDeployment
             .WithReplicas(ApiReplicas)
             .WithReference(chatDb)
             .WithReference(chatDbReadOnly)
+            .WithReference(chatDbAdmin)
             .WithReference(redis)
             .WithEnvironment("Chat__AdminApiKey", adminApiKey)
             .WithExternalHttpEndpoints()

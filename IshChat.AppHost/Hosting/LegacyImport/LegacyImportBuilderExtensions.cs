@@ -46,7 +46,8 @@ public static class LegacyImportBuilderExtensions
 
         var file = Path.GetFullPath(sqlite, builder.AppHostDirectory);
         var instance = section["Instance"] is { Length: > 0 } named ? named : Path.GetFileNameWithoutExtension(file);
-        var target = haproxy.AddDatabase($"{name}-target", ClusterRoles.App);
+        // The import tool creates the instance and its first key: the directory is the admin role's (docs/security.md).
+        var target = haproxy.AddDatabase($"{name}-target", ClusterRoles.Admin);
         // The verb of the next run: "import" when the AppHost starts, then whichever command was chosen.
         var next = new NextVerb("import");
 

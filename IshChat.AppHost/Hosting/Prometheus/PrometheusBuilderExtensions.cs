@@ -6,6 +6,7 @@ using IshChat.AppHost.Hosting.Images;
 using IshChat.AppHost.Hosting.Patroni;
 using IshChat.AppHost.Hosting.PgBouncer;
 using IshChat.AppHost.Hosting.Shared;
+using IshChat.ServiceDefaults;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -131,7 +132,7 @@ public static class PrometheusBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(project);
         const string endpointName = "metrics";
-        const string allInterfaces = "0.0.0.0";
+        const string allInterfaces = MetricsListener.Host;
         project.WithHttpEndpoint(name: endpointName, env: null)
             .WithEndpoint(endpointName, e => e.TargetHost = allInterfaces);
 

@@ -21,9 +21,11 @@ internal static class ClusterSecretParameters
         ClusterSecret.RewindPassword => "rewind-password",
         ClusterSecret.RestApiPassword => "restapi-password",
         ClusterSecret.AppPassword => "app-password",
+        ClusterSecret.AdminPassword => "admin-password",
         ClusterSecret.MigratorPassword => "migrator-password",
         ClusterSecret.MonitorPassword => "monitor-password",
         ClusterSecret.PgBouncerAuthPassword => "pgbouncer-auth-password",
+        ClusterSecret.PgBouncerStatsPassword => "pgbouncer-stats-password",
         _ => throw new ArgumentOutOfRangeException(nameof(secret), secret, null),
     };
 }
