@@ -4,10 +4,10 @@ namespace IshChat.Bench;
 /// Either <c>--url</c> (a running stack, e.g. the AppHost's API) or <c>--self-hosted cluster,single</c> (stacks the bench
 /// starts itself with Testcontainers, one after another, each with the same API build).
 /// </summary>
-public sealed record BenchOptions(string? Url, string? AdminKey, IReadOnlyList<string> SelfHosted, int Clients, TimeSpan Duration, TimeSpan Warmup, string Label, SynchronousMode Synchronous = SynchronousMode.Off)
+public sealed record BenchOptions(string? Url, string? AdminKey, IReadOnlyList<string> SelfHosted, int Clients, TimeSpan Duration, TimeSpan Warmup, string Label, SynchronousMode Synchronous = SynchronousMode.Off, bool Backups = false)
 {
     public const string Usage =
-        "Usage: --url URL --admin-key KEY | --self-hosted cluster,single   [--clients 16] [--seconds 30] [--warmup 5] [--label text] [--synchronous off|on|quorum]";
+        "Usage: --url URL --admin-key KEY | --self-hosted cluster,single   [--clients 16] [--seconds 30] [--warmup 5] [--label text] [--synchronous off|on|quorum] [--backups]";
 
     public static readonly string[] StackNames = ["cluster", "single"];
 
@@ -48,6 +48,8 @@ public sealed record BenchOptions(string? Url, string? AdminKey, IReadOnlyList<s
             : throw new ArgumentException($"--synchronous must be off, on or quorum, not '{mode}'. {Usage}");
 
         return new BenchOptions(url, adminKey, selfHosted, Number("--clients", 16),
-            TimeSpan.FromSeconds(Number("--seconds", 30)), TimeSpan.FromSeconds(Number("--warmup", 5)), Value("--label") ?? "chat API", synchronous);
+            TimeSpan.FromSeconds(Number("--seconds", 30)), TimeSpan.FromSeconds(Number("--warmup", 5)), Value("--label") ?? "chat API", synchronous,
+            // The self-hosted cluster archives WAL to a backup store, and the bench samples how far archiving trails.
+            Backups: args.Contains("--backups"));
     }
 }

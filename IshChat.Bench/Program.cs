@@ -31,11 +31,17 @@ var reports = new List<string>();
 foreach (var name in options.SelfHosted)
 {
     Console.WriteLine($"[bench] starting the '{name}' stack…");
-    await using var stack = name == "cluster" ? await BenchStack.StartClusterAsync(logger, options.Synchronous) : await BenchStack.StartSinglePostgresAsync(logger);
+    await using var stack = name == "cluster" ? await BenchStack.StartClusterAsync(logger, options.Synchronous, options.Backups) : await BenchStack.StartSinglePostgresAsync(logger);
     Console.WriteLine($"[bench] {stack.Description}; API at {stack.ApiUrl}; {options.Warmup.TotalSeconds:F0} s warm-up, then {options.Duration.TotalSeconds:F0} s measured");
     using var http = new HttpClient { BaseAddress = stack.ApiUrl, Timeout = TimeSpan.FromSeconds(30) };
+    await using var archive = options.Backups && stack.Cluster is { } cluster ? ArchiveSampler.Start(cluster) : null;
     var results = await new ChatLoad(http, options, stack.AdminKey).RunAsync();
     var report = results.Report(options with { Label = stack.Description });
+    if (archive is not null)
+    {
+        report += Environment.NewLine + await archive.FinishAsync(TimeSpan.FromMinutes(5));
+    }
+
     Console.WriteLine(report);
     reports.Add(report);
 }

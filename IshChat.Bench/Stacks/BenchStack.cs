@@ -22,10 +22,13 @@ internal sealed class BenchStack : IAsyncDisposable
 
     public Uri ApiUrl { get; private set; } = null!;
 
+    /// <summary>The Patroni cluster behind the API, when the stack is one.</summary>
+    public PatroniTestCluster? Cluster { get; private set; }
+
     public string AdminKey { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
     /// <summary>The HA stack as the AppHost runs it: PgBouncer → HAProxy → Patroni leader and 3 async replicas, 3 etcd.</summary>
-    public static async Task<BenchStack> StartClusterAsync(ILogger logger, SynchronousMode synchronous = SynchronousMode.Off)
+    public static async Task<BenchStack> StartClusterAsync(ILogger logger, SynchronousMode synchronous = SynchronousMode.Off, bool backups = false)
     {
         var replication = synchronous switch
         {
@@ -33,12 +36,13 @@ internal sealed class BenchStack : IAsyncDisposable
             SynchronousMode.Quorum => "quorum ANY 1",
             _ => "async",
         };
-        var stack = new BenchStack($"HA cluster ({replication}): API → PgBouncer → HAProxy → Patroni leader + 3 replicas (reads on replicas)");
+        var stack = new BenchStack($"HA cluster ({replication}): API → PgBouncer → HAProxy → Patroni leader + 3 replicas (reads on replicas){(backups ? "; WAL archived to the backup store" : "")}");
         try
         {
             var cluster = await PatroniTestCluster.StartAsync(
-                new TestClusterOptions { Patroni = new PatroniSettings { SynchronousMode = synchronous } }, logger, CancellationToken.None);
+                new TestClusterOptions { Patroni = new PatroniSettings { SynchronousMode = synchronous }, BackupStore = backups }, logger, CancellationToken.None);
             stack.owned.Add(cluster);
+            stack.Cluster = cluster;
             await cluster.WaitForHealthyAsync(TimeSpan.FromMinutes(3));
 
             var pgBouncerPort = cluster.PgBouncer.HostPort(ClusterPorts.PgBouncer);
