@@ -110,7 +110,8 @@ run backup-store backup-store -v "$volume:/var/lib/backup-store" \
   -e ISHCHAT_BACKUP_STORE_ACCOUNT=ishchat -e "ISHCHAT_BACKUP_STORE_KEY=$store_key" \
   -e ISHCHAT_BACKUP_STORE_CONTAINER=ishchat-backups
 run etcd-0 etcd -e ETCD_NAME=etcd-0 -e ISHCHAT_ETCD_MEMBERS=etcd-0
-for _ in $(seq 60); do
+# Up to 3 minutes: on a loaded machine the store's health check (3 s time-out) fails a few times first.
+for _ in $(seq 180); do
   [[ $(docker inspect -f '{{.State.Health.Status}}' "${prefix}backup-store") == healthy ]] && break
   sleep 1
 done
