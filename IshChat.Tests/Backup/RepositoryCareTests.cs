@@ -67,8 +67,10 @@ public sealed class RepositoryCareTests(BackupClusterFixture fixture, ITestOutpu
 
         try
         {
-            // When the store is down (killed: no grace period to wait out) while the primary writes and completes segments
-            await DockerCli.RunAsync(["kill", store.ContainerId]);
+            // When the store is down while the primary writes and completes segments. Stopped, not killed: Azurite
+            // keeps its blob index in memory and saves it now and then, so a SIGKILL loses blobs it already
+            // acknowledged (seen here: the archive then missed segments pgBackRest had pushed). See docs/backup.md.
+            await store.Container.StopAsync();
             for (var batch = 1; batch <= 10; batch++)
             {
                 await BackupSql.ExecuteAsync(superuser, $"INSERT INTO {table} SELECT {batch}, repeat('x', 1000) FROM generate_series(1, 500); SELECT pg_switch_wal();");
@@ -81,9 +83,8 @@ public sealed class RepositoryCareTests(BackupClusterFixture fixture, ITestOutpu
         finally
         {
             // Whatever happened above, the tests after this one need the store. Its blobs are in the container's own
-            // filesystem, which a kill keeps; the nodes reach it by its network alias, whatever host port it gets.
-            await DockerCli.StartAsync(store.ContainerId);
-            await store.RefreshHostPortsAsync();
+            // filesystem, which a stop keeps; the nodes reach it by its network alias, whatever host port it gets.
+            await store.Container.StartAsync();
         }
 
         // And once the store is back, archiving catches up: check archives a fresh segment, nothing waits any more
