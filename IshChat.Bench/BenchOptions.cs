@@ -6,11 +6,12 @@ namespace IshChat.Bench;
 /// </summary>
 public sealed record BenchOptions(
     string? Url, string? AdminKey, IReadOnlyList<string> SelfHosted, int Clients, TimeSpan Duration, TimeSpan Warmup, string Label,
-    SynchronousMode Synchronous = SynchronousMode.Off, bool ContainerAddresses = true, bool Isolation = false, int FloodClients = 64)
+    SynchronousMode Synchronous = SynchronousMode.Off, bool ContainerAddresses = true, bool Isolation = false, int FloodClients = 64,
+    bool Backups = false)
 {
     public const string Usage =
         "Usage: --url URL --admin-key KEY | --self-hosted cluster,leader,single   [--clients 16] [--seconds 30] [--warmup 5] [--label text] "
-        + "[--synchronous off|on|quorum] [--address container|published] [--isolation [--flood-clients 64]]";
+        + "[--synchronous off|on|quorum] [--address container|published] [--isolation [--flood-clients 64]] [--backups]";
 
     /// <summary>cluster: through PgBouncer and HAProxy; leader: the same cluster, API straight on the leader; single: one plain PostgreSQL.</summary>
     public static readonly string[] StackNames = ["cluster", "leader", "single"];
@@ -61,6 +62,8 @@ public sealed record BenchOptions(
 
         return new BenchOptions(url, adminKey, selfHosted, Number("--clients", 16),
             TimeSpan.FromSeconds(Number("--seconds", 30)), TimeSpan.FromSeconds(Number("--warmup", 5)), Value("--label") ?? "chat API", synchronous,
-            containerAddresses, args.Contains("--isolation"), Number("--flood-clients", 64));
+            containerAddresses, args.Contains("--isolation"), Number("--flood-clients", 64),
+            // The self-hosted cluster archives WAL to a backup store, and the bench samples how far archiving trails.
+            Backups: args.Contains("--backups"));
     }
 }

@@ -48,8 +48,14 @@ foreach (var name in options.SelfHosted)
 
     using var lag = stack.LeaderMonitorConnection is { } leader ? new ReplicationLagSampler(leader) : null;
     IMeasurementWindow[] windows = lag is null ? [new ApiCpuMeter(() => stack.ApiCpuTime)] : [new ApiCpuMeter(() => stack.ApiCpuTime), lag];
+    await using var archive = options.Backups && stack.Cluster is { } cluster ? ArchiveSampler.Start(cluster) : null;
     var results = await new ChatLoad(http, options, stack.AdminKey).RunAsync(windows);
     var report = results.Report(options with { Label = stack.Description });
+    if (archive is not null)
+    {
+        report += Environment.NewLine + await archive.FinishAsync(TimeSpan.FromMinutes(5));
+    }
+
     Console.WriteLine(report);
     reports.Add(report);
 }

@@ -138,7 +138,8 @@ public sealed partial class PatroniTestCluster
 
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    private async Task<string> PgBackRestAsync(TestClusterNode node, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    /// <summary><c>pgbackrest --stanza=… <paramref name="arguments"/></c> on <paramref name="node"/>; its output, or an exception with it.</summary>
+    public async Task<string> PgBackRestAsync(TestClusterNode node, IReadOnlyList<string> arguments, CancellationToken cancellationToken = default)
     {
         var result = await node.Container.ExecAsync(["pgbackrest", $"--stanza={Stanza}", .. arguments], cancellationToken);
         if (result.ExitCode != 0)

@@ -3,8 +3,9 @@
 #
 # On a private docker network it starts the backup store (Azurite), one etcd member and two
 # Patroni nodes (pg-0, pg-1) archiving WAL with pgBackRest, then:
-#   1. loads rows (--rows, default 2,000,000 ≈ 300 MB) and takes a full backup ON THE REPLICA,
-#      timed, and checks pgBackRest says it was a backup from the standby;
+#   1. applies the chat schema and generates chat data (--rows messages, default 2,500,000
+#      ≈ 1 GB, over --instances instances of 100 sessions each), takes a full backup ON THE
+#      REPLICA, timed, and checks pgBackRest says it was a backup from the standby;
 #   2. writes A, notes time T, writes B, then switches over to the other node and writes C on
 #      the new timeline;
 #   3. checks the archive holds the new timeline's history file and that `pgbackrest check`
@@ -12,12 +13,18 @@
 #   4. restores to the end of the archive in a throwaway container: A, B and C present
 #      (proves archiving followed the leader with no gap), timed;
 #   5. makes a NEW Patroni cluster from the backup to time T (custom bootstrap): A present,
-#      B absent; a second member then clones from its new leader and streams; timed.
+#      B absent; a second member then clones from its new leader and streams; timed (RTO);
+#   6. per-instance restore: messages of instance 1 deleted after T come back from a side
+#      restore to T with ishchat-restore-instance (the CLI), while instance 2's writes after T
+#      stay; timed;
+#   7. WAL archiving under the API benchmark's write load (--api-seconds, default 60; 0 skips):
+#      bench/api.sh --self-hosted cluster --backups samples the leader's current WAL segment
+#      against the last archived one every 5 s.
 # Secrets (store key, cipher passphrase, passwords, the CA for pgBackRest's TLS) are made
 # at run time. Traffic stays on the network. Everything it starts (label
 # io.ishchat.backupbench=1), the network and the store's volume are removed on exit unless --keep.
 #
-# Usage: bench/backup.sh [--no-build] [--keep] [--rows N]
+# Usage: bench/backup.sh [--no-build] [--keep] [--rows N] [--instances N] [--api-seconds N]
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,17 +33,21 @@ net=ishchat-dur-backup
 prefix=ishdur-
 label=io.ishchat.backupbench=1
 volume=ishdur-backup-store
-build=1 keep=0 rows=2000000
+build=1 keep=0 rows=2500000 instances=20 api_seconds=60
 while (($#)); do
   case $1 in
     --no-build) build=0 ;;
     --keep) keep=1 ;;
     --rows) rows=${2:?--rows needs a number}; shift ;;
-    *) echo "usage: $0 [--no-build] [--keep] [--rows N]" >&2; exit 64 ;;
+    --instances) instances=${2:?--instances needs a number}; shift ;;
+    --api-seconds) api_seconds=${2:?--api-seconds needs a number}; shift ;;
+    *) echo "usage: $0 [--no-build] [--keep] [--rows N] [--instances N] [--api-seconds N]" >&2; exit 64 ;;
   esac
   shift
 done
-[[ $rows =~ ^[0-9]+$ ]] || { echo "--rows must be a number" >&2; exit 64; }
+[[ $rows =~ ^[0-9]+$ && $instances =~ ^[1-9][0-9]*$ && $api_seconds =~ ^[0-9]+$ ]] \
+  || { echo "--rows, --instances and --api-seconds must be numbers (--instances at least 1)" >&2; exit 64; }
+((instances >= 2)) || { echo "--instances must be at least 2 (instance 2 proves the restore leaves others alone)" >&2; exit 64; }
 
 say() { printf '\n=== %s\n' "$*"; }
 fail() { printf '\nBACKUP BENCH FAILED: %s\n' "$*" >&2; exit 1; }
@@ -58,15 +69,18 @@ cleanup() {
 trap cleanup EXIT
 
 if ((build)); then
-  for c in etcd patroni backup-store; do
+  # Every image but the store is built FROM ishchat/packages (containers/packages), as the
+  # project's image builder does; with its layers cached this is quick.
+  for c in packages etcd patroni backup-store; do
     say "build ishchat/$c:$tag"
     start=$(now)
-    # The backup store installs Azurite from npm; where a proxy intercepts TLS, npm needs the
-    # host's CA bundle, which reaches that one build step as a secret (never a layer).
+    # apt (packages) and npm (the backup store's Azurite): where a proxy intercepts TLS they need
+    # the host's CA bundle, which reaches the build as a secret (never a layer), as the image builder does.
     secret=()
-    [[ $c != backup-store || ! -s /etc/ssl/certs/ca-certificates.crt ]] \
-      || secret=(--secret id=ca-bundle,src=/etc/ssl/certs/ca-certificates.crt)
-    docker build -q "${secret[@]}" -t "ishchat/$c:$tag" "$root/containers/$c" >/dev/null
+    [[ ! -s /etc/ssl/certs/ca-certificates.crt ]] || secret=(--secret id=ca-bundle,src=/etc/ssl/certs/ca-certificates.crt)
+    from=()
+    [[ $c == packages || $c == backup-store ]] || from=(--build-arg "PACKAGES_IMAGE=ishchat/packages:$tag")
+    docker build -q "${secret[@]}" "${from[@]}" -t "ishchat/$c:$tag" "$root/containers/$c" >/dev/null
     echo "built in $(elapsed "$start" "$(now)") s"
   done
 fi
@@ -96,7 +110,8 @@ run backup-store backup-store -v "$volume:/var/lib/backup-store" \
   -e ISHCHAT_BACKUP_STORE_ACCOUNT=ishchat -e "ISHCHAT_BACKUP_STORE_KEY=$store_key" \
   -e ISHCHAT_BACKUP_STORE_CONTAINER=ishchat-backups
 run etcd-0 etcd -e ETCD_NAME=etcd-0 -e ISHCHAT_ETCD_MEMBERS=etcd-0
-for _ in $(seq 60); do
+# Up to 3 minutes: on a loaded machine the store's health check (3 s time-out) fails a few times first.
+for _ in $(seq 180); do
   [[ $(docker inspect -f '{{.State.Health.Status}}' "${prefix}backup-store") == healthy ]] && break
   sleep 1
 done
@@ -126,8 +141,10 @@ run_pg() { # run_pg <node> <scope> <nodes> [extra VAR=value...]
   local node=$1 scope=$2 nodes=$3 args=()
   shift 3
   mapfile -d '' args < <(env_args "$scope" "$nodes" "PATRONI_NAME=$node" "$@")
-  run "$node" patroni "${args[@]}"
+  # PostgreSQL on a loopback host port: ishchat-restore-instance writes to the live leader from here.
+  run "$node" patroni -p 127.0.0.1::5432 "${args[@]}"
 }
+host_port() { docker port "$prefix$1" 5432/tcp | head -1 | sed 's/.*://'; }
 
 members() { # members <node>: "name role state timeline" per member, from Patroni's REST API
   docker exec "$prefix$1" curl -fsS "http://$1:8008/cluster" 2>/dev/null | python3 -c '
@@ -164,12 +181,32 @@ say "archiving works (pgbackrest check on the leader $leader)"
 for _ in $(seq 30); do pgbr "$leader" check >/dev/null 2>&1 && break; sleep 2; done
 pgbr "$leader" check || fail "pgbackrest check failed on the leader"
 
-say "1. load $rows rows, full backup on the replica $replica"
-sql "$leader" "CREATE TABLE bench_load (id bigint PRIMARY KEY, body text NOT NULL);
-  INSERT INTO bench_load SELECT g, md5(g::text) || repeat(' chat message body', 5) FROM generate_series(1, $rows) g;
+say "1. chat schema, $rows messages over $instances instances, full backup on the replica $replica"
+# The migration service's own scripts, as the migrator (what SchemaMigrator runs, minus DbUp's journal).
+start=$(now)
+{ echo "CREATE SCHEMA IF NOT EXISTS chat;"; cat "$root"/IshChat.MigrationService/Migrations/*.sql; } \
+  | docker exec -i -e PGPASSWORD="$migrator_pw" "$prefix$leader" \
+      psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U ishchat_migrator -d ishchat >/dev/null
+instance_id() { printf '00000000-0000-4000-8000-%012d' "$1"; }
+per_session=$(( (rows + instances * 100 - 1) / (instances * 100) ))
+# As the superuser (row-level security does not apply): 1 device and 100 sessions per instance,
+# per_session messages per session with seq 1..n, as the API would have numbered them.
+sql "$leader" "
+  INSERT INTO chat.instances (instance_id, name, instance_type)
+    SELECT ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, 'bench ' || i, 'standard' FROM generate_series(1, $instances) i;
+  INSERT INTO chat.devices (instance_id, device_id, name) SELECT instance_id, gen_random_uuid(), 'phone' FROM chat.instances;
+  INSERT INTO chat.sessions (instance_id, session_id, device_id, message_count)
+    SELECT instance_id, gen_random_uuid(), device_id, $per_session FROM chat.devices, generate_series(1, 100);
+  INSERT INTO chat.messages (instance_id, session_id, seq, client_message_id, sender_device_id, body)
+    SELECT s.instance_id, s.session_id, g, gen_random_uuid(), s.device_id, md5(random()::text) || repeat(' chat message body', 6)
+      FROM chat.sessions s, generate_series(1, $per_session) g;
+  ANALYZE;
   CREATE TABLE proof (id bigserial PRIMARY KEY, phase text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp());"
 db_size=$(sql "$leader" "SELECT pg_size_pretty(pg_database_size('ishchat'))")
-echo "database ishchat: $db_size"
+messages=$(sql "$leader" "SELECT count(*) FROM chat.messages")
+instance_messages=$(sql "$leader" "SELECT count(*) FROM chat.messages WHERE instance_id = '$(instance_id 1)'")
+generate_s=$(elapsed "$start" "$(now)")
+echo "database ishchat: $db_size, $messages messages ($instance_messages per instance), generated in $generate_s s"
 start=$(now)
 pgbr "$replica" --type=full backup | tee "$work/backup.log" | grep -E 'standby|full backup size|new backup label'
 backup_s=$(elapsed "$start" "$(now)")
@@ -189,6 +226,14 @@ target_time=$(sql "$leader" "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC'
 sleep 1
 sql "$leader" "INSERT INTO proof(phase) SELECT 'B' FROM generate_series(1, 100)"
 echo "T = $target_time"
+# After T: instance 1 loses messages by mistake; instance 2 gets new ones and loses one on purpose.
+deleted=$(sql "$leader" "WITH d AS (DELETE FROM chat.messages WHERE instance_id = '$(instance_id 1)' AND seq <= 10 RETURNING 1) SELECT count(*) FROM d")
+sql "$leader" "DELETE FROM chat.messages WHERE instance_id = '$(instance_id 2)' AND seq = 1;
+  INSERT INTO chat.messages (instance_id, session_id, seq, client_message_id, sender_device_id, body)
+    SELECT instance_id, session_id, message_count + 1, gen_random_uuid(), device_id, 'after T' FROM chat.sessions WHERE instance_id = '$(instance_id 2)';
+  UPDATE chat.sessions SET message_count = message_count + 1 WHERE instance_id = '$(instance_id 2)';"
+instance2_after=$(sql "$leader" "SELECT count(*) FROM chat.messages WHERE instance_id = '$(instance_id 2)'")
+echo "after T: $deleted messages of instance 1 deleted; instance 2 now has $instance2_after messages"
 old_leader=$leader
 docker exec "$prefix$leader" patronictl switchover --force --candidate "$replica" >/dev/null
 for _ in $(seq 60); do [[ $(leader_of "$replica") == "$replica" ]] && break; sleep 1; done
@@ -253,6 +298,32 @@ members pitr-0
 [[ $(sql pitr-1 "SELECT count(*) FROM proof") == 100 ]] || fail "pitr-1 does not see the restored rows"
 [[ -z $(sql pitr-1 "SHOW recovery_target_time") ]] || fail "pitr-1 inherited a recovery target"
 
+say "6. restore instance 1 to T with ishchat-restore-instance (live leader $leader)"
+if ((build)); then dotnet build "$root/IshChat.InstanceRestore" -c Release -nologo -v quiet -clp:ErrorsOnly; fi
+live="Host=127.0.0.1;Port=$(host_port "$leader");Database=ishchat;Username=ishchat_app;Password=$app_pw;Timeout=30"
+start=$(now)
+ISHCHAT_LIVE_CONNECTION="$live" dotnet "$root/IshChat.InstanceRestore/bin/Release/net10.0/ishchat-restore-instance.dll" \
+  --node "$prefix$leader" --instance "$(instance_id 1)" --time "$target_time" | tee "$work/instance.log" \
+  || fail "ishchat-restore-instance failed"
+instance_s=$(elapsed "$start" "$(now)")
+side_s=$(sed -n 's/^Side restore \([0-9.]*\) s, compare and copy \([0-9.]*\) s.*/\1/p' "$work/instance.log")
+copy_s=$(sed -n 's/^Side restore \([0-9.]*\) s, compare and copy \([0-9.]*\) s.*/\2/p' "$work/instance.log")
+[[ $(sql "$leader" "SELECT count(*) FROM chat.messages WHERE instance_id = '$(instance_id 1)'") == "$instance_messages" ]] \
+  || fail "instance 1 does not have its $instance_messages messages back"
+[[ $(sql "$leader" "SELECT count(*) FROM chat.messages WHERE instance_id = '$(instance_id 2)'") == "$instance2_after" ]] \
+  || fail "instance 2 changed: the restore of instance 1 touched it"
+grep -q "chat.messages: $instance_messages at the target, $((instance_messages - deleted)) live → $deleted reinserted" "$work/instance.log" \
+  || fail "the report does not say $deleted messages were reinserted"
+echo "instance 1 ($instance_messages messages, $deleted deleted) restored in $instance_s s (side restore $side_s s, compare and copy $copy_s s); instance 2 untouched"
+
+api_report="skipped (--api-seconds 0)"
+if ((api_seconds > 0)); then
+  say "7. WAL archiving under the API benchmark's write load ($api_seconds s, 16 clients)"
+  bash "$root/bench/api.sh" --self-hosted cluster --backups --clients 16 --seconds "$api_seconds" | tee "$work/api.log" | grep -E '^\[archive\]|posts/s|^HA' || true
+  api_report=$(grep -E '^\[archive\] under load' "$work/api.log" | tail -1 | sed 's/^\[archive\] //')
+  [[ -n $api_report ]] || fail "the API bench printed no archive summary (see above)"
+fi
+
 say "PASSED"
-printf 'database %s (%s rows): full backup on the replica %s s (%s in the repository); restore to the end of the archive %s s; new cluster at T: leader %s s, replica cloned %s s\n' \
-  "$db_size" "$rows" "$backup_s" "$(mib "$size_repo")" "$latest_s" "$pitr_s" "$clone_s"
+printf 'database %s (%s messages): generated %s s; full backup on the replica %s s (%s in the repository); restore to the end of the archive %s s; new cluster at T: leader %s s, replica cloned %s s; instance restore %s s (side restore %s s, copy %s s)\nAPI load: %s\n' \
+  "$db_size" "$messages" "$generate_s" "$backup_s" "$(mib "$size_repo")" "$latest_s" "$pitr_s" "$clone_s" "$instance_s" "$side_s" "$copy_s" "$api_report"

@@ -72,7 +72,7 @@ public sealed class ChatCache(HybridCache cache, NewestWriteMarkers markers, Api
             // Another caller's read found nothing; ours reads for itself below.
             metrics.CacheLookup("miss");
         }
-        catch (Exception ex) when (readFailure is null && ex is not OperationCanceledException)
+        catch (Exception ex) when (readFailure is null && IsCacheFailure(ex, cancellationToken))
         {
             metrics.CacheLookup("error");
             logger.LogWarning("Query cache unavailable ({Message}); reading from the database", ex.Message);
@@ -105,7 +105,7 @@ public sealed class ChatCache(HybridCache cache, NewestWriteMarkers markers, Api
         {
             await cache.RemoveAsync(keys, cancellationToken);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
         {
             logger.LogWarning("Query cache unavailable ({Message}); entries expire on their own", ex.Message);
         }
@@ -117,7 +117,7 @@ public sealed class ChatCache(HybridCache cache, NewestWriteMarkers markers, Api
         {
             await cache.SetAsync(key, new StampedValue<T>(fresh.Value, (ulong)fresh.Position), entryOptions, cancellationToken: cancellationToken);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
         {
             logger.LogDebug("Query cache unavailable ({Message})", ex.Message);
         }
@@ -146,4 +146,11 @@ public static class CacheKeys
     public static string ActiveSessions(Guid instanceId) => $"ishchat:{instanceId:N}:sessions:active";
 
     public static string ApiKey(string keyHashHex) => $"ishchat:apikey:{keyHashHex}";
+
+    /// <summary>
+    /// A cache that is down or slow fails the call, and RedisCache reports its own time-out as a cancellation: only a
+    /// cancellation the caller asked for is not a cache failure.
+    /// </summary>
+    private static bool IsCacheFailure(Exception ex, CancellationToken cancellationToken) =>
+        ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested;
 }

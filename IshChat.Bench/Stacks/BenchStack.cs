@@ -21,6 +21,9 @@ internal sealed class BenchStack : IAsyncDisposable
 
     public Uri ApiUrl { get; private set; } = null!;
 
+    /// <summary>The Patroni cluster behind the API, when the stack is one.</summary>
+    public PatroniTestCluster? Cluster { get; private set; }
+
     public string AdminKey { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
     /// <summary>What the API's server process has used of the CPU so far (user + system), for CPU per request.</summary>
@@ -49,12 +52,13 @@ internal sealed class BenchStack : IAsyncDisposable
         };
         var stack = new BenchStack(direct
             ? $"HA cluster ({replication}), no routing tier: API → Patroni leader (writes) / one replica (reads)"
-            : $"HA cluster ({replication}): API → PgBouncer → HAProxy → Patroni leader + 3 replicas (reads on replicas)");
+            : $"HA cluster ({replication}): API → PgBouncer → HAProxy → Patroni leader + 3 replicas (reads on replicas){(options.Backups ? "; WAL archived to the backup store" : "")}");
         try
         {
             var cluster = await PatroniTestCluster.StartAsync(
-                new TestClusterOptions { Patroni = new PatroniSettings { SynchronousMode = options.Synchronous } }, logger, CancellationToken.None);
+                new TestClusterOptions { Patroni = new PatroniSettings { SynchronousMode = options.Synchronous }, BackupStore = options.Backups }, logger, CancellationToken.None);
             stack.owned.Add(cluster);
+            stack.Cluster = cluster;
             await cluster.WaitForHealthyAsync(TimeSpan.FromMinutes(3));
             var leader = await cluster.LeaderAsync();
             var replica = cluster.Nodes.First(n => n != leader);

@@ -26,13 +26,23 @@ public static class DockerCli
     /// (default <see cref="DefaultTimeout"/>; <see cref="Timeout.InfiniteTimeSpan"/> for none) the process is killed
     /// and a <see cref="DockerCommandException"/> thrown.
     /// </summary>
-    public static async Task<DockerResult> ExecuteAsync(
+    public static Task<DockerResult> ExecuteAsync(
         IEnumerable<string> arguments, Action<string>? onLine = null, TimeSpan? timeout = null, ILogger? logger = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        ExecuteAsync(arguments, environment: null, onLine, timeout, logger, cancellationToken);
+
+    /// <summary>
+    /// <see cref="ExecuteAsync(IEnumerable{string}, Action{string}?, TimeSpan?, ILogger?, CancellationToken)"/> with
+    /// <paramref name="environment"/> added to the docker client's own environment: <c>docker run -e NAME</c> (no value)
+    /// takes the value from there, so a secret handed to a container never appears on a command line.
+    /// </summary>
+    public static async Task<DockerResult> ExecuteAsync(
+        IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment, Action<string>? onLine = null, TimeSpan? timeout = null,
+        ILogger? logger = null, CancellationToken cancellationToken = default)
     {
         var list = arguments.ToList();
         var limit = timeout ?? DefaultTimeout;
-        using var process = Start(list);
+        using var process = Start(list, environment);
         var output = new List<string>();
         void Collect(string? line)
         {
@@ -144,7 +154,7 @@ public static class DockerCli
         (await RunAsync(["inspect", "--format", "{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}", container], cancellationToken))
         .Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
-    private static Process Start(IReadOnlyList<string> arguments)
+    private static Process Start(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
         var startInfo = new ProcessStartInfo("docker")
         {
@@ -155,6 +165,11 @@ public static class DockerCli
         foreach (var argument in arguments)
         {
             startInfo.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            startInfo.Environment[name] = value;
         }
 
         try
