@@ -167,5 +167,19 @@ SELECT cron.schedule('ishchat-weekly-vacuum-analyze', '0 3 * * 0', 'VACUUM (ANAL
 -- Monthly, the 1st at 03:30: rebuild the chat schema's indexes without blocking writes.
 SELECT cron.schedule('ishchat-monthly-reindex', '30 3 1 * *', 'REINDEX SCHEMA CONCURRENTLY chat');
 -- The monitor role reads the jobs and their runs for the "last maintenance" metrics.
-GRANT USAGE ON SCHEMA cron TO :"monitor_user";
-GRANT SELECT ON cron.job, cron.job_run_details TO :"monitor_user";
+-- pg_cron shows each role only its own jobs (row-level security on cron.job and its runs), so
+-- the monitor reads the maintenance jobs through this function, which sees them as their owner.
+CREATE OR REPLACE FUNCTION public.ishchat_maintenance_jobs()
+  RETURNS TABLE (job_name text, seconds_since_success double precision, recent_failures bigint)
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT j.jobname::text,
+         EXTRACT(EPOCH FROM now() - max(d.end_time) FILTER (WHERE d.status = 'succeeded'))::double precision,
+         count(d.runid) FILTER (WHERE d.status = 'failed' AND d.start_time > now() - interval '35 days')
+    FROM cron.job AS j
+    LEFT JOIN cron.job_run_details AS d ON d.jobid = j.jobid
+   WHERE j.jobname LIKE 'ishchat-%'
+   GROUP BY j.jobname
+$$;
+REVOKE ALL ON FUNCTION public.ishchat_maintenance_jobs() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.ishchat_maintenance_jobs() TO :"monitor_user";
