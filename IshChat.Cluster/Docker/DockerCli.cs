@@ -28,11 +28,20 @@ public static class DockerCli
     /// </summary>
     public static async Task<DockerResult> ExecuteAsync(
         IEnumerable<string> arguments, Action<string>? onLine = null, TimeSpan? timeout = null, ILogger? logger = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        await ExecuteAsync(arguments, environment: null, onLine, timeout, logger, cancellationToken);
+
+    /// <summary>
+    /// As the overload above, with <paramref name="environment"/> added to the docker client's own environment: how a
+    /// secret reaches <c>docker run -e NAME</c> without appearing in any process's arguments.
+    /// </summary>
+    public static async Task<DockerResult> ExecuteAsync(
+        IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment, Action<string>? onLine = null, TimeSpan? timeout = null,
+        ILogger? logger = null, CancellationToken cancellationToken = default)
     {
         var list = arguments.ToList();
         var limit = timeout ?? DefaultTimeout;
-        using var process = Start(list);
+        using var process = Start(list, environment);
         var output = new List<string>();
         void Collect(string? line)
         {
@@ -144,7 +153,7 @@ public static class DockerCli
         (await RunAsync(["inspect", "--format", "{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}", container], cancellationToken))
         .Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
-    private static Process Start(IReadOnlyList<string> arguments)
+    private static Process Start(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
         var startInfo = new ProcessStartInfo("docker")
         {
@@ -155,6 +164,11 @@ public static class DockerCli
         foreach (var argument in arguments)
         {
             startInfo.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            startInfo.Environment[name] = value;
         }
 
         try
