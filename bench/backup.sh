@@ -12,7 +12,11 @@
 #   4. restores to the end of the archive in a throwaway container: A, B and C present
 #      (proves archiving followed the leader with no gap), timed;
 #   5. makes a NEW Patroni cluster from the backup to time T (custom bootstrap): A present,
-#      B absent; a second member then clones from its new leader and streams; timed.
+#      B absent; a second member then clones from its new leader and streams; timed;
+#   6. a restore drill as the app host runs it (docs/backup.md#restore-drills): a restore point
+#      on the leader, then `ishchat-restore-drill` in a throwaway container restores the newest
+#      backup + WAL to it, checks consistency, the stop at the point and pg_amcheck; the
+#      restored row counts must equal the leader's at the point; timed (RTO and in all).
 # Secrets (store key, cipher passphrase, passwords, the CA for pgBackRest's TLS) are made
 # at run time. Traffic stays on the network. Everything it starts (label
 # io.ishchat.backupbench=1), the network and the store's volume are removed on exit unless --keep.
@@ -253,6 +257,25 @@ members pitr-0
 [[ $(sql pitr-1 "SELECT count(*) FROM proof") == 100 ]] || fail "pitr-1 does not see the restored rows"
 [[ -z $(sql pitr-1 "SHOW recovery_target_time") ]] || fail "pitr-1 inherited a recovery target"
 
+say "6. restore drill: restore point on the leader $leader, restore + checks in a throwaway container"
+counts_sql="SELECT (SELECT count(*) FROM bench_load) || ' ' || (SELECT string_agg(phase || ':' || n, ' ' ORDER BY phase) FROM (SELECT phase, count(*) n FROM proof GROUP BY phase) s)"
+point="drill-$(date -u +%Y%m%d-%H%M%S)"
+live_counts=$(sql "$leader" "SELECT pg_create_restore_point('$point')" >/dev/null; sql "$leader" "$counts_sql")
+pgbr "$leader" check >/dev/null || fail "pgbackrest check (archiving the restore point) failed"
+mapfile -d '' drill_env < <(env_args ishchat-drill drill PATRONI_NAME=drill)
+drill_name="${prefix}drill"
+docker run -d --name "$drill_name" --network "$net" --label "$label" --entrypoint sleep "${drill_env[@]}" \
+  "ishchat/patroni:$tag" infinity >/dev/null
+start=$(now)
+docker exec "$drill_name" ishchat-restore-drill "$point" | tee "$work/drill.log" || fail "the restore drill failed (its output is above)"
+drill_s=$(elapsed "$start" "$(now)")
+drill_rto=$(sed -n 's/.*promoted at .* after \([0-9.]*\) s$/\1/p' "$work/drill.log")
+drill_counts=$(docker exec "$drill_name" psql -X -At -h /var/run/postgresql -d ishchat -c "$counts_sql")
+docker rm -f -v "$drill_name" >/dev/null
+echo "live at $point: $live_counts; restored: $drill_counts"
+[[ $drill_counts == "$live_counts" ]] || fail "the drill's restored counts differ from the leader's at the restore point"
+echo "drill passed in $drill_s s (restore + replay + promotion $drill_rto s, then pg_amcheck)"
+
 say "PASSED"
-printf 'database %s (%s rows): full backup on the replica %s s (%s in the repository); restore to the end of the archive %s s; new cluster at T: leader %s s, replica cloned %s s\n' \
-  "$db_size" "$rows" "$backup_s" "$(mib "$size_repo")" "$latest_s" "$pitr_s" "$clone_s"
+printf 'database %s (%s rows): full backup on the replica %s s (%s in the repository); restore to the end of the archive %s s; new cluster at T: leader %s s, replica cloned %s s; restore drill %s s (RTO %s s)\n' \
+  "$db_size" "$rows" "$backup_s" "$(mib "$size_repo")" "$latest_s" "$pitr_s" "$clone_s" "$drill_s" "$drill_rto"
