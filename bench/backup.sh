@@ -62,7 +62,9 @@ cleanup() {
 trap cleanup EXIT
 
 if ((build)); then
-  for c in etcd patroni backup-store; do
+  # packages first: etcd and patroni are built FROM it (--build-arg PACKAGES_IMAGE), as the
+  # project's image builder does; the backup store is built FROM the base and ignores it.
+  for c in packages etcd patroni backup-store; do
     say "build ishchat/$c:$tag"
     start=$(now)
     # The backup store installs Azurite from npm; where a proxy intercepts TLS, npm needs the
@@ -70,7 +72,7 @@ if ((build)); then
     secret=()
     [[ $c != backup-store || ! -s /etc/ssl/certs/ca-certificates.crt ]] \
       || secret=(--secret id=ca-bundle,src=/etc/ssl/certs/ca-certificates.crt)
-    docker build -q "${secret[@]}" -t "ishchat/$c:$tag" "$root/containers/$c" >/dev/null
+    docker build -q "${secret[@]}" --build-arg "PACKAGES_IMAGE=ishchat/packages:$tag" -t "ishchat/$c:$tag" "$root/containers/$c" >/dev/null
     echo "built in $(elapsed "$start" "$(now)") s"
   done
 fi

@@ -79,8 +79,11 @@ public sealed class RestoreDrillTests(BackupClusterFixture fixture, ITestOutputH
         Assert.Contains("restore did not pass its checks", result.Failure, StringComparison.Ordinal);
         var directory = Directory.CreateTempSubdirectory("ishchat-drill-metrics-");
         // Made 0700; node_exporter reads it as its own user, as it reads the app host's 0755 directory.
-        File.SetUnixFileMode(directory.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(directory.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        }
         try
         {
             new RestoreDrillMetrics(directory.FullName).Record(result);

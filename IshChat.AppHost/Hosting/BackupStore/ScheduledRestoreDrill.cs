@@ -18,26 +18,31 @@ internal sealed class ScheduledRestoreDrill(PatroniClusterResource cluster, Back
     // Restore, replay and pg_amcheck of a large database take a while; a hung drill must not block the next one.
     private static readonly TimeSpan drillTimeout = TimeSpan.FromHours(2);
 
-    private readonly SemaphoreSlim oneAtATime = new(1, 1);
+    // 1 while a drill runs: two at once would only slow each other down on the same machine.
+    private int running;
 
     public RestoreDrillMetrics Metrics { get; } = new(NodeExporterTextfiles.Directory);
 
-    /// <summary>Runs one drill now (or waits for the one running) and records its result.</summary>
+    /// <summary>Runs one drill now and records its result; fails at once (recording nothing) while another one runs.</summary>
     public async Task<RestoreDrillResult> RunAsync(IServiceProvider services, ILogger logger, CancellationToken cancellationToken)
     {
-        await oneAtATime.WaitAsync(cancellationToken);
+        var stanza = BackupStoreBuilderExtensions.Stanza(cluster);
+        if (Interlocked.Exchange(ref running, 1) == 1)
+        {
+            return new RestoreDrillResult(stanza, DateTimeOffset.UtcNow, TimeSpan.Zero, "a restore drill is already running; its result will be in the log");
+        }
+
         try
         {
-            var stanza = BackupStoreBuilderExtensions.Stanza(cluster);
             var result = await PrepareAsync(stanza, services, cancellationToken) is { } settings
                 ? await new RestoreDrill(settings, logger).RunAsync(cancellationToken)
-                : new RestoreDrillResult(stanza, DateTimeOffset.UtcNow, TimeSpan.Zero, "the cluster has no running leader container right now");
+                : new RestoreDrillResult(stanza, DateTimeOffset.UtcNow, TimeSpan.Zero, "the cluster has no running leader container on a network right now");
             Metrics.Record(result);
             return result;
         }
         finally
         {
-            oneAtATime.Release();
+            Volatile.Write(ref running, 0);
         }
     }
 
@@ -76,8 +81,13 @@ internal sealed class ScheduledRestoreDrill(PatroniClusterResource cluster, Back
             return null;
         }
 
-        var network = (await DockerCli.NetworksOfAsync(containerId, cancellationToken)).FirstOrDefault()
-            ?? throw new InvalidOperationException($"{node.Name} is on no Docker network.");
+        var networks = await DockerCli.NetworksOfAsync(containerId, cancellationToken);
+        if (networks.Count == 0)
+        {
+            return null;
+        }
+
+        var network = networks[0];
         var environment = new Dictionary<string, string>();
         foreach (var (variable, value) in BackupEnvironment.Standalone(store.Repository, stanza))
         {
