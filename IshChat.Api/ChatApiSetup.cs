@@ -44,6 +44,9 @@ public static class ChatApiSetup
         builder.Services.AddMemoryCache();
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddSingleton<ChatDatabase>();
+        builder.Services.AddSingleton<RisingValues>();
+        builder.Services.AddSingleton<NewestWriteMarkers>();
+        builder.Services.AddSingleton<AcknowledgedSequences>();
         builder.Services.AddSingleton<ChatCache>();
         builder.Services.AddSingleton<ActivityRecorder>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ActivityRecorder>());

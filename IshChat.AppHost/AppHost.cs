@@ -7,6 +7,7 @@ using IshChat.AppHost.Hosting.FaultInjection;
 using IshChat.AppHost.Hosting.Grafana;
 using IshChat.AppHost.Hosting.Healing;
 using IshChat.AppHost.Hosting.HAProxy;
+using IshChat.AppHost.Hosting.LegacyImport;
 using IshChat.AppHost.Hosting.Patroni;
 using IshChat.AppHost.Hosting.PgBouncer;
 using IshChat.AppHost.Hosting.Prometheus;
@@ -31,6 +32,9 @@ if (AzureDeployment.TryPublishForAzure(builder))
     return;
 }
 
+// Data outlives Ctrl+C: every etcd member, Patroni node and the backup store keep theirs on a named volume
+// (ishchat-<resource>-data; wiping is `eng/down.sh --volumes`), so the next run starts the same cluster.
+
 // Leader election: three etcd members, so losing one changes nothing.
 var etcd = builder.AddEtcdCluster(ResourceNames.Etcd, members: 3);
 
@@ -38,12 +42,14 @@ var etcd = builder.AddEtcdCluster(ResourceNames.Etcd, members: 3);
 var backupStore = builder.AddBackupStore(ResourceNames.BackupStore);
 
 // PostgreSQL 17: one Patroni leader and three streaming replicas. A primary the container
-// runtime confirms dead gives up its leader key at once; the dashboard can inject faults.
+// runtime confirms dead gives up its leader key at once; one that falls silent (frozen, cut off)
+// is fenced (killed) and gives it up too; the dashboard can inject faults.
 // The leader archives every WAL segment to the backup store; backups are taken on a replica.
 var postgres = builder.AddPatroniCluster(ResourceNames.Postgres, etcd)
     .WithReplicas(3)
     .WithBackups(backupStore)
     .WithDeadLeaderKeyRelease()
+    .WithPrimaryFencing()
     .WithFaultInjectionCommands();
 
 // Routing by Patroni's REST checks, then transaction pooling.
@@ -59,6 +65,10 @@ var redis = builder.AddCache(ResourceNames.Redis);
 var migratorDb = haproxy.AddDatabase(ResourceNames.ChatDatabaseMigrator, ClusterRoles.Migrator);
 var migrations = builder.AddProject<Projects.IshChat_MigrationService>(ResourceNames.Migrations)
     .WithReference(migratorDb).WaitFor(haproxy);
+
+// Moving from SQLite (optional): with IshChat:LegacyImport:Sqlite set, that legacy file is imported once the
+// schema is applied; the resource's commands plan, verify, sync and cut over.
+builder.AddLegacyImport(ResourceNames.LegacyImport, haproxy, migrations);
 
 // Services: two chat API replicas behind the same cluster.
 var adminApiKey = builder.AddResource(ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, ResourceNames.ApiAdminKey, special: false));

@@ -3,15 +3,21 @@ using System.Globalization;
 using IshChat.Bench.Failover;
 using Microsoft.Extensions.Logging;
 
-// Usage: dotnet run -c Release --project IshChat.Bench.Failover -- [--repeat 10] [--faults kill,crash,switchover,stop,pause,partition] [--lease-only] [--trace]
+// Usage: dotnet run -c Release --project IshChat.Bench.Failover -- [--repeat 10] [--faults kill,crash,switchover,stop,pause,partition] [--lease-only] [--trace] [--starve 180]
 var options = BenchOptions.Parse(args);
 using var loggerFactory = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
 var logger = loggerFactory.CreateLogger("bench");
 
-Console.WriteLine($"Starting the test cluster (leader + 3 replicas, async, dead-leader key release {(options.LeaseOnly ? "off" : "on")})…");
+Console.WriteLine($"Starting the test cluster (leader + 3 replicas, async, dead-leader key release and fencing {(options.LeaseOnly ? "off" : "on")})…");
 await using var cluster = await PatroniTestCluster.StartAsync(
-    new TestClusterOptions { ReleaseDeadLeaderKey = !options.LeaseOnly }, logger, CancellationToken.None);
+    new TestClusterOptions { ReleaseDeadLeaderKey = !options.LeaseOnly, FenceSilentPrimary = !options.LeaseOnly }, logger, CancellationToken.None);
 await cluster.WaitForHealthyAsync(TimeSpan.FromMinutes(3));
+
+if (options.Starve > TimeSpan.Zero)
+{
+    await Starvation.MeasureFalseFencesAsync(cluster, options.Starve);
+    return;
+}
 
 var results = new List<FaultTimings>();
 foreach (var fault in options.Faults)
@@ -35,7 +41,7 @@ foreach (var fault in options.Faults)
         {
             var stopwatch = Stopwatch.StartNew();
             var injected = DateTimeOffset.UtcNow;
-            await Faults.InjectAsync(cluster, fault, leader);
+            await Faults.InjectWithRetriesAsync(cluster, fault, leader);
             await ClusterProbes.TimeUntilWritableAsync(cluster, TimeSpan.FromMinutes(2));
             sample = stopwatch.Elapsed;
             if (options.Trace)

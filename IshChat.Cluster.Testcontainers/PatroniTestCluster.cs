@@ -20,6 +20,7 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
     private readonly ILogger logger;
     private DeadLeaderReleaser? releaser;
     private ContainerSupervisor? supervisor;
+    private PrimaryFencer? fencer;
 
     private PatroniTestCluster(TestClusterOptions options, INetwork network, ILogger logger)
     {
@@ -48,6 +49,9 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
 
     /// <summary>How often a dead leader's key was released early.</summary>
     public int LeaderKeyReleases => releaser?.Releases ?? 0;
+
+    /// <summary>The fencer watching the leader (null when <see cref="TestClusterOptions.FenceSilentPrimary"/> is off): its fences and doubts.</summary>
+    public PrimaryFencer? Fencer => fencer;
 
     /// <summary>How often a dead container was started again by the supervisor.</summary>
     public int SelfHealingRestarts => supervisor?.Restarts ?? 0;
@@ -137,6 +141,13 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
                 () => [.. Etcd.Select(EtcdUrl)], logger);
             releaser.Start();
         }
+
+        if (Options.FenceSilentPrimary)
+        {
+            fencer = new PrimaryFencer(Options.Fencing, LeaderKey, () => [.. Etcd.Select(EtcdUrl)],
+                _ => Task.FromResult<IReadOnlyList<FencedNode>>([.. Nodes.Select(n => new FencedNode(n.Name, n.ContainerId, RestUrl(n)))]), logger);
+            fencer.Start();
+        }
     }
 
     private async Task<TestClusterNode> StartAsync(
@@ -205,7 +216,12 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // The supervisor first: removing the containers must not look like deaths to heal.
+        // The fencer and the supervisor first: removing the containers must not look like silences to fence or deaths to heal.
+        if (fencer is not null)
+        {
+            await fencer.DisposeAsync();
+        }
+
         if (supervisor is not null)
         {
             await supervisor.DisposeAsync();

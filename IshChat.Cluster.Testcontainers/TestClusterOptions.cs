@@ -13,6 +13,11 @@ public sealed record TestClusterOptions
     /// <summary>Release a killed leader's key at once (see <see cref="DeadLeaderReleaser"/>); off, failover waits for the lease.</summary>
     public bool ReleaseDeadLeaderKey { get; init; } = true;
 
+    /// <summary>Kill a primary that is silent from two vantage points and release its key (see <see cref="PrimaryFencer"/>); off, it keeps its lease.</summary>
+    public bool FenceSilentPrimary { get; init; } = true;
+
+    public FencingSettings Fencing { get; init; } = new();
+
     /// <summary>Start a container that died again, as the AppHost does (see <see cref="ContainerSupervisor"/>).</summary>
     public bool SelfHealing { get; init; } = true;
 

@@ -1,6 +1,4 @@
-using IshChat.Migrate;
 using IshChat.Migrate.Cli;
-using IshChat.Migrate.Target;
 
 // Ctrl+C stops at the next safe point: the open transaction rolls back, the checkpoint stays where it was.
 using var cancel = new CancellationTokenSource();
@@ -10,23 +8,4 @@ Console.CancelKeyPress += (_, e) =>
     cancel.Cancel();
 };
 
-try
-{
-    var options = Options.Parse(args);
-    return await Commands.RunAsync(options, cancel.Token);
-}
-catch (MigrationException ex)
-{
-    Console.Error.WriteLine(ex.Message);
-    return ex.ExitCode;
-}
-catch (OperationCanceledException) when (cancel.IsCancellationRequested)
-{
-    Console.Error.WriteLine("Interrupted; run the same command again to resume from the last checkpoint.");
-    return 130;
-}
-catch (Exception ex) when (ChatTarget.Explain(ex) is { } explained)
-{
-    Console.Error.WriteLine(explained.Message);
-    return explained.ExitCode;
-}
+return await CommandLine.RunAsync(args, Console.Error, cancel.Token);

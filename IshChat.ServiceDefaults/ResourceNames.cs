@@ -35,6 +35,9 @@ public static class ResourceNames
     public const string Api = "api";
     public const string Migrations = "migrations";
 
+    /// <summary>The SQLite migration tool, present only when a legacy file is configured (docs/migration.md).</summary>
+    public const string LegacyImport = "legacy-import";
+
     /// <summary>The secret parameter holding the chat API's admin key.</summary>
     public const string ApiAdminKey = "api-admin-key";
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's first command: prepares the machine (Docker engine, base image), then runs the
 # AppHost, which builds the cluster's images and starts etcd, Patroni, HAProxy, PgBouncer, Redis
-# and the API. Ctrl+C stops everything and removes the containers and the network.
+# and the API. Ctrl+C stops everything and removes the containers and the network; the data
+# volumes stay (eng/down.sh --volumes removes them).
 # Extra arguments go to the AppHost, e.g. `eng/run.sh --headless` for no dashboard.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -8,11 +8,14 @@ namespace IshChat.Api.Caching;
 
 /// <summary>
 /// Query results in HybridCache (memory, then Redis), each stamped with the WAL position it was
-/// read at. A read presenting a consistency token newer than the stamp skips the entry, so the
-/// cache never hides a client's own write; writes remove the entries they change. When Redis is
-/// down the cache steps aside and every read goes to the database.
+/// read at. A cached copy is served only if it is at least as new as both the client's consistency
+/// token (its own writes) and the key's newest-write marker (everyone's writes,
+/// <see cref="NewestWriteMarkers"/>); otherwise the read goes to a replica that has replayed that far,
+/// or the primary, and refills the entry. So the cache never hides a committed write from anyone, not
+/// even the memory copy of another API replica. When Redis is down the cache steps aside and every
+/// read goes to the database.
 /// </summary>
-public sealed class ChatCache(HybridCache cache, ApiMetrics metrics, ILogger<ChatCache> logger)
+public sealed class ChatCache(HybridCache cache, NewestWriteMarkers markers, ApiMetrics metrics, ILogger<ChatCache> logger)
 {
     // The in-memory copy is short-lived: another API replica's write removes the Redis entry, not this memory.
     private static readonly HybridCacheEntryOptions entryOptions = new()
@@ -21,9 +24,15 @@ public sealed class ChatCache(HybridCache cache, ApiMetrics metrics, ILogger<Cha
         LocalCacheExpiration = TimeSpan.FromSeconds(2),
     };
 
+    /// <summary>
+    /// The entry under <paramref name="key"/> if it is new enough, else <paramref name="read"/>'s result (stored).
+    /// <paramref name="read"/> gets the position it must reach (the newer of the client's token and the key's
+    /// newest write) and must pass it to <see cref="ChatDatabase.ReadAsync{T}"/>.
+    /// </summary>
     public async Task<ReadResult<T>> GetOrReadAsync<T>(
-        string key, ConsistencyToken? token, Func<CancellationToken, Task<ReadResult<T>>> read, CancellationToken cancellationToken)
+        string key, ConsistencyToken? token, Func<ConsistencyToken?, CancellationToken, Task<ReadResult<T>>> read, CancellationToken cancellationToken)
     {
+        var required = Newer(token, await markers.ReadAsync(key, cancellationToken));
         ReadResult<T>? fresh = null;
         ExceptionDispatchInfo? readFailure = null;
         try
@@ -32,7 +41,7 @@ public sealed class ChatCache(HybridCache cache, ApiMetrics metrics, ILogger<Cha
             {
                 try
                 {
-                    fresh = await read(ct);
+                    fresh = await read(required, ct);
                 }
                 catch (Exception ex)
                 {
@@ -50,7 +59,7 @@ public sealed class ChatCache(HybridCache cache, ApiMetrics metrics, ILogger<Cha
                 return fresh;
             }
 
-            if (token is not { } required || required.IsReachedBy(new NpgsqlLogSequenceNumber(cached.Position)))
+            if (required is not { } floor || floor.IsReachedBy(new NpgsqlLogSequenceNumber(cached.Position)))
             {
                 metrics.CacheLookup("hit");
                 return new ReadResult<T>(cached.Value, ReadRoute.Cache, new NpgsqlLogSequenceNumber(cached.Position));
@@ -75,7 +84,7 @@ public sealed class ChatCache(HybridCache cache, ApiMetrics metrics, ILogger<Cha
             return fresh;
         }
 
-        fresh = await read(cancellationToken);
+        fresh = await read(required, cancellationToken);
         if (fresh.Value is not null)
         {
             await SetAsync(key, fresh, cancellationToken);
@@ -84,9 +93,14 @@ public sealed class ChatCache(HybridCache cache, ApiMetrics metrics, ILogger<Cha
         return fresh;
     }
 
-    /// <summary>Drops entries a write changed; a cache that is down has nothing to drop.</summary>
-    public async Task RemoveAsync(IEnumerable<string> keys, CancellationToken cancellationToken)
+    /// <summary>
+    /// After a write committed at <paramref name="written"/>: raises the keys' newest-write markers first (so no
+    /// older copy is served or stored from now on, by any API replica), then drops the entries. A cache that is
+    /// down has nothing to drop.
+    /// </summary>
+    public async Task InvalidateAsync(IReadOnlyCollection<string> keys, ConsistencyToken written, CancellationToken cancellationToken)
     {
+        await markers.RaiseAsync(keys, written.Lsn, cancellationToken);
         try
         {
             await cache.RemoveAsync(keys, cancellationToken);
@@ -109,6 +123,11 @@ public sealed class ChatCache(HybridCache cache, ApiMetrics metrics, ILogger<Cha
         }
     }
 
+    private static ConsistencyToken? Newer(ConsistencyToken? token, NpgsqlLogSequenceNumber? newestWrite) =>
+        newestWrite is not { } marker ? token
+        : token is { } own && own.IsReachedBy(marker) ? own
+        : new ConsistencyToken(marker);
+
     /// <summary>What the cache holds: a value and the WAL position it is at least as new as.</summary>
     public sealed record StampedValue<T>(T Value, ulong Position);
 
@@ -121,6 +140,8 @@ public static class CacheKeys
     public static string Session(Guid instanceId, Guid sessionId) => $"ishchat:{instanceId:N}:session:{sessionId:N}";
 
     public static string LatestMessages(Guid instanceId, Guid sessionId) => $"ishchat:{instanceId:N}:messages:{sessionId:N}:latest";
+
+    public static string HighestAcknowledgedSeq(Guid instanceId, Guid sessionId) => $"ishchat:{instanceId:N}:messages:{sessionId:N}:highest-acknowledged-seq";
 
     public static string ActiveSessions(Guid instanceId) => $"ishchat:{instanceId:N}:sessions:active";
 

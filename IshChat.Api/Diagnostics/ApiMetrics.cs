@@ -37,6 +37,6 @@ public sealed class ApiMetrics
     public void ConsistencyTokenWaited(bool caughtUp) =>
         consistencyTokenChecks.Add(1, new KeyValuePair<string, object?>("replica", caughtUp ? "caught_up" : "behind"));
 
-    /// <summary><paramref name="result"/> is hit, miss, stale (older than the client's token) or error (Redis down).</summary>
+    /// <summary><paramref name="result"/> is hit, miss, stale (older than the client's token or the key's newest write) or error (Redis down).</summary>
     public void CacheLookup(string result) => cacheLookups.Add(1, new KeyValuePair<string, object?>("result", result));
 }

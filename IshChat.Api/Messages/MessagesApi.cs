@@ -25,7 +25,7 @@ public static class MessagesApi
     }
 
     private static async Task<Results<Created<MessageResponse>, Ok<MessageResponse>, NotFound<ProblemDetails>, Conflict<ProblemDetails>, ValidationProblem>> PostMessageAsync(
-        string sessionId, PostMessageRequest request, [AsParameters] ChatRequest chat, ApiMetrics metrics)
+        string sessionId, PostMessageRequest request, [AsParameters] ChatRequest chat, ApiMetrics metrics, AcknowledgedSequences acknowledged)
     {
         var errors = new RequestErrors();
         var session = errors.Id("sessionId", sessionId);
@@ -39,8 +39,11 @@ public static class MessagesApi
 
         var instance = chat.Instance;
         var candidate = new MessageResponse(0, clientMessageId, senderDeviceId, request.Text!, DateTimeOffset.UtcNow);
-        var (outcome, message) = chat.Written(await chat.Database.WriteAsync(
-            instance.InstanceId, (connection, ct) => PostAsync(connection, instance.InstanceId, session, candidate, ct), chat.Aborted));
+        var numberAbove = await acknowledged.HighestAsync(instance.InstanceId, session, chat.Aborted);
+        var written = await chat.Database.WriteAsync(
+            instance.InstanceId, (connection, ct) => PostAsync(connection, instance.InstanceId, session, candidate, numberAbove, ct), chat.Aborted);
+        var (outcome, message) = chat.Written(written);
+        string[] changed = [CacheKeys.Session(instance.InstanceId, session), CacheKeys.LatestMessages(instance.InstanceId, session)];
 
         switch (outcome)
         {
@@ -54,22 +57,30 @@ public static class MessagesApi
                 return Problems.Conflict("This clientMessageId was already used for a message with another sender or text.");
             case PostOutcome.Duplicate:
                 // A retry of a post that already succeeded: the same message, not a second one. Its first attempt may have
-                // committed without reaching the cache removal below (a lost response), so remove the entries now too.
-                await chat.Cache.RemoveAsync([CacheKeys.Session(instance.InstanceId, session), CacheKeys.LatestMessages(instance.InstanceId, session)], chat.Aborted);
-                return TypedResults.Ok(message!);
+                // committed without reaching the invalidation below (a lost response), so invalidate now: this retry's
+                // token is at or past the first attempt's commit.
+                await acknowledged.RecordAsync(instance.InstanceId, session, message!.Seq, chat.Aborted);
+                await chat.Cache.InvalidateAsync(changed, written.Token, chat.Aborted);
+                return TypedResults.Ok(message);
         }
 
+        // Recorded before the client hears of it: every number a client holds is at or below the mark.
+        await acknowledged.RecordAsync(instance.InstanceId, session, message!.Seq, chat.Aborted);
         metrics.MessagePosted(instance.InstanceType);
         chat.Activity.Record(instance.InstanceId, session, message!.CreatedAt);
-        await chat.Cache.RemoveAsync([CacheKeys.Session(instance.InstanceId, session), CacheKeys.LatestMessages(instance.InstanceId, session)], chat.Aborted);
+        await chat.Cache.InvalidateAsync(changed, written.Token, chat.Aborted);
         return TypedResults.Created($"/sessions/{session}/messages?after={message.Seq - 1}", message);
     }
 
-    /// <summary>One transaction; safe to retry: a second run finds the first run's message by its client id.</summary>
+    /// <summary>
+    /// One transaction; safe to retry: a second run finds the first run's message by its client id. The new number is
+    /// above both the session's counter and <paramref name="numberAbove"/> (the highest number ever acknowledged).
+    /// </summary>
     private static async Task<(PostOutcome, MessageResponse?)> PostAsync(
-        NpgsqlConnection connection, Guid instanceId, Guid sessionId, MessageResponse candidate, CancellationToken cancellationToken)
+        NpgsqlConnection connection, Guid instanceId, Guid sessionId, MessageResponse candidate, long numberAbove, CancellationToken cancellationToken)
     {
-        // The session row's lock serialises posts to one session, so sequence numbers have no gaps or races.
+        // The session row's lock serialises posts to one session, so sequence numbers have no races, and no gaps
+        // except past numbers a lossy failover took back (see AcknowledgedSequences).
         var session = await connection.Command("""
             SELECT s.state, EXISTS (SELECT 1 FROM chat.devices AS d WHERE d.instance_id = $1 AND d.device_id = $3)
               FROM chat.sessions AS s WHERE s.instance_id = $1 AND s.session_id = $2
@@ -103,13 +114,13 @@ public static class MessagesApi
 
         var seq = (long)(await connection.Command("""
             WITH numbered AS (
-                UPDATE chat.sessions SET message_count = message_count + 1, last_message_at = $6
+                UPDATE chat.sessions SET message_count = greatest(message_count, $7) + 1, last_message_at = $6
                  WHERE instance_id = $1 AND session_id = $2
              RETURNING message_count)
             INSERT INTO chat.messages (instance_id, session_id, seq, client_message_id, sender_device_id, body, created_at)
             SELECT $1, $2, message_count, $3, $4, $5, $6 FROM numbered
             RETURNING seq
-            """, instanceId, sessionId, candidate.ClientMessageId, candidate.SenderDeviceId, candidate.Text, candidate.CreatedAt).ScalarAsync(cancellationToken))!;
+            """, instanceId, sessionId, candidate.ClientMessageId, candidate.SenderDeviceId, candidate.Text, candidate.CreatedAt, numberAbove).ScalarAsync(cancellationToken))!;
         return (PostOutcome.Created, candidate with { Seq = seq });
     }
 
@@ -144,14 +155,14 @@ public static class MessagesApi
 
         var direction = after is null ? PageDirection.Backward : PageDirection.Forward;
         var instanceId = chat.Instance.InstanceId;
-        Task<ReadResult<List<MessageResponse>?>> ReadAsync(CancellationToken cancellationToken) => chat.Database.ReadAsync(
-            instanceId, token, (connection, ct) => ReadPageAsync(connection, instanceId, session, direction, cursor, pageSize, ct), cancellationToken);
+        Task<ReadResult<List<MessageResponse>?>> ReadAsync(ConsistencyToken? required, CancellationToken cancellationToken) => chat.Database.ReadAsync(
+            instanceId, required, (connection, ct) => ReadPageAsync(connection, instanceId, session, direction, cursor, pageSize, ct), cancellationToken);
 
         // The newest page at the default size is what every open chat polls: that one is cached.
         var isLatestPage = direction == PageDirection.Backward && cursor is null && pageSize == DefaultPageSize;
         var items = chat.Read(isLatestPage
             ? await chat.Cache.GetOrReadAsync(CacheKeys.LatestMessages(instanceId, session), token, ReadAsync, chat.Aborted)
-            : await ReadAsync(chat.Aborted));
+            : await ReadAsync(token, chat.Aborted));
         if (items is null)
         {
             return Problems.NotFound("No such session in this instance.");

@@ -38,7 +38,7 @@ public static class SessionsApi
         var now = DateTimeOffset.UtcNow;
         var sessionId = idempotencyKey is null ? Guid.CreateVersion7() : IdempotencyKey.DeriveId(instanceId, "session", idempotencyKey);
         var session = new SessionResponse(sessionId, deviceId, "active", now, null, 0, null, now);
-        var (deviceExists, inserted, stored) = chat.Written(await chat.Database.WriteAsync(instanceId, async (connection, ct) =>
+        var written = await chat.Database.WriteAsync(instanceId, async (connection, ct) =>
         {
             var deviceExists = await connection.Command(
                 "SELECT 1 FROM chat.devices WHERE instance_id = $1 AND device_id = $2", instanceId, deviceId).ScalarAsync(ct) is not null;
@@ -53,14 +53,15 @@ public static class SessionsApi
             return (true, rows == 1, rows == 1 ? session : await connection
                 .Command($"SELECT {SessionResponse.Columns} FROM chat.sessions WHERE instance_id = $1 AND session_id = $2", instanceId, session.SessionId)
                 .SingleOrDefaultAsync(SessionResponse.Read, ct));
-        }, chat.Aborted));
+        }, chat.Aborted);
+        var (deviceExists, inserted, stored) = chat.Written(written);
 
         if (!deviceExists)
         {
             return Problems.NotFound("No such device in this instance.");
         }
 
-        await chat.Cache.RemoveAsync([CacheKeys.ActiveSessions(instanceId)], chat.Aborted);
+        await chat.Cache.InvalidateAsync([CacheKeys.ActiveSessions(instanceId)], written.Token, chat.Aborted);
         if (inserted)
         {
             return TypedResults.Created($"/sessions/{session.SessionId}", session);
@@ -85,7 +86,7 @@ public static class SessionsApi
         }
 
         var instanceId = chat.Instance.InstanceId;
-        Task<ReadResult<List<SessionResponse>>> ReadAsync(CancellationToken cancellationToken) => chat.Database.ReadAsync(instanceId, token, (connection, ct) => connection.Command(
+        Task<ReadResult<List<SessionResponse>>> ReadAsync(ConsistencyToken? required, CancellationToken cancellationToken) => chat.Database.ReadAsync(instanceId, required, (connection, ct) => connection.Command(
             // Served by the partial index sessions_active; the first page starts above every UUID.
             $"SELECT {SessionResponse.Columns} FROM chat.sessions WHERE instance_id = $1 AND state = 'active' AND session_id < $2 ORDER BY session_id DESC LIMIT $3",
             instanceId, beforeId ?? Guid.AllBitsSet, pageSize).ListAsync(SessionResponse.Read, ct), cancellationToken);
@@ -94,7 +95,7 @@ public static class SessionsApi
         var isFirstPage = beforeId is null && pageSize == DefaultPageSize;
         var items = chat.Read(isFirstPage
             ? await chat.Cache.GetOrReadAsync(CacheKeys.ActiveSessions(instanceId), token, ReadAsync, chat.Aborted)
-            : await ReadAsync(chat.Aborted));
+            : await ReadAsync(token, chat.Aborted));
         return TypedResults.Ok(new SessionPage(items, items.Count == pageSize ? items[^1].SessionId.ToString() : null));
     }
 
@@ -110,8 +111,8 @@ public static class SessionsApi
         }
 
         var instanceId = chat.Instance.InstanceId;
-        var session = chat.Read(await chat.Cache.GetOrReadAsync(CacheKeys.Session(instanceId, id), token, ct => chat.Database.ReadAsync(
-            instanceId, token, (connection, ct) => connection.Command(
+        var session = chat.Read(await chat.Cache.GetOrReadAsync(CacheKeys.Session(instanceId, id), token, (required, ct) => chat.Database.ReadAsync(
+            instanceId, required, (connection, ct) => connection.Command(
                 $"SELECT {SessionResponse.Columns} FROM chat.sessions WHERE instance_id = $1 AND session_id = $2", instanceId, id)
                 .SingleOrDefaultAsync(SessionResponse.Read, ct), ct), chat.Aborted));
         return session is null ? TypedResults.NotFound() : TypedResults.Ok(session);
@@ -129,18 +130,19 @@ public static class SessionsApi
 
         var instanceId = chat.Instance.InstanceId;
         // Ending twice is harmless: the first end time stays.
-        var session = chat.Written(await chat.Database.WriteAsync(instanceId, (connection, ct) => connection.Command(
+        var written = await chat.Database.WriteAsync(instanceId, (connection, ct) => connection.Command(
             $"""
             UPDATE chat.sessions SET state = 'ended', ended_at = coalesce(ended_at, now())
              WHERE instance_id = $1 AND session_id = $2
             RETURNING {SessionResponse.Columns}
-            """, instanceId, id).SingleOrDefaultAsync(SessionResponse.Read, ct), chat.Aborted));
+            """, instanceId, id).SingleOrDefaultAsync(SessionResponse.Read, ct), chat.Aborted);
+        var session = chat.Written(written);
         if (session is null)
         {
             return TypedResults.NotFound();
         }
 
-        await chat.Cache.RemoveAsync([CacheKeys.Session(instanceId, id), CacheKeys.ActiveSessions(instanceId)], chat.Aborted);
+        await chat.Cache.InvalidateAsync([CacheKeys.Session(instanceId, id), CacheKeys.ActiveSessions(instanceId)], written.Token, chat.Aborted);
         return TypedResults.Ok(session);
     }
 }

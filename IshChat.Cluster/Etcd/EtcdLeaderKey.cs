@@ -48,6 +48,21 @@ public sealed class EtcdLeaderKey(HttpClient http, string scope, string @namespa
         return result?.Succeeded == true;
     }
 
+    /// <summary>
+    /// How long ago the holder of <paramref name="lease"/> last renewed it, as etcd's quorum sees it: granted ttl minus
+    /// what is left (whole seconds). An expired or revoked lease counts as silent for its whole ttl.
+    /// </summary>
+    public async Task<TimeSpan> LeaseSilenceAsync(Uri etcdClientUrl, long lease, CancellationToken cancellationToken = default)
+    {
+        using var response = await http.PostAsJsonAsync(
+            new Uri(etcdClientUrl, "/v3/lease/timetolive"), new LeaseRequest(lease.ToString(CultureInfo.InvariantCulture)), cancellationToken);
+        response.EnsureSuccessStatusCode();
+        var result = await response.Content.ReadFromJsonAsync<LeaseResponse>(cancellationToken);
+        var granted = Int64(result?.GrantedTtl);
+        var remaining = Int64(result?.Ttl);
+        return TimeSpan.FromSeconds(remaining < 0 || granted == 0 ? Math.Max(granted, 1) : granted - remaining);
+    }
+
     // etcd's JSON gateway writes int64 fields as strings, and leaves out fields that are zero.
     private static long Int64(string? text) => long.TryParse(text, CultureInfo.InvariantCulture, out var value) ? value : 0;
 
@@ -69,6 +84,13 @@ public sealed class EtcdLeaderKey(HttpClient http, string scope, string @namespa
     private sealed record DeleteRange([property: JsonPropertyName("key")] string Key);
 
     private sealed record TxnResponse([property: JsonPropertyName("succeeded")] bool Succeeded);
+
+    // etcd's gateway matches field names exactly ("ID", not the camelCase "id" a default serializer writes) and drops unknown ones.
+    private sealed record LeaseRequest([property: JsonPropertyName("ID")] string Id);
+
+    private sealed record LeaseResponse(
+        [property: JsonPropertyName("TTL")] string? Ttl,
+        [property: JsonPropertyName("grantedTTL")] string? GrantedTtl);
 
     private sealed record RangeResponse([property: JsonPropertyName("kvs")] KeyValue[]? Kvs);
 

@@ -6,6 +6,7 @@ using IshChat.Api.Sessions;
 using Microsoft.Extensions.DependencyInjection;
 using IshChat.Tests.EndToEnd;
 using IshChat.Tests.Infrastructure;
+using Npgsql;
 
 namespace IshChat.Tests.Api;
 
@@ -73,10 +74,80 @@ public sealed class CacheTests(AppHostClusterFixture fixture)
         }
     }
 
+    [Fact(Timeout = TestTimeouts.Integration)]
+    public async Task NewestMessageIsNeverHiddenFromOtherReadersByACachedPageWhileEveryReplicaLags()
+    {
+        // Given a conversation whose latest page is served from the cache
+        var (http, adminKey) = await fixture.ChatApiAsync();
+        var api = new ChatApiClient(http, adminKey);
+        var (instance, device, session) = await api.CreateConversationAsync();
+        using (var first = await api.PostMessageAsync(instance, session, device, "first"))
+        {
+            await ChatApiClient.EnsureAsync(first, HttpStatusCode.Created);
+        }
+
+        await Eventually.GetAsync(async _ => await api.ListMessagesAsync(instance, session), r => r.Route == "cache" && r.Page.Items.Count == 1,
+            TimeSpan.FromSeconds(15), "the latest page served from the cache");
+        await using (var paused = await PausedReplay.StartAsync(fixture))
+        {
+            // When one participant posts while no replica replays, and another reads the latest page without any token
+            using (var second = await api.PostMessageAsync(instance, session, device, "second"))
+            {
+                await ChatApiClient.EnsureAsync(second, HttpStatusCode.Created);
+            }
+
+            var (whileLagging, route) = await api.ListMessagesAsync(instance, session);
+
+            // Then the reader sees the new message, from the primary: the replica's older page is neither served nor cached
+            Assert.Equal(["second", "first"], whileLagging.Items.Select(m => m.Text));
+            Assert.Equal("primary", route);
+
+            // When a post's first attempt committed but its response was lost (so nothing invalidated the cache)
+            var lostResponse = Guid.NewGuid();
+            await CommitAsAFirstAttemptWouldAsync(paused.Leader, instance, session, device, lostResponse, "third");
+            var (beforeRetry, beforeRetryRoute) = await api.ListMessagesAsync(instance, session);
+            Assert.Equal(("cache", 2), (beforeRetryRoute, beforeRetry.Items.Count));
+
+            // and the client retries it
+            using var retry = await api.PostMessageAsync(instance, session, device, "third", lostResponse);
+            await ChatApiClient.EnsureAsync(retry, HttpStatusCode.OK);
+
+            // Then the retry's 200 invalidated the cached page too
+            var (afterRetry, _) = await api.ListMessagesAsync(instance, session);
+            Assert.Equal(["third", "second", "first"], afterRetry.Items.Select(m => m.Text));
+        }
+
+        // And once replay resumes, token-less readers keep seeing all three (nothing older was stored meanwhile)
+        for (var read = 0; read < 5; read++)
+        {
+            var (page, _) = await api.ListMessagesAsync(instance, session);
+            Assert.Equal(3, page.Items.Count);
+        }
+    }
+
     private static async Task<(SessionResponse Session, string Route)> GetSessionAsync(ChatApiClient api, TestInstance instance, Guid session)
     {
         using var response = await api.SendAsync(HttpMethod.Get, $"/sessions/{session}", instance.ApiKey);
         await ChatApiClient.EnsureAsync(response, HttpStatusCode.OK);
         return ((await response.Content.ReadFromJsonAsync<SessionResponse>())!, ChatApiClient.RouteOf(response));
+    }
+
+    /// <summary>What the API's post transaction does (straight on the leader, as the superuser), without the API's cache invalidation after it.</summary>
+    private async Task CommitAsAFirstAttemptWouldAsync(string leader, TestInstance instance, Guid session, Guid device, Guid clientMessageId, string text)
+    {
+        await using var connection = new NpgsqlConnection(await fixture.SuperuserConnectionStringAsync(leader));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("""
+            WITH numbered AS (
+                UPDATE chat.sessions SET message_count = message_count + 1, last_message_at = now()
+                 WHERE instance_id = $1 AND session_id = $2
+             RETURNING message_count)
+            INSERT INTO chat.messages (instance_id, session_id, seq, client_message_id, sender_device_id, body, created_at)
+            SELECT $1, $2, message_count, $3, $4, $5, now() FROM numbered
+            """, connection)
+        {
+            Parameters = { new() { Value = instance.InstanceId }, new() { Value = session }, new() { Value = clientMessageId }, new() { Value = device }, new() { Value = text } },
+        };
+        Assert.Equal(1, await command.ExecuteNonQueryAsync());
     }
 }

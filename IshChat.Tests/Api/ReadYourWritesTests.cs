@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using IshChat.Tests.EndToEnd;
 using IshChat.Tests.Infrastructure;
-using Npgsql;
 using Xunit.Abstractions;
 
 namespace IshChat.Tests.Api;
@@ -19,14 +18,7 @@ public sealed class ReadYourWritesTests(AppHostClusterFixture fixture, ITestOutp
         var (http, adminKey) = await fixture.ChatApiAsync();
         var api = new ChatApiClient(http, adminKey);
         var (instance, device, session) = await api.CreateConversationAsync();
-        var state = await Eventually.GetAsync(fixture.PatroniClusterAsync, s => s.Leader is not null && s.Members.Any(m => m.IsStreamingReplica),
-            TimeSpan.FromMinutes(2), "a leader and streaming replicas");
-        var replicas = state.Members.Where(m => !m.IsLeader).Select(m => m.Name).ToList();
-        await WaitForReplicasToCatchUpAsync(replicas);
-        // Patroni resumes a paused replay on its next loop; in maintenance mode it leaves PostgreSQL alone.
-        var maintenance = await fixture.PatroniMaintenanceModeAsync();
-        await SetReplayAsync(replicas, paused: true);
-        try
+        await using (await PausedReplay.StartAsync(fixture))
         {
             // When the client posts and reads back, with and without the consistency token it got
             using var posted = await api.PostMessageAsync(instance, session, device, "do not lose me");
@@ -42,11 +34,6 @@ public sealed class ReadYourWritesTests(AppHostClusterFixture fixture, ITestOutp
             Assert.Equal("replica", withoutTokenRoute);
             Assert.Empty(withoutToken.Items);
         }
-        finally
-        {
-            await SetReplayAsync(replicas, paused: false);
-            await maintenance.DisposeAsync();
-        }
 
         // And once replay resumes, a replica serves the token's read
         var (_, route) = await Eventually.GetAsync(async _ => await api.ListMessagesAsync(instance, session, "?limit=10", await LastTokenAsync(api, instance, session, device)),
@@ -60,12 +47,7 @@ public sealed class ReadYourWritesTests(AppHostClusterFixture fixture, ITestOutp
         // Given every streaming replica with its WAL replay paused
         var (http, adminKey) = await fixture.ChatApiAsync();
         var api = new ChatApiClient(http, adminKey);
-        var state = await Eventually.GetAsync(fixture.PatroniClusterAsync, fixture.IsHealthy, TimeSpan.FromMinutes(2), "a settled cluster");
-        var replicas = state.Members.Where(m => !m.IsLeader).Select(m => m.Name).ToList();
-        await WaitForReplicasToCatchUpAsync(replicas);
-        var maintenance = await fixture.PatroniMaintenanceModeAsync();
-        await SetReplayAsync(replicas, paused: true);
-        try
+        await using (await PausedReplay.StartAsync(fixture))
         {
             // When the admin creates an instance and reads it back with the token the creation returned, and without
             using var created = await api.SendAsync(HttpMethod.Post, "/admin/instances", adminKey, new IshChat.Api.Instances.CreateInstanceRequest("read at once", "trial"));
@@ -77,11 +59,6 @@ public sealed class ReadYourWritesTests(AppHostClusterFixture fixture, ITestOutp
             // Then the token finds it (on the primary); without it a paused replica doesn't know it yet
             Assert.Equal(HttpStatusCode.OK, withToken.StatusCode);
             Assert.Equal(HttpStatusCode.NotFound, withoutToken.StatusCode);
-        }
-        finally
-        {
-            await SetReplayAsync(replicas, paused: false);
-            await maintenance.DisposeAsync();
         }
     }
 
@@ -109,36 +86,6 @@ public sealed class ReadYourWritesTests(AppHostClusterFixture fixture, ITestOutp
         var (page, _) = await api.ListMessagesAsync(instance, session, "?limit=10", ChatApiClient.TokenOf(all[^1]));
         Assert.Equal(clientMessageId, Assert.Single(page.Items).ClientMessageId);
         all.ForEach(r => r.Dispose());
-    }
-
-    /// <summary>So the session itself is on every replica before replay stops.</summary>
-    private async Task WaitForReplicasToCatchUpAsync(IEnumerable<string> nodes)
-    {
-        await using var primary = new NpgsqlConnection(await fixture.MonitorConnectionStringAsync(PgBouncerDatabases.ReadWrite));
-        await primary.OpenAsync();
-        await using var current = new NpgsqlCommand("SELECT pg_current_wal_lsn()::text", primary);
-        var lsn = (string)(await current.ExecuteScalarAsync())!;
-        foreach (var node in nodes)
-        {
-            await Eventually.GetAsync(async ct =>
-            {
-                await using var connection = new NpgsqlConnection(await fixture.SuperuserConnectionStringAsync(node));
-                await connection.OpenAsync(ct);
-                await using var replayed = new NpgsqlCommand("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", connection) { Parameters = { new() { Value = lsn } } };
-                return (bool)(await replayed.ExecuteScalarAsync(ct))!;
-            }, caughtUp => caughtUp, TimeSpan.FromSeconds(30), $"{node} replaying up to {lsn}");
-        }
-    }
-
-    private async Task SetReplayAsync(IEnumerable<string> nodes, bool paused)
-    {
-        foreach (var node in nodes)
-        {
-            await using var connection = new NpgsqlConnection(await fixture.SuperuserConnectionStringAsync(node));
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand(paused ? "SELECT pg_wal_replay_pause()" : "SELECT pg_wal_replay_resume()", connection);
-            await command.ExecuteNonQueryAsync();
-        }
     }
 
     private static async Task<string> LastTokenAsync(ChatApiClient api, TestInstance instance, Guid session, Guid device)

@@ -24,10 +24,10 @@ public sealed class AppHostModelTests : IAsyncDisposable
         }
     }
 
-    private async Task<DistributedApplicationModel> BuildModelAsync()
+    private async Task<DistributedApplicationModel> BuildModelAsync(params string[] settings)
     {
         // Model only: without it the entry point would go on to Run() the whole cluster for every test.
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.IshChat_AppHost>(["--IshChat:ModelOnly=true"]);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.IshChat_AppHost>(["--IshChat:ModelOnly=true", .. settings]);
         app = await builder.BuildAsync();
         services = app.Services;
         return app.Services.GetRequiredService<DistributedApplicationModel>();
@@ -231,5 +231,43 @@ public sealed class AppHostModelTests : IAsyncDisposable
 
         Assert.Equal(6432, pgbouncer.Annotations.OfType<EndpointAnnotation>().Single().Port);
         Assert.Equal(8008, node0.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == PatroniNodeResource.RestEndpointName).Port);
+    }
+
+    [Fact]
+    public async Task WithoutALegacyFileThereIsNoLegacyImport() =>
+        Assert.DoesNotContain((await BuildModelAsync()).Resources, r => r.Name == ResourceNames.LegacyImport);
+
+    [Fact]
+    public async Task AConfiguredLegacyFileIsImportedAsTheAppRoleThroughHAProxyWithTheToolsStepsAsCommands()
+    {
+        var model = await BuildModelAsync("--IshChat:LegacyImport:Sqlite=/data/legacy/acme.db", "--IshChat:LegacyImport:Instance=acme");
+
+        var tool = Assert.Single(model.Resources.OfType<ProjectResource>(), r => r.Name == ResourceNames.LegacyImport);
+        var arguments = await ArgumentsOf(tool);
+        Assert.Equal(["import", "--sqlite", "/data/legacy/acme.db", "--instance", "acme", "--rejects", "/data/legacy/acme.db.rejects.jsonl"], arguments);
+        // Endpoints exist only once the app runs: check what the connection refers to, not its value.
+        var environment = new EnvironmentCallbackContext(new DistributedApplicationExecutionContext(DistributedApplicationOperation.Run));
+        foreach (var callback in tool.Annotations.OfType<EnvironmentCallbackAnnotation>())
+        {
+            await callback.Callback(environment);
+        }
+
+        var target = Assert.IsType<HAProxyDatabaseResource>(Assert.IsType<ConnectionStringReference>(environment.EnvironmentVariables["ISHCHAT_MIGRATE_CONNECTION"]).Resource);
+        Assert.Equal(ClusterRoles.App, target.Role);
+        Assert.Equal(
+            ["legacy-plan", "legacy-import", "legacy-verify", "legacy-sync", "legacy-cutover"],
+            tool.Annotations.OfType<ResourceCommandAnnotation>().Select(c => c.Name).Where(n => n.StartsWith("legacy-", StringComparison.Ordinal)));
+        Assert.Contains(tool.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name == ResourceNames.Migrations && w.WaitType == WaitType.WaitForCompletion);
+    }
+
+    private static async Task<List<string>> ArgumentsOf(ProjectResource resource)
+    {
+        var context = new CommandLineArgsCallbackContext([], resource) { ExecutionContext = new(DistributedApplicationOperation.Run) };
+        foreach (var callback in resource.Annotations.OfType<CommandLineArgsCallbackAnnotation>())
+        {
+            await callback.Callback(context);
+        }
+
+        return [.. context.Args.Select(a => a?.ToString() ?? "")];
     }
 }

@@ -1,23 +1,24 @@
-using System.Diagnostics;
 using IshChat.AppHost.Hosting.Patroni;
 using IshChat.AppHost.Hosting.PgBouncer;
-using IshChat.Tests.Infrastructure;
+using IshChat.AppHost.Hosting.Shared;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Npgsql;
 using Xunit.Abstractions;
-using Xunit.Sdk;
 
 namespace IshChat.Tests.EndToEnd;
 
 /// <summary>
-/// The whole AppHost started once, headless, with random host ports (so it can run beside a
-/// developer's own AppHost), shared by the end-to-end tests and disposed, containers and all, at the end.
+/// The whole AppHost started once, headless, with random host ports and volumes of its own (so it can run beside a
+/// developer's own AppHost and never starts from its data), shared by the end-to-end tests and disposed, containers
+/// and volumes and all, at the end.
 /// </summary>
 public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
 {
     /// <summary>Cold, the images are built first (a few minutes on 2 cores); warm, the cluster is healthy in about a minute.</summary>
     private static readonly TimeSpan startTimeout = TimeSpan.FromMinutes(15);
+
+    /// <summary>This run's own volume set: never a developer's data, and removed at the end.</summary>
+    private readonly string volumePrefix = AppHostRun.NewVolumePrefix();
 
     public DistributedApplication App { get; private set; } = null!;
 
@@ -25,28 +26,9 @@ public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var stopwatch = Stopwatch.StartNew();
         using var timeout = new CancellationTokenSource(startTimeout);
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.IshChat_AppHost>(
-            ["--headless", "--IshChat:FixedContainerNames=false"], timeout.Token);
-        // The test log gets what the AppHost says, through xunit's diagnostics; not the console's duplicate.
-        builder.Services.AddLogging(logging => logging
-            .ClearProviders()
-            .AddFilter("Aspire.Hosting.Dcp", LogLevel.Warning)
-            .AddFilter("Microsoft", LogLevel.Warning)
-            // Containers' and services' own output is in `docker logs` and the dashboard; the test log keeps to what the
-            // AppHost says, unless ISHCHAT_TEST_RESOURCE_LOGS=1 asks for everything (to see why an API request failed).
-            .AddFilter("IshChat.AppHost.Resources", Environment.GetEnvironmentVariable("ISHCHAT_TEST_RESOURCE_LOGS") == "1" ? LogLevel.Information : LogLevel.None)
-            .AddProvider(new MessageSinkLoggerProvider(sink)));
-        App = await builder.BuildAsync(timeout.Token);
+        App = await AppHostRun.StartAsync(sink, [$"--{DataVolumes.PrefixKey}={volumePrefix}"], timeout.Token);
         Cluster = App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<PatroniClusterResource>().Single();
-        await App.StartAsync(timeout.Token);
-
-        foreach (var resource in new[] { ResourceNames.Postgres, ResourceNames.HAProxy, ResourceNames.PgBouncer, ResourceNames.Redis, ResourceNames.Api, ResourceNames.Alertmanager, ResourceNames.Prometheus })
-        {
-            await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, timeout.Token);
-            sink.OnMessage(new DiagnosticMessage($"[{stopwatch.Elapsed:mm\\:ss}] {resource} is healthy"));
-        }
     }
 
     public async Task DisposeAsync()
@@ -56,6 +38,34 @@ public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
             await App.StopAsync();
             await App.DisposeAsync();
         }
+
+        await DataVolumes.RemoveSetAsync(volumePrefix, AppHostRun.VolumeRemovalPatience);
+    }
+
+    /// <summary>
+    /// Stops the AppHost as Ctrl+C does (containers and network removed, volumes kept) and starts it again on the same
+    /// volumes, with every parameter as it was except <paramref name="changedParameters"/> (name → new value), as a
+    /// developer whose user secrets changed would. Returns how long the restart took until every tier was healthy.
+    /// </summary>
+    public async Task<TimeSpan> RestartAsync(IReadOnlyDictionary<string, string> changedParameters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(changedParameters);
+        var parameters = new Dictionary<string, string>();
+        foreach (var parameter in App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ParameterResource>())
+        {
+            parameters[parameter.Name] = changedParameters.TryGetValue(parameter.Name, out var changed)
+                ? changed
+                : await parameter.GetValueAsync(cancellationToken) ?? "";
+        }
+
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        await App.StopAsync(cancellationToken);
+        await App.DisposeAsync();
+        App = null!;
+        App = await AppHostRun.StartAsync(
+            sink, [$"--{DataVolumes.PrefixKey}={volumePrefix}", .. parameters.Select(p => $"--Parameters:{p.Key}={p.Value}")], cancellationToken);
+        Cluster = App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<PatroniClusterResource>().Single();
+        return stopwatch.Elapsed;
     }
 
     public async Task<string> ConnectionStringAsync(string resourceName) =>
@@ -136,4 +146,11 @@ public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
 public sealed class AppHostClusterCollection : ICollectionFixture<AppHostClusterFixture>
 {
     public const string Name = "AppHost cluster";
+}
+
+/// <summary>An AppHost of its own for the restart test, which stops and starts it; alone, so two AppHosts never share the machine.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AppHostRestartCollection : ICollectionFixture<AppHostClusterFixture>
+{
+    public const string Name = "AppHost restart";
 }

@@ -78,17 +78,47 @@ public sealed class LeaderKeyReleaseTests : IAsyncLifetime
         Assert.Equal("pg-1", (await leaderKey.ReadAsync(etcdUrl))?.Holder);
     }
 
-    /// <summary>Writes the key under a fresh 20 s lease, as Patroni's etcd3 module does when it takes the leader key.</summary>
-    private async Task TakeKeyAsync(string key, string holder)
+    [Fact(Timeout = TestTimeouts.Docker)]
+    public async Task LeaseSilenceGrowsWhileTheHolderDoesNotRenewAndRestartsWhenItDoes()
     {
-        using var grant = await http.PostAsJsonAsync(new Uri(etcdUrl, "/v3/lease/grant"), new { TTL = 20 });
+        // Given pg-0 holding the leader key under a 20 s lease
+        var leaderKey = new EtcdLeaderKey(http, Scope + "-3");
+        var lease = await TakeKeyAsync(leaderKey.Key, "pg-0");
+        var key = (await leaderKey.ReadAsync(etcdUrl))!;
+        Assert.Equal(lease, key.Lease);
+
+        // When it renews nothing for 3 s, then renews
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var silent = await leaderKey.LeaseSilenceAsync(etcdUrl, key.Lease);
+        using (var keepAlive = await http.PostAsJsonAsync(new Uri(etcdUrl, "/v3/lease/keepalive"), new LeaseId(lease.ToString(System.Globalization.CultureInfo.InvariantCulture))))
+        {
+            keepAlive.EnsureSuccessStatusCode();
+        }
+
+        var renewed = await leaderKey.LeaseSilenceAsync(etcdUrl, key.Lease);
+
+        // Then etcd's view (whole seconds) shows the silence, and its end
+        Assert.InRange(silent, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10));
+        Assert.InRange(renewed, TimeSpan.Zero, TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>Writes the key under a fresh 20 s lease, as Patroni's etcd3 module does when it takes the leader key.</summary>
+    private async Task<long> TakeKeyAsync(string key, string holder)
+    {
+        using var grant = await http.PostAsJsonAsync(new Uri(etcdUrl, "/v3/lease/grant"), new LeaseGrantRequest(20));
         grant.EnsureSuccessStatusCode();
         var lease = (await grant.Content.ReadFromJsonAsync<LeaseGrant>())!.ID;
         using var put = await http.PostAsJsonAsync(new Uri(etcdUrl, "/v3/kv/put"), new { key = Base64(key), value = Base64(holder), lease });
         put.EnsureSuccessStatusCode();
+        return long.Parse(lease, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static string Base64(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
 
     private sealed record LeaseGrant(string ID);
+
+    // etcd's gateway matches field names exactly: "TTL" and "ID", not the camelCase a default serializer writes.
+    private sealed record LeaseGrantRequest([property: System.Text.Json.Serialization.JsonPropertyName("TTL")] int Ttl);
+
+    private sealed record LeaseId([property: System.Text.Json.Serialization.JsonPropertyName("ID")] string Id);
 }

@@ -23,4 +23,7 @@ public static class TestCategories
 
     /// <summary>A Testcontainers cluster with the backup store: backups, WAL archiving, point-in-time restores.</summary>
     public const string Backup = "Backup";
+
+    /// <summary>The whole AppHost on volumes of its own, stopped and started again: data, identity and passwords survive.</summary>
+    public const string Restart = "Restart";
 }

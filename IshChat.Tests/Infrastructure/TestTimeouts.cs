@@ -13,6 +13,9 @@ public static class TestTimeouts
     /// <summary>Requests and queries against the running AppHost, including a failover or two.</summary>
     public const int Integration = 5 * 60 * 1000;
 
+    /// <summary>Writes, the whole AppHost stopped and started again on its volumes, reads: a warm start takes one to two minutes.</summary>
+    public const int Restart = 12 * 60 * 1000;
+
     /// <summary>A fault, the failover it causes, the repair and the wait until the cluster is healthy again.</summary>
     public const int Failover = 8 * 60 * 1000;
 

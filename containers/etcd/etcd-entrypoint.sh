@@ -59,5 +59,12 @@ export ETCD_AUTO_COMPACTION_RETENTION="${ETCD_AUTO_COMPACTION_RETENTION:-1h}"
 # etcd warns (and 3.6 refuses) when the data dir is group/world accessible.
 chmod 0700 "$ETCD_DATA_DIR" 2>/dev/null || true
 
+# With the data dir on a volume (the AppHost's), a restarted member finds its old data: etcd then
+# ignores ETCD_INITIAL_* and rejoins with its old member id and the keys (Patroni's) it had.
+if [[ -d $ETCD_DATA_DIR/member ]]; then
+  echo "etcd-entrypoint: $ETCD_DATA_DIR holds member data: rejoining with it (ETCD_INITIAL_* ignored)" >&2
+else
+  echo "etcd-entrypoint: $ETCD_DATA_DIR is empty: bootstrapping this member" >&2
+fi
 echo "etcd-entrypoint: starting member $ETCD_NAME of cluster $ETCD_INITIAL_CLUSTER" >&2
 exec /usr/bin/etcd "$@"

@@ -35,8 +35,15 @@ fi
 # after a minute this gives up loudly (archiving then fails visibly in pg_stat_archiver until
 # someone runs `pgbackrest --stanza=... stanza-create`) instead of failing the bootstrap.
 for attempt in $(seq 1 12); do
-  if pgbackrest --stanza="$stanza" --log-level-console=warn stanza-create; then
+  if output=$(pgbackrest --stanza="$stanza" --log-level-console=warn stanza-create 2>&1); then
     echo "ishchat-backup-post-bootstrap: stanza '$stanza' ready, WAL archiving on" >&2
+    exit 0
+  fi
+  printf '%s\n' "$output" >&2
+  # The stanza holds another PostgreSQL system's backups: this cluster was made new (initdb) while
+  # the store kept an older cluster's. Retrying can't help; say what can.
+  if [[ $output == *"do not match the database"* ]]; then
+    echo "ishchat-backup-post-bootstrap: error: stanza '$stanza' in the backup store belongs to another PostgreSQL system (the cluster whose volumes were removed); this new cluster cannot archive into it. Either restore that cluster (eng/down.sh --cluster-volumes, then IshChat__Restore__Type=latest eng/run.sh) or also remove the backups (eng/down.sh --volumes). docs/backup.md" >&2
     exit 0
   fi
   echo "ishchat-backup-post-bootstrap: stanza-create failed (attempt $attempt/12), retrying in 5 s" >&2

@@ -63,6 +63,22 @@ fi
   || die "$data_dir must be owned by $(id -un) (uid $(id -u)), not $(stat -c '%U:%G (uid %u)' "$data_dir")"
 chmod 0700 "$data_dir"
 
+# With the data dir on a volume (the AppHost's), a restart finds the old cluster: Patroni starts
+# it as it is (no bootstrap, same system identifier) and rejoins it as leader or replica,
+# rewinding with pg_rewind when its timeline diverged. Say which case this is, and refuse data of
+# another major version, which PostgreSQL 17 cannot start.
+if [[ -s $data_dir/PG_VERSION ]]; then
+  pg_version=$(<"$data_dir/PG_VERSION")
+  [[ $pg_version == "$(pg_config --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')" ]] \
+    || die "$data_dir holds PostgreSQL $pg_version data; this image runs $(pg_config --version). Upgrade it with pg_upgrade, or remove the volume (eng/down.sh --volumes) to start empty"
+  system_id=$(pg_controldata "$data_dir" 2>/dev/null | sed -n 's/^Database system identifier: *//p')
+  echo "patroni-entrypoint: $data_dir holds PostgreSQL $pg_version data, system identifier ${system_id:-unknown}: starting it, no bootstrap" >&2
+elif [[ -n $(ls -A "$data_dir") ]]; then
+  echo "patroni-entrypoint: $data_dir holds no complete cluster (an interrupted clone?): Patroni decides whether to re-clone it" >&2
+else
+  echo "patroni-entrypoint: $data_dir is empty: Patroni bootstraps a new cluster or clones this member from the leader" >&2
+fi
+
 # Backups (docs/backup.md): one stanza name for every node and both renderers.
 export ISHCHAT_BACKUP_REPO_TYPE="${ISHCHAT_BACKUP_REPO_TYPE:-none}"
 export ISHCHAT_BACKUP_STANZA="${ISHCHAT_BACKUP_STANZA:-$PATRONI_SCOPE}"

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.CompilerServices;
 using IshChat.AppHost.Hosting.Images;
 using IshChat.AppHost.Hosting.Patroni;
@@ -18,8 +17,9 @@ public static class BackupStoreBuilderExtensions
 
     /// <summary>
     /// Configuration section that makes this run's cluster from the backup store instead of initdb:
-    /// <c>Stanza</c> (an earlier run's, see <see cref="Stanza"/>), <c>Type</c> (latest, time, lsn, name, immediate)
-    /// and <c>Target</c>. The restored cluster goes on archiving into that stanza, on a new timeline.
+    /// <c>Type</c> (latest, time, lsn, name, immediate), <c>Target</c> and, optionally, <c>Stanza</c> (the cluster's
+    /// own, <see cref="Stanza"/>, unless set). The restored cluster goes on archiving into that stanza, on a new
+    /// timeline. It needs the cluster's volumes gone (<c>eng/down.sh --cluster-volumes</c>): a node with data never bootstraps.
     /// </summary>
     public const string RestoreSection = "IshChat:Restore";
 
@@ -31,9 +31,6 @@ public static class BackupStoreBuilderExtensions
 
     // The stanza a restored cluster continues (see RestoreSection), per cluster.
     private static readonly ConditionalWeakTable<PatroniClusterResource, string> stanzas = [];
-
-    // When this AppHost run started: names the run's stanza (see Stanza).
-    private static readonly string RunStarted = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Adds the backup store: an Azure Blob endpoint (Azurite) whose data lives on a named volume, so backups outlive
@@ -60,7 +57,7 @@ public static class BackupStoreBuilderExtensions
                 .WithDevelopmentContainerName()
             // No fixed host port: only the cluster's nodes (and the health check) talk to it.
             .WithEndpoint(targetPort: BackupPorts.Store, name: BackupStoreResource.BlobEndpointName, scheme: "tcp")
-            .WithVolume($"ishchat-{name}-data", "/var/lib/backup-store")
+            .WithDataVolume("/var/lib/backup-store", DataVolumeKind.Backups)
             .WithEnvironment(context =>
             {
                 foreach (var (variable, value) in BackupEnvironment.Store(name))
@@ -89,9 +86,17 @@ public static class BackupStoreBuilderExtensions
         if (restoreTarget is not null)
         {
             // A restored cluster is the same PostgreSQL system as the one backed up: it continues that stanza.
-            stanzas.AddOrUpdate(cluster.Resource, restore["Stanza"] is { Length: > 0 } stanza
-                ? stanza
-                : throw new InvalidOperationException($"{RestoreSection}:Stanza must name the stanza to restore from (pgbackrest repo-ls backup lists them)."));
+            if (restore["Stanza"] is { Length: > 0 } stanza)
+            {
+                stanzas.AddOrUpdate(cluster.Resource, stanza);
+            }
+
+            // A restore is Patroni's bootstrap, which a node with data (or an etcd that knows the cluster) never runs: the
+            // run would silently start the old cluster instead. Refuse, naming the command that removes the volumes.
+            DataVolumes.RequireNewClusterVolumes(cluster.ApplicationBuilder,
+                $"{RestoreSection} makes a new cluster from the backups, but the cluster's volumes still hold the current one " +
+                "(Patroni never bootstraps over existing data). Stop the AppHost and run `eng/down.sh --cluster-volumes` " +
+                "(removes the cluster's volumes, keeps the backup store), then start the restore again.");
         }
 
         foreach (var node in cluster.Resource.Nodes)
@@ -148,13 +153,13 @@ public static class BackupStoreBuilderExtensions
     }
 
     /// <summary>
-    /// pgBackRest's stanza: the name of this cluster's backups in the repository. A stanza belongs to one PostgreSQL
-    /// system: the store keeps its data across runs but the nodes don't yet (no volumes), so every run initdbs a new
-    /// system and archives under a stanza of its own, named by when it started; earlier runs' backups stay in the
-    /// store and restore into a new cluster by naming their stanza (docs/backup.md).
+    /// pgBackRest's stanza: the name of this cluster's backups in the repository, the cluster's scope
+    /// (<c>ishchat-pg</c>). A stanza belongs to one PostgreSQL system; the nodes keep theirs on volumes across runs,
+    /// so every run archives into the same stanza. A cluster restored from another stanza (<c>IshChat:Restore:Stanza</c>,
+    /// e.g. an older per-run one) continues that one (docs/backup.md).
     /// </summary>
     public static string Stanza(PatroniClusterResource cluster) =>
-        stanzas.TryGetValue(cluster, out var restored) ? restored : $"{cluster.Scope}-{RunStarted}";
+        stanzas.TryGetValue(cluster, out var restored) ? restored : cluster.Scope;
 
     private static async Task<ExecuteCommandResult> BackUpNowAsync(PatroniClusterResource cluster, ExecuteCommandContext context)
     {

@@ -34,6 +34,8 @@ public static class EtcdBuilderExtensions
                 .WithClusterImage(ClusterImages.Etcd)
                 .WithDevelopmentContainerName()
                 .WithHttpEndpoint(port: HostPorts.Offset(hostPorts.EtcdClientFirstMember, i), targetPort: ClusterPorts.EtcdClient, name: EtcdMemberResource.ClientEndpointName)
+                // The member's data (/var/lib/etcd/data) outlives the AppHost: Patroni's keys, and the cluster's membership.
+                .WithDataVolume("/var/lib/etcd", DataVolumeKind.Cluster)
                 .WithComponentEnvironment(() => ComponentEnvironment.EtcdMember(member.Name, memberNames, cluster.ClusterToken), _ => throw new InvalidOperationException("etcd needs no secrets."))
                 // etcd answers /health with 200 only while the member is part of a cluster with a leader.
                 .WithHttpHealthCheck("/health", endpointName: EtcdMemberResource.ClientEndpointName)

@@ -10,5 +10,11 @@ public sealed class EtcdClusterResource(string name) : Resource(name)
     /// <summary>Keeps two clusters started side by side from joining each other.</summary>
     public string ClusterToken => $"ishchat-{Name}";
 
+    /// <summary>The client URLs of the members whose endpoints are allocated, as the AppHost's process reaches them.</summary>
+    public IReadOnlyList<Uri> ClientUrls() => [.. members
+        .Select(member => new EndpointReference(member, EtcdMemberResource.ClientEndpointName))
+        .Where(endpoint => endpoint.IsAllocated)
+        .Select(endpoint => new Uri(endpoint.Url))];
+
     internal void AddMember(EtcdMemberResource member) => members.Add(member);
 }

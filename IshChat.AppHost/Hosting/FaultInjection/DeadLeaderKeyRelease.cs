@@ -35,10 +35,7 @@ public static class DeadLeaderKeyRelease
 
                     return null;
                 },
-                () => [.. cluster.Etcd.Members
-                    .Select(member => new EndpointReference(member, IshChat.AppHost.Hosting.Etcd.EtcdMemberResource.ClientEndpointName))
-                    .Where(endpoint => endpoint.IsAllocated)
-                    .Select(endpoint => new Uri(endpoint.Url))],
+                cluster.Etcd.ClientUrls,
                 @event.Logger);
             releaser.Start();
             @event.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() => releaser.DisposeAsync().AsTask().Wait());

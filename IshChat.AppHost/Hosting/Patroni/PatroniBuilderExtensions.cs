@@ -89,6 +89,8 @@ public static class PatroniBuilderExtensions
                 .WithDevelopmentContainerName()
             .WithEndpoint(targetPort: ClusterPorts.Postgres, name: PatroniNodeResource.PostgresEndpointName, scheme: "tcp")
             .WithHttpEndpoint(port: HostPorts.Offset(hostPorts.PatroniRestFirstNode, index), targetPort: ClusterPorts.PatroniRest, name: PatroniNodeResource.RestEndpointName)
+            // PGDATA (/var/lib/postgresql/data) outlives the AppHost: the next run starts the same PostgreSQL system.
+            .WithDataVolume("/var/lib/postgresql", DataVolumeKind.Cluster)
             .WithComponentEnvironment(
                 () => ComponentEnvironment.PatroniNode(node.Name, cluster.Scope, cluster.Etcd.MemberNames(), cluster.Settings),
                 cluster.Secret)

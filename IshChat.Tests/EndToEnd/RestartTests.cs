@@ -1,0 +1,101 @@
+using System.Net;
+using IshChat.AppHost.Hosting.BackupStore;
+using IshChat.Cluster.Docker;
+using IshChat.Tests.Api;
+using IshChat.Tests.Infrastructure;
+using Npgsql;
+using Xunit.Abstractions;
+
+namespace IshChat.Tests.EndToEnd;
+
+/// <summary>
+/// Ctrl+C, then <c>eng/run.sh</c> again: the AppHost on volumes of its own (a prefix per test run, removed afterwards)
+/// is stopped and started, and the same cluster comes back with everything written to it.
+/// </summary>
+[Collection(AppHostRestartCollection.Name)]
+[Trait(TestCategories.Name, TestCategories.Restart)]
+public sealed class RestartTests(AppHostClusterFixture fixture, ITestOutputHelper output)
+{
+    private static readonly TimeSpan convergence = TimeSpan.FromMinutes(3);
+
+    [Fact(Timeout = TestTimeouts.Restart)]
+    public async Task ARestartedAppHostHasEveryMessageTheSameSystemAndAcceptsChangedPasswords()
+    {
+        // Given an instance, a session and messages written through the API, and the cluster's system identifier
+        var api = await ChatApiAsync();
+        var (instance, device, session) = await api.CreateConversationAsync();
+        string[] texts = ["before the restart 1", "before the restart 2", "before the restart 3"];
+        foreach (var text in texts)
+        {
+            using var posted = await api.PostMessageAsync(instance, session, device, text);
+            await ChatApiClient.EnsureAsync(posted, HttpStatusCode.Created);
+        }
+
+        var systemBefore = await SystemIdentifiersAsync();
+        Assert.Single(systemBefore.Distinct());
+
+        // When the AppHost stops and starts again on its volumes, with the app's and replication's passwords changed
+        // in the meantime (user secrets regenerated, a secret rotated) while the volumes hold the old ones
+        var changed = new Dictionary<string, string>
+        {
+            [fixture.Cluster.Secret(ClusterSecret.AppPassword).Name] = $"changed{Guid.NewGuid():N}",
+            [fixture.Cluster.Secret(ClusterSecret.ReplicationPassword).Name] = $"changed{Guid.NewGuid():N}",
+        };
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        var restart = await fixture.RestartAsync(changed, timeout.Token);
+        output.WriteLine($"Stopped and healthy again after {restart.TotalSeconds:F0} s");
+
+        // Then it is the same PostgreSQL system on every node (no new bootstrap), with one leader and three streaming replicas
+        var state = await Eventually.GetAsync(fixture.PatroniClusterAsync, fixture.IsHealthy, convergence, "one leader and three streaming replicas after the restart");
+        Assert.Single(state.Members, m => m.IsLeader);
+        Assert.Equal(systemBefore.Distinct(), (await SystemIdentifiersAsync()).Distinct());
+        await using (var monitor = new NpgsqlConnection(await fixture.MonitorConnectionStringAsync(PgBouncerDatabases.ReadWrite)))
+        {
+            await monitor.OpenAsync();
+            var streaming = await Eventually.GetAsync(async ct =>
+            {
+                await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'", monitor);
+                return (long)(await command.ExecuteScalarAsync(ct))!;
+            }, n => n == fixture.Cluster.Nodes.Count - 1, convergence, "every replica streaming with the changed replication password");
+            Assert.Equal(fixture.Cluster.Nodes.Count - 1, streaming);
+        }
+
+        // and the API, connecting with the changed app password, reads every message through the old instance's key
+        api = await ChatApiAsync();
+        var (page, _) = await api.ListMessagesAsync(instance, session);
+        Assert.Equal(texts, page.Items.Select(m => m.Text).Order(StringComparer.Ordinal));
+        using (var after = await api.PostMessageAsync(instance, session, device, "after the restart"))
+        {
+            await ChatApiClient.EnsureAsync(after, HttpStatusCode.Created);
+        }
+
+        // and the leader archives into the same, stable stanza (pgBackRest refuses a stanza of another system)
+        var stanza = BackupStoreBuilderExtensions.Stanza(fixture.Cluster);
+        var check = await DockerCli.ExecuteAsync(
+            ["exec", await fixture.ContainerIdAsync(state.Leader!.Name), "pgbackrest", $"--stanza={stanza}", "--log-level-console=warn", "check"],
+            timeout: TimeSpan.FromMinutes(3));
+        Assert.True(check.Succeeded, $"pgbackrest check on stanza {stanza} failed: {check.Text}");
+        output.WriteLine($"Leader {state.Leader.Name}, system {systemBefore[0]}, stanza {stanza} archiving");
+    }
+
+    private async Task<ChatApiClient> ChatApiAsync()
+    {
+        var (http, adminKey) = await fixture.ChatApiAsync();
+        return new ChatApiClient(http, adminKey);
+    }
+
+    // Straight to each node as the superuser: pg_control_system() reads the node's own pg_control.
+    private async Task<IReadOnlyList<long>> SystemIdentifiersAsync()
+    {
+        var identifiers = new List<long>();
+        foreach (var node in fixture.Cluster.Nodes)
+        {
+            await using var connection = new NpgsqlConnection(await fixture.SuperuserConnectionStringAsync(node.Name));
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("SELECT system_identifier FROM pg_control_system()", connection);
+            identifiers.Add((long)(await command.ExecuteScalarAsync())!);
+        }
+
+        return identifiers;
+    }
+}
