@@ -106,7 +106,7 @@ var api = builder.AddChatApi(chatDb, chatDbReadOnly, chatDbAdmin, pgbouncer, red
 var alertmanager = builder.AddAlertmanager(ResourceNames.Alertmanager);
 var prometheus = builder.AddPrometheus(ResourceNames.Prometheus, alertmanager)
     .ScrapeEtcd(etcd).ScrapePatroni(postgres).ScrapeHAProxy(haproxy).ScrapePgBouncer(pgbouncer)
-    .ScrapeRedis(redis).ScrapeHost().ScrapeProject(api);
+    .ScrapeRedis(redis).ScrapeHost().ScrapeProject(api).ScrapeBackups(postgres, backupStore);
 builder.AddGrafana(ResourceNames.Grafana, prometheus);
 
 // Nothing stays dead: a container that dies is started again, with back-off; a stop asked for is respected.

@@ -136,6 +136,69 @@ public sealed partial class PatroniTestCluster
         return (node, stopwatch.Elapsed);
     }
 
+    /// <summary>
+    /// A restore drill of this cluster's stanza (the same <see cref="RestoreDrill"/> the AppHost schedules): the leader
+    /// makes the target, a throwaway Patroni container on this cluster's network restores and checks it.
+    /// </summary>
+    public async Task<RestoreDrill> RestoreDrillAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (BackupStore is null)
+        {
+            throw new InvalidOperationException("This cluster has no backup store (TestClusterOptions.BackupStore).");
+        }
+
+        var leader = await LeaderAsync(cancellationToken);
+        var repository = BackupEnvironment.Standalone(BackupRepository.LocalStore(BackupStoreName), Stanza)
+            .ToDictionary(e => e.Key, e => e.Value.Resolve(s => backupSecrets.Value[s]));
+        return new RestoreDrill(
+            new RestoreDrillSettings(Stanza, leader.ContainerId, Network.Name, ClusterImages.Patroni.Reference(RepositoryLayout.Current), repository, timeout),
+            logger);
+    }
+
+    /// <summary>
+    /// Takes the archived WAL segment <paramref name="walFile"/> (e.g. <c>000000010000000000000005</c>) out of the
+    /// repository, kept aside in <paramref name="node"/>'s container; disposing the result puts it back byte for byte,
+    /// so a test can prove a restore fails without it and leave the archive whole for the others.
+    /// </summary>
+    public async Task<IAsyncDisposable> WithholdArchivedSegmentAsync(TestClusterNode node, string walFile, CancellationToken cancellationToken = default)
+    {
+        var archiveIds = Lines(await PgBackRestAsync(node, ["repo-ls", $"archive/{Stanza}"], cancellationToken)).Where(l => !l.Contains('.', StringComparison.Ordinal));
+        foreach (var id in archiveIds)
+        {
+            var folder = $"archive/{Stanza}/{id}/{walFile[..16]}";
+            var name = Lines(await PgBackRestAsync(node, ["repo-ls", folder], cancellationToken))
+                .FirstOrDefault(f => f.StartsWith(walFile + "-", StringComparison.Ordinal));
+            if (name is null)
+            {
+                continue;
+            }
+
+            var path = $"{folder}/{name}";
+            var aside = $"/tmp/withheld-{name}";
+            // --raw: the stored bytes (compressed, encrypted) as they are, to be put back unchanged.
+            await ShellAsync(node, $"pgbackrest --stanza={Stanza} repo-get --raw {path} > {aside}", cancellationToken);
+            await PgBackRestAsync(node, ["repo-rm", path], cancellationToken);
+            logger.LogInformation("Withheld {Path} from the repository", path);
+            return new PutBack(() => ShellAsync(node, $"pgbackrest --stanza={Stanza} repo-put --raw {path} < {aside} && rm {aside}", CancellationToken.None));
+        }
+
+        throw new InvalidOperationException($"{walFile} is not in the archive of {Stanza}.");
+    }
+
+    private sealed class PutBack(Func<Task> putBack) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await putBack();
+    }
+
+    private static async Task ShellAsync(TestClusterNode node, string command, CancellationToken cancellationToken)
+    {
+        var result = await node.Container.ExecAsync(["bash", "-c", command], cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{command} on {node.Name} failed (exit {result.ExitCode}): {result.Stderr}");
+        }
+    }
+
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary><c>pgbackrest --stanza=… <paramref name="arguments"/></c> on <paramref name="node"/>; its output, or an exception with it.</summary>

@@ -20,6 +20,10 @@
 #   7. WAL archiving under the API benchmark's write load (--api-seconds, default 60; 0 skips):
 #      bench/api.sh --self-hosted cluster --backups samples the leader's current WAL segment
 #      against the last archived one every 5 s.
+#   8. a restore drill as the app host runs it (docs/backup.md#restore-drills): a restore point
+#      on the leader, then `ishchat-restore-drill` in a throwaway container restores the newest
+#      backup + WAL to it, checks consistency, the stop at the point and pg_amcheck; the
+#      restored row counts must equal the leader's at the point; timed (RTO and in all).
 # Secrets (store key, cipher passphrase, passwords, the CA for pgBackRest's TLS) are made
 # at run time. Traffic stays on the network. Everything it starts (label
 # io.ishchat.backupbench=1), the network and the store's volume are removed on exit unless --keep.
@@ -324,6 +328,27 @@ if ((api_seconds > 0)); then
   [[ -n $api_report ]] || fail "the API bench printed no archive summary (see above)"
 fi
 
+
+say "8. restore drill: restore point on the leader $leader, restore + checks in a throwaway container"
+counts_sql="SELECT (SELECT count(*) FROM chat.messages) || ' ' || (SELECT string_agg(phase || ':' || n, ' ' ORDER BY phase) FROM (SELECT phase, count(*) n FROM proof GROUP BY phase) s)"
+point="drill-$(date -u +%Y%m%d-%H%M%S)"
+live_counts=$(sql "$leader" "SELECT pg_create_restore_point('$point')" >/dev/null; sql "$leader" "$counts_sql")
+pgbr "$leader" check >/dev/null || fail "pgbackrest check (archiving the restore point) failed"
+mapfile -d '' drill_env < <(env_args ishchat-drill drill PATRONI_NAME=drill)
+drill_name="${prefix}drill"
+docker run -d --name "$drill_name" --network "$net" --label "$label" --entrypoint sleep "${drill_env[@]}" \
+  "ishchat/patroni:$tag" infinity >/dev/null
+start=$(now)
+docker exec "$drill_name" ishchat-restore-drill "$point" | tee "$work/drill.log" || fail "the restore drill failed (its output is above)"
+drill_s=$(elapsed "$start" "$(now)")
+drill_rto=$(sed -n 's/.*promoted at .* after \([0-9.]*\) s$/\1/p' "$work/drill.log")
+drill_counts=$(docker exec "$drill_name" psql -X -At -h /var/run/postgresql -d ishchat -c "$counts_sql")
+docker rm -f -v "$drill_name" >/dev/null
+echo "live at $point: $live_counts; restored: $drill_counts"
+[[ $drill_counts == "$live_counts" ]] || fail "the drill's restored counts differ from the leader's at the restore point"
+echo "drill passed in $drill_s s (restore + replay + promotion $drill_rto s, then pg_amcheck)"
+
+
 say "PASSED"
-printf 'database %s (%s messages): generated %s s; full backup on the replica %s s (%s in the repository); restore to the end of the archive %s s; new cluster at T: leader %s s, replica cloned %s s; instance restore %s s (side restore %s s, copy %s s)\nAPI load: %s\n' \
-  "$db_size" "$messages" "$generate_s" "$backup_s" "$(mib "$size_repo")" "$latest_s" "$pitr_s" "$clone_s" "$instance_s" "$side_s" "$copy_s" "$api_report"
+printf 'database %s (%s messages): generated %s s; full backup on the replica %s s (%s in the repository); restore to the end of the archive %s s; new cluster at T: leader %s s, replica cloned %s s; instance restore %s s (side restore %s s, copy %s s); restore drill %s s (RTO %s s)\nAPI load: %s\n' \
+  "$db_size" "$messages" "$generate_s" "$backup_s" "$(mib "$size_repo")" "$latest_s" "$pitr_s" "$clone_s" "$instance_s" "$side_s" "$copy_s" "$drill_s" "$drill_rto" "$api_report"

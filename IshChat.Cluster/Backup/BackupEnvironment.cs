@@ -37,18 +37,30 @@ public static class BackupEnvironment
             throw new ArgumentException($"'{nodeName}' is not one of the nodes {string.Join(", ", nodes)}.", nameof(nodeName));
         }
 
+        var environment = Standalone(repository, stanza);
+        environment["ISHCHAT_BACKUP_NODES"] = string.Join(',', nodes);
+        environment["ISHCHAT_BACKUP_TLS_CA_CERT"] = BackupSecret.CertificateAuthorityCertificate;
+        environment["ISHCHAT_BACKUP_TLS_CA_KEY"] = BackupSecret.CertificateAuthorityKey;
+        return environment;
+    }
+
+    /// <summary>
+    /// <paramref name="repository"/> and <paramref name="stanza"/> alone, for a container that reads and restores but is
+    /// no node (<c>render-pgbackrest-config --standalone</c>): the restore drill's throwaway copy, the pgBackRest exporter.
+    /// </summary>
+    public static Dictionary<string, BackupEnvironmentValue> Standalone(BackupRepository repository, string stanza)
+    {
+        ArgumentNullException.ThrowIfNull(repository);
+        ArgumentException.ThrowIfNullOrEmpty(stanza);
         repository.Validate();
         var environment = new Dictionary<string, BackupEnvironmentValue>
         {
             ["ISHCHAT_BACKUP_STANZA"] = stanza,
-            ["ISHCHAT_BACKUP_NODES"] = string.Join(',', nodes),
             ["ISHCHAT_BACKUP_STORAGE_PORT"] = repository.PortText,
             ["ISHCHAT_BACKUP_STORAGE_VERIFY_TLS"] = repository.VerifyTls ? "y" : "n",
             ["ISHCHAT_BACKUP_URI_STYLE"] = repository.PathStyle ? "path" : "host",
             ["ISHCHAT_BACKUP_RETENTION_DAYS"] = repository.RetentionDays.ToString(CultureInfo.InvariantCulture),
             ["ISHCHAT_BACKUP_CIPHER_PASS"] = BackupSecret.CipherPassphrase,
-            ["ISHCHAT_BACKUP_TLS_CA_CERT"] = BackupSecret.CertificateAuthorityCertificate,
-            ["ISHCHAT_BACKUP_TLS_CA_KEY"] = BackupSecret.CertificateAuthorityKey,
         };
         if (repository.Host is { } host)
         {

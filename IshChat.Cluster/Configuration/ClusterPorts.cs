@@ -21,4 +21,5 @@ public static class ClusterPorts
     public const int PgBouncerExporter = 9127;
     public const int RedisExporter = 9121;
     public const int NodeExporter = 9100;
+    public const int PgBackRestExporter = 9854;
 }

@@ -19,6 +19,7 @@ public static class MonitoringEnvironment
         public const string PgBouncer = "pgbouncer";
         public const string Redis = "redis";
         public const string Node = "node";
+        public const string PgBackRest = "pgbackrest";
         public const string Prometheus = "prometheus";
         public const string Alertmanager = "alertmanager";
 
@@ -32,6 +33,7 @@ public static class MonitoringEnvironment
             PgBouncer => "ISHCHAT_SCRAPE_PGBOUNCER_EXPORTER",
             Redis => "ISHCHAT_SCRAPE_REDIS_EXPORTER",
             Node => "ISHCHAT_SCRAPE_NODE_EXPORTER",
+            PgBackRest => "ISHCHAT_SCRAPE_PGBACKREST_EXPORTER",
             Prometheus => "ISHCHAT_SCRAPE_PROMETHEUS",
             Alertmanager => "ISHCHAT_SCRAPE_ALERTMANAGER",
             _ => throw new ArgumentOutOfRangeException(nameof(job), job, "Not a static scrape job of the Prometheus image."),
@@ -40,6 +42,9 @@ public static class MonitoringEnvironment
 
     /// <summary>Where the Prometheus image reads file-based targets (the API replicas' JSON).</summary>
     public const string PrometheusFileTargetsDirectory = "/etc/prometheus/file_sd";
+
+    /// <summary>Where the node-exporter image's textfile collector reads <c>*.prom</c> files (the restore drills' results).</summary>
+    public const string NodeExporterTextfileDirectory = "/var/lib/ishchat/textfile";
 
     public static string Target(string host, int port) => $"{host}:{port.ToString(CultureInfo.InvariantCulture)}";
 

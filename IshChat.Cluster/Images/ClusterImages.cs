@@ -26,7 +26,10 @@ public static class ClusterImages
     // Backups: the object store holding pgBackRest's repository (docs/backup.md).
     public static ClusterImage BackupStore { get; } = new("backup-store");
 
+    /// <summary>pgbackrest_exporter, built on the Patroni image for its pgBackRest and repository configuration.</summary>
+    public static ClusterImage PgBackRestExporter { get; } = new("pgbackrest-exporter", Patroni);
+
     /// <summary>Every image a container runs from: what the AppHost, the test clusters and the benches build up front.</summary>
     public static IReadOnlyList<ClusterImage> All { get; } =
-        [Etcd, Patroni, HAProxy, PgBouncer, Redis, Prometheus, Alertmanager, PostgresExporter, PgBouncerExporter, RedisExporter, NodeExporter, BackupStore];
+        [Etcd, Patroni, HAProxy, PgBouncer, Redis, Prometheus, Alertmanager, PostgresExporter, PgBouncerExporter, RedisExporter, NodeExporter, BackupStore, PgBackRestExporter];
 }

@@ -87,6 +87,89 @@ public sealed class BackupModelTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task TheClusterHasBackUpNowAndRunRestoreDrillCommands()
+    {
+        var model = await BuildModelAsync();
+        var cluster = Assert.Single(model.Resources.OfType<PatroniClusterResource>());
+
+        var commands = cluster.Annotations.OfType<ResourceCommandAnnotation>().Select(c => c.Name).ToList();
+
+        Assert.Contains(BackupStoreBuilderExtensions.BackupNowCommand, commands);
+        Assert.Contains(BackupStoreBuilderExtensions.RestoreDrillCommand, commands);
+    }
+
+    [Fact]
+    public async Task ThePgBackRestExporterReadsThisRunsStanzaWithTheStoresSecretsAndIsScraped()
+    {
+        var model = await BuildModelAsync();
+        var cluster = Assert.Single(model.Resources.OfType<PatroniClusterResource>());
+        var store = Assert.Single(model.Resources.OfType<BackupStoreResource>());
+        var exporter = Assert.Single(model.Resources.OfType<IshChat.AppHost.Hosting.Exporters.ExporterResource>(), e => e.Name == $"{store.Name}-exporter");
+        var prometheus = Assert.Single(model.Resources.OfType<IshChat.AppHost.Hosting.Prometheus.PrometheusResource>());
+
+        var environment = await ResourceEnvironment.EvaluateAsync(exporter, services);
+        var prometheusEnvironment = await ResourceEnvironment.EvaluateAsync(prometheus, services);
+
+        Assert.Equal(BackupStoreBuilderExtensions.Stanza(cluster), environment["ISHCHAT_BACKUP_STANZA"]);
+        Assert.Equal(await store.StoreKey.GetValueAsync(default), environment["ISHCHAT_BACKUP_AZURE_KEY"]);
+        Assert.Equal(await store.CipherPassphrase.GetValueAsync(default), environment["ISHCHAT_BACKUP_CIPHER_PASS"]);
+        Assert.False(environment.ContainsKey("ISHCHAT_BACKUP_TLS_CA_KEY"), "the exporter is no node: it needs no CA");
+        Assert.Equal(exporter.ScrapeTarget, prometheusEnvironment["ISHCHAT_SCRAPE_PGBACKREST_EXPORTER"]);
+    }
+
+    [Fact]
+    public async Task NodeExporterReadsTheRestoreDrillsTextfiles()
+    {
+        var model = await BuildModelAsync();
+
+        var exporter = Assert.Single(model.Resources.OfType<IshChat.AppHost.Hosting.Exporters.ExporterResource>(), e => e.Name == "node-exporter");
+
+        var mount = Assert.Single(exporter.Annotations.OfType<ContainerMountAnnotation>(), m => m.Target == MonitoringEnvironment.NodeExporterTextfileDirectory);
+        Assert.True(mount.IsReadOnly);
+        Assert.True(Directory.Exists(mount.Source), $"{mount.Source} does not exist");
+    }
+
+    [Fact]
+    public void ADrillResultBecomesTheMetricsTheAlertsWatch()
+    {
+        var finished = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000);
+        var passed = new RestoreDrillResult("ishchat-pg-1", finished, TimeSpan.FromSeconds(20), null, RestoreDuration: TimeSpan.FromSeconds(12.5), RecoveryGapBytes: 0);
+        var failed = passed with { Finished = finished.AddDays(1), Failure = "a WAL segment is missing", RestoreDuration = null, RecoveryGapBytes = null };
+        var directory = Directory.CreateTempSubdirectory("ishchat-drill-model-");
+        try
+        {
+            var metrics = new RestoreDrillMetrics(directory.FullName);
+
+            metrics.Record(passed);
+            metrics.Record(failed);
+            var text = File.ReadAllText(metrics.FilePath);
+
+            Assert.Contains("ishchat_restore_drill_success{stanza=\"ishchat-pg-1\"} 0\n", text, StringComparison.Ordinal);
+            Assert.Contains("ishchat_restore_drill_last_success_timestamp_seconds{stanza=\"ishchat-pg-1\"} 1800000000\n", text, StringComparison.Ordinal);
+            Assert.Contains("ishchat_restore_drill_last_run_timestamp_seconds{stanza=\"ishchat-pg-1\"} 1800086400\n", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("ishchat_restore_drill_restore_seconds", text, StringComparison.Ordinal);
+            Assert.Single(Directory.GetFiles(directory.FullName));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void RowCountsThatDifferAreNamedWithBothSides()
+    {
+        var live = new Dictionary<string, long> { ["chat.messages a"] = 10, ["chat.messages b"] = 3, ["public.log -"] = 1 };
+        var restored = new Dictionary<string, long> { ["chat.messages a"] = 10, ["chat.messages b"] = 2, ["chat.devices c"] = 4 };
+
+        var differences = RestoreDrill.Differences(live, restored);
+
+        Assert.Equal(["chat.devices c: live no rows, restored 4", "chat.messages b: live 3, restored 2", "public.log -: live 1, restored no rows"], differences);
+        Assert.Empty(RestoreDrill.Differences(live, live));
+        Assert.Equal((1L << 32) + 0x3000060, RestoreDrill.ParseLsn("1/3000060"));
+    }
+
+    [Fact]
     public async Task TheStoreKeyIsValidBase64AsAzureAccountKeysAre()
     {
         var model = await BuildModelAsync();

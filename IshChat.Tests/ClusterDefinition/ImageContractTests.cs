@@ -23,13 +23,15 @@ public sealed partial class ImageContractTests
         "haproxy" => ComponentEnvironment.HAProxy(["pg-0", "pg-1"]),
         "pgbouncer" => ComponentEnvironment.PgBouncer(["haproxy-0", "haproxy-1"], new PgBouncerSettings()),
         "prometheus" => MonitoringEnvironment.Prometheus(
-            new[] { Jobs.Patroni, Jobs.Postgres, Jobs.Etcd, Jobs.HAProxy, Jobs.PgBouncer, Jobs.Redis, Jobs.Node, Jobs.Prometheus, Jobs.Alertmanager }
+            new[] { Jobs.Patroni, Jobs.Postgres, Jobs.Etcd, Jobs.HAProxy, Jobs.PgBouncer, Jobs.Redis, Jobs.Node, Jobs.PgBackRest, Jobs.Prometheus, Jobs.Alertmanager }
                 .ToDictionary(j => j, j => (IReadOnlyList<string>)[$"{j}:1"]),
             "postgres-exporter:9187", "alertmanager:9093", TimeSpan.FromSeconds(5)),
         "alertmanager" => MonitoringEnvironment.Alertmanager(TimeSpan.FromSeconds(5)),
         "postgres-exporter" => MonitoringEnvironment.PostgresExporter(),
         "pgbouncer-exporter" => MonitoringEnvironment.PgBouncerExporter("pgbouncer"),
         "backup-store" => BackupEnvironment.Store("backup-store").ToDictionary(e => e.Key, e => (EnvironmentValue)e.Value.ToString()),
+        "pgbackrest-exporter" => BackupEnvironment.Standalone(BackupRepository.LocalStore("backup-store"), "stanza")
+            .ToDictionary(e => e.Key, e => (EnvironmentValue)e.Value.ToString()),
         // Configured through Aspire's own Redis resource or by command line, not by our definition.
         "redis" or "redis-exporter" or "node-exporter" => new Dictionary<string, EnvironmentValue>(),
         _ => throw new ArgumentOutOfRangeException(nameof(component), component, "An image with no known contract: add it here."),

@@ -28,13 +28,13 @@ public sealed class DashboardQueryTests(AppHostClusterFixture fixture, ITestOutp
         Assert.NotEmpty(queries);
         using var prometheus = fixture.PrometheusApi();
 
-        // When each is evaluated (rates need two scrapes, so a young Prometheus gets a minute)
+        // When each is evaluated (rates need two scrapes; the backup and drill panels fill after the first backup and drill)
         var empty = new List<string>();
         foreach (var (panel, expr) in queries)
         {
             try
             {
-                var samples = await Eventually.GetAsync(ct => prometheus.QueryAsync(expr, ct), s => s.Count > 0, TimeSpan.FromSeconds(60), $"data for '{panel}'");
+                var samples = await Eventually.GetAsync(ct => prometheus.QueryAsync(expr, ct), s => s.Count > 0, TimeSpan.FromMinutes(3), $"data for '{panel}'");
                 output.WriteLine($"{panel}: {samples.Count} series");
             }
             catch (TimeoutException ex)

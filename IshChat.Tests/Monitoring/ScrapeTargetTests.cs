@@ -22,6 +22,8 @@ public sealed class ScrapeTargetTests(AppHostClusterFixture fixture, ITestOutput
         [Jobs.PgBouncer] = 2,
         [Jobs.Redis] = 1,
         [Jobs.Node] = 1,
+        // pgbackrest_exporter reading the backup store's repository.
+        [Jobs.PgBackRest] = 1,
         [Jobs.Prometheus] = 1,
         [Jobs.Alertmanager] = 1,
     };
@@ -45,7 +47,7 @@ public sealed class ScrapeTargetTests(AppHostClusterFixture fixture, ITestOutput
         output.WriteLine(string.Join(Environment.NewLine, targets.OrderBy(t => t.Job).ThenBy(t => t.Instance)));
         Assert.Equal(expected.Values.Sum(), targets.Count);
         Assert.All(targets, t => Assert.Equal("up", t.Health));
-        foreach (var (metric, count) in new[] { ("pg_up", 4), ("pgbouncer_up", 2), ("redis_up", 1), ("patroni_postgres_running", 4), ("etcd_server_has_leader", 3) })
+        foreach (var (metric, count) in new[] { ("pg_up", 4), ("pgbouncer_up", 2), ("redis_up", 1), ("patroni_postgres_running", 4), ("etcd_server_has_leader", 3), ("pgbackrest_exporter_status", 1) })
         {
             var samples = await Eventually.GetAsync(ct => api.QueryAsync($"{metric} == 1", ct), s => s.Count == count, TimeSpan.FromSeconds(30), $"{metric} == 1 on {count} targets");
             Assert.Equal(count, samples.Count);

@@ -2,6 +2,9 @@
 """Render /etc/pgbackrest/pgbackrest.conf and this node's TLS files at container start.
 
 Called by patroni-entrypoint when ISHCHAT_BACKUP_REPO_TYPE is azure or s3 (backups on).
+With --standalone (the restore drill's throwaway container, the pgBackRest exporter) it
+writes only the repository and a local data directory: no TLS server, no other nodes, so
+it needs neither PATRONI_NAME, ISHCHAT_BACKUP_NODES nor the CA.
 pgBackRest then archives WAL (archive_command), takes base backups from a replica, and
 restores; every node gets the same repository settings, and lists every other node as a
 remote "pgN-host" so that a backup started on a replica can ask the primary to start and
@@ -221,9 +224,30 @@ def build():
     return "\n".join(lines) + "\n"
 
 
+def build_standalone():
+    """The repository and a local data directory only: read and restore, never serve."""
+    stanza = line_value("ISHCHAT_BACKUP_STANZA")
+    if not STANZA_RE.match(stanza):
+        raise ConfigError(f"ISHCHAT_BACKUP_STANZA={stanza!r} must be letters, digits, '_', '.', '-'")
+    glob = repository()
+    glob.update({
+        "process-max": integer("ISHCHAT_BACKUP_PROCESS_MAX", 2, 1),
+        "log-level-console": "info",
+        "log-level-file": "off",
+    })
+    lines = ["# Rendered by render-pgbackrest-config --standalone (repository only).", "[global]"]
+    lines += [f"{k}={v}" for k, v in glob.items()]
+    lines += ["", f"[{stanza}]", f"pg1-path={DATA_DIR}", "pg1-socket-path=/var/run/postgresql", "pg1-port=5432"]
+    return "\n".join(lines) + "\n"
+
+
 def main():
+    standalone = sys.argv[1:] == ["--standalone"]
+    if sys.argv[1:] and not standalone:
+        print("usage: render-pgbackrest-config [--standalone]", file=sys.stderr)
+        return 64
     try:
-        text = build()
+        text = build_standalone() if standalone else build()
     except ConfigError as e:
         print(f"render-pgbackrest-config: error: {e}", file=sys.stderr)
         return 64

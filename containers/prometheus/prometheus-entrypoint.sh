@@ -102,6 +102,7 @@ YAML
   static_job pgbouncer ISHCHAT_SCRAPE_PGBOUNCER_EXPORTER
   static_job redis ISHCHAT_SCRAPE_REDIS_EXPORTER
   static_job node ISHCHAT_SCRAPE_NODE_EXPORTER
+  static_job pgbackrest ISHCHAT_SCRAPE_PGBACKREST_EXPORTER
   static_job prometheus ISHCHAT_SCRAPE_PROMETHEUS
   static_job alertmanager ISHCHAT_SCRAPE_ALERTMANAGER
 } >"$cfg.tmp"

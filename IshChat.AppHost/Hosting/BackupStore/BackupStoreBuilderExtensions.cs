@@ -13,6 +13,8 @@ public static class BackupStoreBuilderExtensions
 {
     public const string BackupNowCommand = "backup-now";
 
+    public const string RestoreDrillCommand = "run-restore-drill";
+
     /// <summary>
     /// Configuration section that makes this run's cluster from the backup store instead of initdb:
     /// <c>Type</c> (latest, time, lsn, name, immediate), <c>Target</c> and, optionally, <c>Stanza</c> (the cluster's
@@ -23,6 +25,9 @@ public static class BackupStoreBuilderExtensions
 
     /// <summary>How often a full backup is taken (a TimeSpan, e.g. <c>1.00:00:00</c>); the first one once a replica streams.</summary>
     public const string FullBackupIntervalKey = "IshChat:Backup:FullBackupInterval";
+
+    /// <summary>How often a restore drill runs (a TimeSpan; a day by default); the first one after the first full backup.</summary>
+    public const string RestoreDrillIntervalKey = "IshChat:Backup:RestoreDrillInterval";
 
     // The stanza a restored cluster continues (see RestoreSection), per cluster.
     private static readonly ConditionalWeakTable<PatroniClusterResource, string> stanzas = [];
@@ -115,6 +120,34 @@ public static class BackupStoreBuilderExtensions
         {
             Description = "Takes a full backup now (pgBackRest, copied from a replica when one is healthy).",
             IconName = "CloudArrowUp",
+            UpdateState = context => cluster.Resource.LastObservedState?.Leader is null ? ResourceCommandState.Disabled : ResourceCommandState.Enabled,
+        }).WithRestoreDrills(store);
+    }
+
+    /// <summary>
+    /// Restore drills (docs/backup.md#restore-drills): the first after the first full backup, then every
+    /// <see cref="RestoreDrillIntervalKey"/> (a day by default), and the cluster's "Run restore drill" command; each
+    /// result goes to node_exporter's textfile collector, where the RestoreDrill* alerts watch it.
+    /// </summary>
+    private static IResourceBuilder<PatroniClusterResource> WithRestoreDrills(
+        this IResourceBuilder<PatroniClusterResource> cluster, IResourceBuilder<BackupStoreResource> store)
+    {
+        var interval = cluster.ApplicationBuilder.Configuration.GetValue(RestoreDrillIntervalKey, TimeSpan.FromDays(1));
+        var image = ClusterImages.Patroni.Reference(RepositoryLayout.FindFrom(cluster.ApplicationBuilder.AppHostDirectory));
+        var drill = new ScheduledRestoreDrill(cluster.Resource, store.Resource, image);
+        cluster.ApplicationBuilder.Eventing.Subscribe<InitializeResourceEvent>(cluster.Resource, (@event, _) =>
+        {
+            drill.Schedule(interval, FullBackup.FirstBackup(cluster.Resource), @event.Services, @event.Logger);
+            return Task.CompletedTask;
+        });
+        return cluster.WithCommand(RestoreDrillCommand, "Run restore drill", async context =>
+        {
+            var result = await drill.RunAsync(context.Services, context.Logger, context.CancellationToken);
+            return result.Succeeded ? CommandResults.Success() : CommandResults.Failure(result.Failure);
+        }, new CommandOptions
+        {
+            Description = "Restores the newest backup and the archived WAL up to a fresh restore point into a throwaway container and checks it: consistency, pg_amcheck, row counts per instance.",
+            IconName = "ArrowClockwise",
             UpdateState = context => cluster.Resource.LastObservedState?.Leader is null ? ResourceCommandState.Disabled : ResourceCommandState.Enabled,
         });
     }

@@ -23,6 +23,15 @@ public sealed class BackupStoreResource(string name, ParameterResource storeKey,
 
     public BackupCertificateAuthority CertificateAuthority { get; } = BackupCertificateAuthority.Create();
 
+    /// <summary>A secret's value itself, for a container the app host starts by hand (the restore drill's).</summary>
+    internal async Task<string> SecretValueAsync(BackupSecret secret, CancellationToken cancellationToken) => Secret(secret) switch
+    {
+        ParameterResource parameter => await parameter.GetValueAsync(cancellationToken)
+            ?? throw new InvalidOperationException($"The parameter {parameter.Name} has no value."),
+        string text => text,
+        var other => throw new InvalidOperationException($"{secret} resolves to a {other.GetType().Name}, not a value."),
+    };
+
     /// <summary>A secret's value as the environment takes it: a parameter reference, or the per-run CA's PEM text.</summary>
     internal object Secret(BackupSecret secret) => secret switch
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using IshChat.AppHost.Hosting.Shared;
 using IshChat.AppHost.Hosting.Patroni;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,6 +15,13 @@ internal static class FullBackup
 {
     // A backup of a large database takes a while; a hung one should not block the next forever.
     private static readonly TimeSpan backupTimeout = TimeSpan.FromHours(6);
+
+    // Completed by the cluster's first successful backup: until then a restore drill has nothing to restore.
+    private static readonly ConditionalWeakTable<PatroniClusterResource, TaskCompletionSource> firstBackups = [];
+
+    /// <summary>Completes once a full backup of <paramref name="cluster"/> succeeded in this run.</summary>
+    public static Task FirstBackup(PatroniClusterResource cluster) =>
+        firstBackups.GetValue(cluster, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
     /// <summary>Takes a full backup now; null when it succeeded, else why not. pgBackRest's output goes to <paramref name="logger"/>.</summary>
     public static async Task<string?> RunAsync(PatroniClusterResource cluster, IServiceProvider services, ILogger logger, CancellationToken cancellationToken)
@@ -35,7 +43,13 @@ internal static class FullBackup
         var result = await DockerCli.ExecuteAsync(
             ["exec", containerId, "pgbackrest", $"--stanza={BackupStoreBuilderExtensions.Stanza(cluster)}", "--type=full", "backup"],
             line => logger.LogInformation("{Line}", line), backupTimeout, logger, cancellationToken);
-        return result.Succeeded ? null : $"pgbackrest backup on {node.Name} failed (exit {result.ExitCode}); see the log.";
+        if (!result.Succeeded)
+        {
+            return $"pgbackrest backup on {node.Name} failed (exit {result.ExitCode}); see the log.";
+        }
+
+        firstBackups.GetValue(cluster, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        return null;
     }
 
     /// <summary>

@@ -1,8 +1,10 @@
 using Aspire.Hosting.ApplicationModel;
+using IshChat.AppHost.Hosting.BackupStore;
 using IshChat.AppHost.Hosting.Images;
 using IshChat.AppHost.Hosting.Patroni;
 using IshChat.AppHost.Hosting.PgBouncer;
 using IshChat.AppHost.Hosting.Shared;
+using IshChat.Cluster.Backup;
 
 namespace IshChat.AppHost.Hosting.Exporters;
 
@@ -56,13 +58,36 @@ public static class ExporterBuilderExtensions
 
     /// <summary>
     /// node_exporter reading the Docker host's filesystems through a read-only bind mount of
-    /// <c>/</c>: PostgreSQL's data lives in the containers' layers on that host's disk.
+    /// <c>/</c>: PostgreSQL's data lives in the containers' layers on that host's disk. Its textfile
+    /// collector reads <see cref="NodeExporterTextfiles"/>: the restore drills' results.
     /// </summary>
     public static IResourceBuilder<ExporterResource> AddNodeExporter(this IDistributedApplicationBuilder builder, [ResourceName] string name)
     {
         ArgumentNullException.ThrowIfNull(builder);
         return builder.AddExporter(name, ClusterImages.NodeExporter, ClusterPorts.NodeExporter)
-            .WithBindMount("/", "/host/root", isReadOnly: true);
+            .WithBindMount("/", "/host/root", isReadOnly: true)
+            .WithBindMount(NodeExporterTextfiles.Directory, MonitoringEnvironment.NodeExporterTextfileDirectory, isReadOnly: true);
+    }
+
+    /// <summary>
+    /// pgbackrest_exporter reading <paramref name="store"/>'s repository for <paramref name="cluster"/>'s stanza (only that
+    /// one: the store keeps earlier runs' stanzas too): age, size and duration of the newest backups, the stanza's status.
+    /// </summary>
+    public static IResourceBuilder<ExporterResource> AddPgBackRestExporter(
+        this IResourceBuilder<PatroniClusterResource> cluster, IResourceBuilder<BackupStoreResource> store, [ResourceName] string name)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        ArgumentNullException.ThrowIfNull(store);
+        return cluster.ApplicationBuilder.AddExporter(name, ClusterImages.PgBackRestExporter, ClusterPorts.PgBackRestExporter)
+            .WithEnvironment(context =>
+            {
+                foreach (var (variable, value) in BackupEnvironment.Standalone(store.Resource.Repository, BackupStoreBuilderExtensions.Stanza(cluster.Resource)))
+                {
+                    context.EnvironmentVariables[variable] = value.Secret is { } secret ? store.Resource.Secret(secret) : value.Literal!;
+                }
+            })
+            .WaitFor(store)
+            .WithParentRelationship(store);
     }
 
     private static IResourceBuilder<ExporterResource> AddExporter(this IDistributedApplicationBuilder builder, string name, ClusterImage image, int port) =>

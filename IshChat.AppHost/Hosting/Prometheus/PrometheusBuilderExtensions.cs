@@ -1,4 +1,5 @@
 using IshChat.AppHost.Hosting.Alertmanager;
+using IshChat.AppHost.Hosting.BackupStore;
 using IshChat.AppHost.Hosting.Etcd;
 using IshChat.AppHost.Hosting.Exporters;
 using IshChat.AppHost.Hosting.HAProxy;
@@ -112,6 +113,20 @@ public static class PrometheusBuilderExtensions
         ArgumentNullException.ThrowIfNull(redis);
         var exporter = redis.AddRedisExporter($"{redis.Resource.Name}-exporter");
         builder.Resource.AddTargets(Jobs.Redis, [exporter.Resource.ScrapeTarget]);
+        return builder;
+    }
+
+    /// <summary>
+    /// The backups of <paramref name="cluster"/> in <paramref name="store"/> through pgbackrest_exporter: age, size and
+    /// duration of the newest backups and the stanza's status. (The archiver's own counters come with PostgreSQL's
+    /// metrics; the restore drills' results with node_exporter's textfile collector.)
+    /// </summary>
+    public static IResourceBuilder<PrometheusResource> ScrapeBackups(
+        this IResourceBuilder<PrometheusResource> builder, IResourceBuilder<PatroniClusterResource> cluster, IResourceBuilder<BackupStoreResource> store)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        var exporter = cluster.AddPgBackRestExporter(store, $"{store.Resource.Name}-exporter");
+        builder.Resource.AddTargets(Jobs.PgBackRest, [exporter.Resource.ScrapeTarget]);
         return builder;
     }
 
