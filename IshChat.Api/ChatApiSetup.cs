@@ -55,7 +55,7 @@ public static class ChatApiSetup
         builder.Services.AddKeyedSingleton(ChatDatabase.AdminName, (services, _) =>
         {
             var admin = services.GetRequiredKeyedService<Npgsql.NpgsqlDataSource>(ChatDatabase.AdminName);
-            return new ChatDatabase(admin, admin, services.GetRequiredService<ApiMetrics>(), services.GetRequiredService<ILogger<ChatDatabase>>());
+            return new ChatDatabase(ChatDataSources.Only(admin), services.GetRequiredService<ApiMetrics>(), services.GetRequiredService<ILogger<ChatDatabase>>());
         });
         builder.Services.Configure<ApiKeyCacheOptions>(builder.Configuration.GetSection("Chat:ApiKeys"));
         builder.Services.AddSingleton<ApiKeyDirectory>();

@@ -132,6 +132,13 @@ public sealed class ChatCache(HybridCache cache, NewestWriteMarkers markers, Api
     public sealed record StampedValue<T>(T Value, ulong Position);
 
     private sealed class NothingToCacheException : Exception;
+
+    /// <summary>
+    /// A cache that is down or slow fails the call, and RedisCache reports its own time-out as a cancellation: only a
+    /// cancellation the caller asked for is not a cache failure.
+    /// </summary>
+    private static bool IsCacheFailure(Exception ex, CancellationToken cancellationToken) =>
+        ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested;
 }
 
 /// <summary>One place for cache keys, so a write removes exactly what the reads stored.</summary>
@@ -146,11 +153,4 @@ public static class CacheKeys
     public static string ActiveSessions(Guid instanceId) => $"ishchat:{instanceId:N}:sessions:active";
 
     public static string ApiKey(string keyHashHex) => $"ishchat:apikey:{keyHashHex}";
-
-    /// <summary>
-    /// A cache that is down or slow fails the call, and RedisCache reports its own time-out as a cancellation: only a
-    /// cancellation the caller asked for is not a cache failure.
-    /// </summary>
-    private static bool IsCacheFailure(Exception ex, CancellationToken cancellationToken) =>
-        ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested;
 }

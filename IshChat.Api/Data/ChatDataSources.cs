@@ -24,6 +24,16 @@ public sealed class ChatDataSources
         All = [.. byInstanceType.Values.Prepend(Shared).SelectMany(p => new[] { p.Primary, p.Replicas }).Distinct()];
     }
 
+    private ChatDataSources(NpgsqlDataSource only)
+    {
+        Shared = new DataSourcePair(only, only);
+        byInstanceType = [];
+        All = [only];
+    }
+
+    /// <summary>One data source for every read and write, whatever the instance type (the admin API's own role).</summary>
+    public static ChatDataSources Only(NpgsqlDataSource source) => new(source);
+
     public DataSourcePair Shared { get; }
 
     /// <summary>Every distinct data source, to clear them all when a failover poisoned their idle connections.</summary>
