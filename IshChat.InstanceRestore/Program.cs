@@ -8,8 +8,8 @@ const string Usage = """
 
       --node       a Patroni node's container (docker name or id): the side restore takes its repository settings,
                    secrets, image and network from it
-      --live       the live database as ishchat_app through the read-write route (default: $ISHCHAT_LIVE_CONNECTION),
-                   e.g. "Host=127.0.0.1;Port=<HAProxy read-write>;Database=ishchat;Username=ishchat_app;Password=…"
+      --live       the live database as ishchat_admin through the read-write route (default: $ISHCHAT_LIVE_CONNECTION),
+                   e.g. "Host=127.0.0.1;Port=<HAProxy read-write>;Database=ishchat;Username=ishchat_admin;Password=…"
       --time       e.g. "2026-11-25 14:03:00+00" (UTC unless it names an offset)
       --overwrite  rows changed since the target take the target's values (default: kept as they are live)
       --dry-run    compare and report, write nothing

@@ -12,7 +12,7 @@ namespace IshChat.Cluster.InstanceRestore;
 public static class InstanceRestorer
 {
     /// <param name="liveNodeContainer">Any Patroni node's container (name or id): the repository, image and network to restore from.</param>
-    /// <param name="liveConnectionString">The live database as the app role (ishchat_app) through the read-write route.</param>
+    /// <param name="liveConnectionString">The live database as the admin role (ishchat_admin, which inherits the app role's row-level security) through the read-write route.</param>
     public static async Task<InstanceRestoreReport> RestoreAsync(
         string liveNodeContainer, string liveConnectionString, Guid instanceId, RestoreTarget target, bool overwrite, bool dryRun,
         TimeSpan sideRestoreTimeout, IProgress<string>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default)

@@ -35,6 +35,7 @@ internal static partial class PrometheusRuleGroups
         ["etcd"] = (false, "No etcd in Azure: the service keeps its own HA state."),
         ["pgbouncer"] = (false, "The built-in PgBouncer reports platform metrics; client_connections_waiting is alerted on."),
         ["node"] = (false, "No host to export in Azure; storage_percent is alerted on."),
+        ["pgbackrest"] = (false, "Azure Database for PostgreSQL takes and keeps its own backups (geo-redundant, 30-day point-in-time restore window); the drill's textfile metrics do not exist there."),
         ["api"] = (true, "Reads the API's own metrics, once they are sent to this workspace (docs/azure.md, what remains)."),
     };
 

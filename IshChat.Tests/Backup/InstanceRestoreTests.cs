@@ -27,7 +27,9 @@ public sealed class InstanceRestoreTests(BackupClusterFixture fixture, ITestOutp
             throw new InvalidOperationException("The chat schema could not be applied; see the log.");
         }
 
-        var app = BackupSql.LeaderConnectionString(cluster, ClusterRoles.App);
+        // The admin role: it may create instances and put back API keys (the tenant role may not), and inherits the
+        // tenant role's row-level security, so every write stays inside the instance it is scoped to.
+        var app = BackupSql.LeaderConnectionString(cluster, ClusterRoles.Admin);
         var (a, b) = (Guid.CreateVersion7(), Guid.CreateVersion7());
         await SeedAsync(app, a);
         await SeedAsync(app, b);

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text;
 using DotNet.Testcontainers.Builders;
 using IshChat.Cluster.Etcd;
+using IshChat.Cluster.Testcontainers;
 using IshChat.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -23,14 +24,13 @@ public sealed class LeaderKeyReleaseTests : IAsyncLifetime
     {
         var layout = RepositoryLayout.Current;
         await new ClusterImageBuilder(layout, NullLogger.Instance).EnsureBuiltAsync([ClusterImages.Etcd]);
-        etcd = new ContainerBuilder(ClusterImages.Etcd.Reference(layout))
+        etcd = await HostPortClash.StartAsync(() => new ContainerBuilder(ClusterImages.Etcd.Reference(layout))
             .WithEnvironment(ComponentEnvironment.EtcdMember("etcd-0", ["etcd-0"], "release-test")
                 .ToDictionary(e => e.Key, e => e.Value.Literal!))
             .WithNetworkAliases("etcd-0")
             .WithPortBinding(ClusterPorts.EtcdClient, assignRandomHostPort: true)
             .WithWaitStrategy(Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(ClusterPorts.EtcdClient).ForPath("/health")))
-            .Build();
-        await etcd.StartAsync();
+            .Build(), NullLogger.Instance, CancellationToken.None);
         etcdUrl = new Uri($"http://127.0.0.1:{etcd.GetMappedPublicPort(ClusterPorts.EtcdClient)}/");
     }
 

@@ -20,7 +20,7 @@ public sealed class ErrorTests(MigrationClusterFixture fixture)
     {
         // Given: a connection string whose password is wrong
         var run = MigrationRun.Generate(fixture, "wrong-password", 200, dirt: 0, seed: 41, out _);
-        var wrong = new NpgsqlConnectionStringBuilder(fixture.LeaderConnectionString()) { Password = "not-the-password" }.ConnectionString;
+        var wrong = new NpgsqlConnectionStringBuilder(fixture.LeaderConnectionString(ClusterRoles.Admin)) { Password = "not-the-password" }.ConnectionString;
         var arguments = run.Arguments("import");
         arguments[Array.IndexOf(arguments, "--connection") + 1] = wrong;
 
@@ -32,7 +32,7 @@ public sealed class ErrorTests(MigrationClusterFixture fixture)
         Assert.Contains("refused the login", error, StringComparison.Ordinal);
         Assert.Contains("--connection", error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
-        await using var connection = new NpgsqlConnection(fixture.LeaderConnectionString());
+        await using var connection = new NpgsqlConnection(fixture.LeaderConnectionString(ClusterRoles.Admin));
         await connection.OpenAsync();
         await using var count = new NpgsqlCommand("SELECT count(*) FROM chat.list_instances(NULL, 1000) WHERE name = $1", connection) { Parameters = { new() { Value = run.Instance } } };
         Assert.Equal(0L, (long)(await count.ExecuteScalarAsync())!);

@@ -34,8 +34,14 @@ chmod 0700 "$data"
 
 # The server parameters of patroni.yml.tmpl's bootstrap.dcs.postgresql.parameters, so a single server
 # and a cluster member behave alike; arguments given to the container come after and win.
+# The libraries post-bootstrap.sql creates extensions of (pgaudit, pg_cron) must be loaded already
+# when it runs, so the first start's socket-only server gets them too.
+preload=(-c shared_preload_libraries=pg_stat_statements,pgaudit,pg_cron
+         -c "cron.database_name=${ISHCHAT_DATABASE:-$POSTGRES_DB}" -c cron.host=/var/run/postgresql
+         -c "pgaudit.log=ddl, role" -c pgaudit.log_catalog=off -c pgaudit.log_relation=on -c pgaudit.log_parameter=off
+         -c "log_line_prefix=%m [%p] user=%u db=%d app=%a ")
 settings=(-c listen_addresses='*' -c max_connections=200 -c shared_buffers=128MB -c wal_level=replica
-          -c password_encryption=scram-sha-256 -c shared_preload_libraries=pg_stat_statements
+          -c password_encryption=scram-sha-256 "${preload[@]}"
           -c track_io_timing=on -c unix_socket_directories=/var/run/postgresql)
 # The official image accepts "postgres -c …" as well as "-c …".
 [[ ${1:-} != postgres ]] || shift
@@ -54,7 +60,7 @@ if [[ ! -s $data/PG_VERSION ]]; then
 
   # A server on the socket only, so nothing outside (pg_isready --host localhost included) sees it
   # before the database, roles and init scripts exist.
-  pg_ctl -D "$data" -w -o "-c listen_addresses='' -c unix_socket_directories=/var/run/postgresql" start >/dev/null
+  pg_ctl -D "$data" -w -o "-c listen_addresses='' -c unix_socket_directories=/var/run/postgresql ${preload[*]@Q}" start >/dev/null
   export PGPASSWORD="$POSTGRES_PASSWORD" PGHOST=/var/run/postgresql PGUSER="$POSTGRES_USER"
   psql -d postgres --no-psqlrc --quiet --set ON_ERROR_STOP=1 --set db="$POSTGRES_DB" <<'SQL'
 SELECT format('CREATE DATABASE %I', :'db') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \gexec
