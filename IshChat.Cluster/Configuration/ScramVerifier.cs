@@ -16,8 +16,14 @@ public static class ScramVerifier
     public static string Of(string password)
     {
         ArgumentException.ThrowIfNullOrEmpty(password);
-        var salt = RandomNumberGenerator.GetBytes(16);
-        var salted = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(Prepare(password)), salt, Iterations, HashAlgorithmName.SHA256, 32);
+        var prepared = Encoding.UTF8.GetBytes(Prepare(password));
+        // The same password always gives the same verifier: every node is handed it at every start, and the
+        // reconcile callback (containers/patroni/reconcile-roles.sh) compares it with pg_authid to tell a changed
+        // password from an unchanged one. A random salt made every promotion set a new verifier, and PgBouncer's
+        // pass-through logins, made with the old salt, then failed ("server login has been failing"). The salt comes
+        // from the password through the same 4096 PBKDF2 rounds, so it makes guessing no cheaper than the verifier.
+        var salt = Rfc2898DeriveBytes.Pbkdf2(prepared, "ishchat scram salt"u8.ToArray(), Iterations, HashAlgorithmName.SHA256, 16);
+        var salted = Rfc2898DeriveBytes.Pbkdf2(prepared, salt, Iterations, HashAlgorithmName.SHA256, 32);
         var storedKey = SHA256.HashData(HMACSHA256.HashData(salted, "Client Key"u8));
         var serverKey = HMACSHA256.HashData(salted, "Server Key"u8);
         return $"SCRAM-SHA-256${Iterations}:{Convert.ToBase64String(salt)}${Convert.ToBase64String(storedKey)}:{Convert.ToBase64String(serverKey)}";

@@ -35,7 +35,7 @@ for kind in superuser replication rewind; do
   names+=("$(authentication "$kind" username)")
   passwords+=("$(authentication "$kind" password)")
 done
-for kind in APP MIGRATOR MONITOR PGBOUNCER_AUTH; do
+for kind in APP ADMIN MIGRATOR MONITOR PGBOUNCER_AUTH; do
   user_var=ISHCHAT_${kind}_USER password_var=ISHCHAT_${kind}_PASSWORD
   names+=("${!user_var}")
   passwords+=("${!password_var}")
@@ -45,9 +45,19 @@ done
 # the same password, which would break PgBouncer's pass-through logins made with the old one,
 # and this runs on every promotion.
 matches() { PGPASSWORD=$2 PGCONNECT_TIMEOUT=5 psql --no-psqlrc --host 127.0.0.1 --username "$1" --dbname postgres --tuples-only --command 'select 1' >/dev/null 2>&1; }
+# The application roles arrive as SCRAM verifiers (the node never holds their passwords): one
+# password always gives the same verifier, so an unchanged one equals what pg_authid holds.
+stored() { "${sql[@]}" --tuples-only --no-align --set role_name="$1" <<'SQL'
+SELECT rolpassword FROM pg_catalog.pg_authid WHERE rolname = :'role_name'
+SQL
+}
 changed=0
 for i in "${!names[@]}"; do
-  matches "${names[$i]}" "${passwords[$i]}" && continue
+  if [[ ${passwords[$i]} == SCRAM-SHA-256\$* ]]; then
+    [[ $(stored "${names[$i]}") == "${passwords[$i]}" ]] && continue
+  else
+    matches "${names[$i]}" "${passwords[$i]}" && continue
+  fi
   log "$action as $role of $scope: role ${names[$i]}'s password differs from the environment: setting it"
   ROLE_NAME=${names[$i]} ROLE_PASSWORD=${passwords[$i]} "${sql[@]}" <<'SQL'
 \getenv role_name ROLE_NAME
