@@ -72,7 +72,7 @@ public sealed class ChatCache(HybridCache cache, NewestWriteMarkers markers, Api
             // Another caller's read found nothing; ours reads for itself below.
             metrics.CacheLookup("miss");
         }
-        catch (Exception ex) when (readFailure is null && IsCacheFailure(ex, cancellationToken))
+        catch (Exception ex) when (readFailure is null && CacheFailures.IsCacheFailure(ex, cancellationToken))
         {
             metrics.CacheLookup("error");
             logger.LogWarning("Query cache unavailable ({Message}); reading from the database", ex.Message);
@@ -105,7 +105,7 @@ public sealed class ChatCache(HybridCache cache, NewestWriteMarkers markers, Api
         {
             await cache.RemoveAsync(keys, cancellationToken);
         }
-        catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
+        catch (Exception ex) when (CacheFailures.IsCacheFailure(ex, cancellationToken))
         {
             logger.LogWarning("Query cache unavailable ({Message}); entries expire on their own", ex.Message);
         }
@@ -117,7 +117,7 @@ public sealed class ChatCache(HybridCache cache, NewestWriteMarkers markers, Api
         {
             await cache.SetAsync(key, new StampedValue<T>(fresh.Value, (ulong)fresh.Position), entryOptions, cancellationToken: cancellationToken);
         }
-        catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
+        catch (Exception ex) when (CacheFailures.IsCacheFailure(ex, cancellationToken))
         {
             logger.LogDebug("Query cache unavailable ({Message})", ex.Message);
         }
@@ -132,13 +132,6 @@ public sealed class ChatCache(HybridCache cache, NewestWriteMarkers markers, Api
     public sealed record StampedValue<T>(T Value, ulong Position);
 
     private sealed class NothingToCacheException : Exception;
-
-    /// <summary>
-    /// A cache that is down or slow fails the call, and RedisCache reports its own time-out as a cancellation: only a
-    /// cancellation the caller asked for is not a cache failure.
-    /// </summary>
-    private static bool IsCacheFailure(Exception ex, CancellationToken cancellationToken) =>
-        ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested;
 }
 
 /// <summary>One place for cache keys, so a write removes exactly what the reads stored.</summary>

@@ -31,7 +31,7 @@ public sealed class RisingValues(IConnectionMultiplexer redis, ILogger<RisingVal
             await Task.WhenAll(keys.Select(key => database.ScriptEvaluateAsync(RaiseScript, [key], [encoded, milliseconds])))
                 .WaitAsync(cancellationToken);
         }
-        catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
+        catch (Exception ex) when (CacheFailures.IsCacheFailure(ex, cancellationToken))
         {
             logger.LogWarning("Could not record a rising value in Redis ({Message})", ex.Message);
         }
@@ -47,17 +47,10 @@ public sealed class RisingValues(IConnectionMultiplexer redis, ILogger<RisingVal
                 ? null
                 : ulong.Parse(value.ToString(), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture);
         }
-        catch (Exception ex) when (IsCacheFailure(ex, cancellationToken))
+        catch (Exception ex) when (CacheFailures.IsCacheFailure(ex, cancellationToken))
         {
             logger.LogDebug("Could not read a rising value from Redis ({Message})", ex.Message);
             return null;
         }
     }
-
-    /// <summary>
-    /// A cache that is down or slow fails the call, and RedisCache reports its own time-out as a cancellation: only a
-    /// cancellation the caller asked for is not a cache failure.
-    /// </summary>
-    private static bool IsCacheFailure(Exception ex, CancellationToken cancellationToken) =>
-        ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested;
 }
