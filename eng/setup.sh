@@ -132,7 +132,9 @@ ensure_base_image() {
   fi
   local root
   root=$(mktemp -d /tmp/ishchat-rootfs.XXXXXX)
-  trap 'rm -rf "$root"' RETURN
+  # Removed on the way out, however it goes. Not a RETURN trap: that one stays set after this function and
+  # fired again when `timed` returned, where $root no longer exists (set -u then stopped the script).
+  trap "rm -rf '$root'" EXIT
   say "debootstrap --variant=minbase trixie (about a minute)"
   debootstrap --variant=minbase --include=ca-certificates trixie "$root" http://deb.debian.org/debian >/tmp/ishchat-debootstrap.log 2>&1 \
     || { tail -n 20 /tmp/ishchat-debootstrap.log >&2; fail "debootstrap failed (see /tmp/ishchat-debootstrap.log)"; }
@@ -151,6 +153,8 @@ CFG
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'ENV LANG=C.UTF-8' \
     --change 'CMD ["/bin/bash"]' - "$BASE_IMAGE" >/dev/null
+  rm -rf "$root"
+  trap - EXIT
   say "base image $BASE_IMAGE imported"
 }
 
