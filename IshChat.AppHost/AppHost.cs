@@ -69,11 +69,13 @@ var backupStore = builder.AddBackupStore(ResourceNames.BackupStore);
 // runtime confirms dead gives up its leader key at once; one that falls silent (frozen, cut off)
 // is fenced (killed) and gives it up too; the dashboard can inject faults.
 // The leader archives every WAL segment to the backup store; backups are taken on a replica.
+// Ctrl+C stops the replicas first and the leader last, so nobody promotes itself on the way out.
 var postgres = builder.AddPatroniCluster(ResourceNames.Postgres, etcd)
     .WithReplicas(3)
     .WithBackups(backupStore)
     .WithDeadLeaderKeyRelease()
     .WithPrimaryFencing()
+    .WithOrderedShutdown()
     .WithFaultInjectionCommands();
 
 // Routing by Patroni's REST checks, then transaction pooling.

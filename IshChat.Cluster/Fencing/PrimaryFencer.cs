@@ -28,6 +28,11 @@ public sealed class PrimaryFencer(
     private LeaderKeyState? watched;
     private long lastAnswerAt;
 
+    // The container that answered as the holder in this term. Only a primary seen alive and then silent is fenced:
+    // a holder that has not answered yet is booting (a restarted AppHost finds its old leader key before the node
+    // is up) and its lease decides, as without fencing.
+    private string? answeredContainer;
+
     /// <summary>Primaries fenced.</summary>
     public int Fences { get; private set; }
 
@@ -80,6 +85,7 @@ public sealed class PrimaryFencer(
             // A new leader (or a new term of the same one) starts with the benefit of the doubt.
             watched = key;
             lastAnswerAt = Stopwatch.GetTimestamp();
+            answeredContainer = null;
         }
 
         var members = await nodes(cancellationToken);
@@ -93,6 +99,7 @@ public sealed class PrimaryFencer(
         if (await AnswersAsync(holder, cancellationToken))
         {
             lastAnswerAt = Stopwatch.GetTimestamp();
+            answeredContainer = holder.ContainerId;
         }
         else
         {
@@ -106,7 +113,7 @@ public sealed class PrimaryFencer(
             LapsedLeaseRounds++;
         }
 
-        if (restSilence < settings.RestSilence || leaseSilence < settings.LeaseSilence)
+        if (restSilence < settings.RestSilence || leaseSilence < settings.LeaseSilence || answeredContainer != holder.ContainerId)
         {
             return;
         }

@@ -9,8 +9,8 @@ namespace IshChat.Cluster.Healing;
 /// Starts a cluster container again when it dies (killed, crashed, out of memory), with back-off, in the AppHost and
 /// the Testcontainers cluster alike. Docker's own restart policies can't do this: the runtime treats <c>docker kill</c>
 /// as a manual stop and never restarts after it. A stop asked for (<c>docker stop</c>, the dashboard's Stop, the AppHost
-/// shutting down) is respected: the runtime reports it as a <c>stop</c> right after the <c>die</c>, and a death followed by
-/// a stop within the first back-off is left alone. A Patroni node that comes back rejoins as a replica (pg_rewind).
+/// shutting down) is respected: the runtime reports a <c>stop</c> next to the <c>die</c> (Docker 28 just before it, older
+/// engines just after), and a death with a stop on either side within moments is left alone. A Patroni node that comes back rejoins as a replica (pg_rewind).
 /// </summary>
 public sealed class ContainerSupervisor(
     Func<string, CancellationToken, Task<SupervisedContainer?>> supervisedContainer, ILogger logger) : IAsyncDisposable
@@ -26,6 +26,12 @@ public sealed class ContainerSupervisor(
     private readonly CancellationTokenSource stopping = new();
     private readonly ConcurrentDictionary<string, Restarting> restarting = new();
     private readonly ConcurrentDictionary<string, int> heldDown = new();
+
+    // When each container was last stopped on purpose: a death reported just after its stop is that stop.
+    private readonly ConcurrentDictionary<string, DateTimeOffset> stoppedAt = new();
+
+    /// <summary>A death this soon after a stop of the same container is the stop's own.</summary>
+    private static readonly TimeSpan StopAndDeathApart = TimeSpan.FromSeconds(10);
     private Task? following;
 
     /// <summary>How many containers were started again, for tests and benchmarks.</summary>
@@ -53,12 +59,18 @@ public sealed class ContainerSupervisor(
             {
                 if (change.Action == "stop")
                 {
-                    // Asked for: whatever restart the death scheduled is called off.
+                    // Asked for: whatever restart the death scheduled is called off, and the death still to come ignored.
+                    stoppedAt[change.ContainerId] = DateTimeOffset.UtcNow;
                     if (restarting.TryGetValue(change.ContainerId, out var pending))
                     {
                         pending.CancelForStop();
                     }
 
+                    continue;
+                }
+
+                if (stoppedAt.TryGetValue(change.ContainerId, out var stopped) && DateTimeOffset.UtcNow - stopped < StopAndDeathApart)
+                {
                     continue;
                 }
 

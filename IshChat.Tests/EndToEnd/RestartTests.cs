@@ -33,6 +33,8 @@ public sealed class RestartTests(AppHostClusterFixture fixture, ITestOutputHelpe
 
         var systemBefore = await SystemIdentifiersAsync();
         Assert.Single(systemBefore.Distinct());
+        var before = await Eventually.GetAsync(fixture.PatroniClusterAsync, fixture.IsHealthy, convergence, "a healthy cluster before the restart");
+        var timelineBefore = before.Members.Single(m => m.IsLeader).Timeline;
 
         // When the AppHost stops and starts again on its volumes, with the app's and replication's passwords changed
         // in the meantime (user secrets regenerated, a secret rotated) while the volumes hold the old ones
@@ -48,6 +50,11 @@ public sealed class RestartTests(AppHostClusterFixture fixture, ITestOutputHelpe
         // Then it is the same PostgreSQL system on every node (no new bootstrap), with one leader and three streaming replicas
         var state = await Eventually.GetAsync(fixture.PatroniClusterAsync, fixture.IsHealthy, convergence, "one leader and three streaming replicas after the restart");
         Assert.Single(state.Members, m => m.IsLeader);
+        // and nobody promoted itself on the way out (the replicas stop first, the leader last): the only new
+        // timeline is the one of the election at start, where even the old leader starts read-only and promotes
+        var timelineAfter = state.Members.Single(m => m.IsLeader).Timeline;
+        output.WriteLine($"Leader {before.Leader!.Name} on timeline {timelineBefore} before, {state.Leader!.Name} on {timelineAfter} after");
+        Assert.InRange(timelineAfter!.Value, timelineBefore!.Value, timelineBefore.Value + 1);
         Assert.Equal(systemBefore.Distinct(), (await SystemIdentifiersAsync()).Distinct());
         await using (var monitor = new NpgsqlConnection(await fixture.MonitorConnectionStringAsync(PgBouncerDatabases.ReadWrite)))
         {

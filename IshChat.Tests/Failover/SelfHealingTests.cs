@@ -1,4 +1,5 @@
 using IshChat.Cluster.Faults;
+using IshChat.Cluster.Healing;
 using IshChat.Cluster.Testcontainers;
 using IshChat.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -44,5 +45,33 @@ public sealed class SelfHealingTests(FailoverClusterFixture fixture, ITestOutput
 
         Assert.True(cluster.SelfHealingRestarts - restartsBefore >= victims.Length,
             $"{cluster.SelfHealingRestarts - restartsBefore} restarts for {victims.Length} kills");
+    }
+
+    [Fact(Timeout = TestTimeouts.Failover)]
+    public async Task AContainerStoppedOnPurposeStaysStopped()
+    {
+        // Given a healthy cluster and one of its replicas
+        var cluster = fixture.Cluster;
+        var before = await cluster.WaitForHealthyAsync(settle);
+        var replica = cluster.Node(before.Members.First(m => m.IsStreamingReplica).Name);
+        var restartsBefore = cluster.SelfHealingRestarts;
+
+        // When it is stopped as an operator (or the AppHost shutting down) stops it: Docker reports `stop` before `die`
+        await DockerCli.RunAsync(["stop", "--time", "30", replica.ContainerId]);
+        try
+        {
+            // Then it stays stopped well past the supervisor's back-off, and nothing was restarted
+            await Task.Delay(ContainerSupervisor.FirstBackOff * 8);
+            Assert.True(await DockerCli.IsConfirmedDeadAsync(replica.ContainerId), $"{replica} was started again after a stop asked for");
+            Assert.Equal(restartsBefore, cluster.SelfHealingRestarts);
+        }
+        finally
+        {
+            // and started by hand it rejoins
+            await DockerCli.StartAsync(replica.ContainerId);
+            await replica.RefreshHostPortsAsync();
+            var healed = await cluster.WaitForHealthyAsync(settle);
+            output.WriteLine($"{replica} stopped on purpose stayed stopped; started by hand, healthy again (leader {healed.Leader!.Name})");
+        }
     }
 }

@@ -22,6 +22,7 @@ public static class SelfHealingExtensions
             var notifications = services.GetRequiredService<ResourceNotificationService>();
             var commands = services.GetRequiredService<ResourceCommandService>();
             var containers = @event.Model.Resources.OfType<ContainerResource>().ToList();
+            var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
             var supervisor = new ContainerSupervisor(
                 async (containerId, cancellationToken) =>
                 {
@@ -32,6 +33,13 @@ public static class SelfHealingExtensions
                         {
                             return new SupervisedContainer(resource.Name, async ct =>
                             {
+                                // Shutting down: the ordered stop of the cluster (replicas, then the leader) runs
+                                // before this supervisor is disposed, and what it stops must stay stopped.
+                                if (lifetime.ApplicationStopping.IsCancellationRequested)
+                                {
+                                    return;
+                                }
+
                                 var started = await commands.ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand, ct);
                                 if (!started.Success)
                                 {
@@ -46,7 +54,7 @@ public static class SelfHealingExtensions
                 services.GetRequiredService<ILoggerFactory>().CreateLogger("IshChat.SelfHealing"));
             supervisor.Start();
             // Stopped before the orchestrator removes the containers, so that their ends are not healed.
-            services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() => supervisor.DisposeAsync().AsTask().Wait());
+            lifetime.ApplicationStopping.Register(() => supervisor.DisposeAsync().AsTask().Wait());
             return Task.CompletedTask;
         });
 
