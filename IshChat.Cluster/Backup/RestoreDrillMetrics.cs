@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-
 namespace IshChat.Cluster.Backup;
 
 /// <summary>
@@ -31,10 +28,7 @@ public sealed class RestoreDrillMetrics(string directory)
                 lastSuccess = result.Finished;
             }
 
-            System.IO.Directory.CreateDirectory(Directory);
-            var temporary = FilePath + ".tmp";
-            File.WriteAllText(temporary, Render(result, lastSuccess));
-            File.Move(temporary, FilePath, overwrite: true);
+            TextfileGauges.WriteAtomically(FilePath, Render(result, lastSuccess));
         }
     }
 
@@ -42,22 +36,13 @@ public sealed class RestoreDrillMetrics(string directory)
     public static string Render(RestoreDrillResult result, DateTimeOffset? lastSuccess)
     {
         ArgumentNullException.ThrowIfNull(result);
-        var labels = $"{{stanza=\"{result.Stanza.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)}\"}}";
-        var text = new StringBuilder();
-        void Gauge(string name, string help, double? value)
-        {
-            if (value is { } v)
-            {
-                text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} gauge\n{name}{labels} {v.ToString("R", CultureInfo.InvariantCulture)}\n");
-            }
-        }
-
-        Gauge("ishchat_restore_drill_last_run_timestamp_seconds", "When the last restore drill finished (Unix time).", result.Finished.ToUnixTimeMilliseconds() / 1000.0);
-        Gauge("ishchat_restore_drill_success", "1 when the last restore drill passed every check, 0 when it failed.", result.Succeeded ? 1 : 0);
-        Gauge("ishchat_restore_drill_last_success_timestamp_seconds", "When a restore drill last passed (Unix time).", lastSuccess?.ToUnixTimeMilliseconds() / 1000.0);
-        Gauge("ishchat_restore_drill_duration_seconds", "The last drill from start to end: target, restore, checks.", result.Duration.TotalSeconds);
-        Gauge("ishchat_restore_drill_restore_seconds", "Measured RTO: the last drill's restore, WAL replay and promotion.", result.RestoreDuration?.TotalSeconds);
-        Gauge("ishchat_restore_drill_recovery_gap_bytes", "Measured RPO: WAL bytes between the drill's target and where the restored copy stopped (0: reached).", result.RecoveryGapBytes);
-        return text.ToString();
+        return new TextfileGauges(result.Stanza)
+            .Gauge("ishchat_restore_drill_last_run_timestamp_seconds", "When the last restore drill finished (Unix time).", TextfileGauges.UnixSeconds(result.Finished))
+            .Gauge("ishchat_restore_drill_success", "1 when the last restore drill passed every check, 0 when it failed.", result.Succeeded ? 1 : 0)
+            .Gauge("ishchat_restore_drill_last_success_timestamp_seconds", "When a restore drill last passed (Unix time).", TextfileGauges.UnixSeconds(lastSuccess))
+            .Gauge("ishchat_restore_drill_duration_seconds", "The last drill from start to end: target, restore, checks.", result.Duration.TotalSeconds)
+            .Gauge("ishchat_restore_drill_restore_seconds", "Measured RTO: the last drill's restore, WAL replay and promotion.", result.RestoreDuration?.TotalSeconds)
+            .Gauge("ishchat_restore_drill_recovery_gap_bytes", "Measured RPO: WAL bytes between the drill's target and where the restored copy stopped (0: reached).", result.RecoveryGapBytes)
+            .ToString();
     }
 }

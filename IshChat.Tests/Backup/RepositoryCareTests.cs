@@ -47,6 +47,16 @@ public sealed class RepositoryCareTests(BackupClusterFixture fixture, ITestOutpu
         Assert.Equal([newest.Label], after.Backups.Select(b => b.Label));
         Assert.True(string.CompareOrdinal(Segment(after.ArchiveMin), Segment(newest.ArchiveStart)) >= 0 && string.CompareOrdinal(Segment(before.ArchiveMin), Segment(after.ArchiveMin)) < 0,
             $"WAL before the newest backup ({newest.ArchiveStart}) should be gone: archive went from {before.ArchiveMin} to {after.ArchiveMin}");
+        // and the recovery window the app host exports says the same: one backup, the first recoverable point moved
+        // forward to the newest backup's end, the archive's first segment as pgBackRest lists it
+        output.WriteLine($"first recoverable point {before.Window.FirstRecoverable:u} → {after.Window.FirstRecoverable:u}");
+        Assert.Equal(before.Backups.Count, before.Window.Backups);
+        Assert.Equal(1, after.Window.Backups);
+        Assert.True(after.Window.FirstRecoverable > before.Window.FirstRecoverable, "the first recoverable point should move forward");
+        Assert.Equal(after.Window.NewestBackupEnded, after.Window.FirstRecoverable);
+        Assert.Equal(after.ArchiveMin, after.Window.ArchiveMin);
+        Assert.Contains("ishchat_backup_first_recoverable_timestamp_seconds{stanza=", after.Window.Render(), StringComparison.Ordinal);
+
         await cluster.CheckArchiveAsync(leader);
         await using var restored = await SideRestore.StartAsync(leader.ContainerId, RestoreTarget.Latest, restoreTimeout, logger: fixture.Logger);
         Assert.Equal("after,before", await BackupSql.ScalarAsync<string>(restored.ConnectionString(), $"SELECT string_agg(phase, ',' ORDER BY phase) FROM {table}"));
@@ -118,17 +128,18 @@ public sealed class RepositoryCareTests(BackupClusterFixture fixture, ITestOutpu
 
     private static async Task<RepositoryInfo> InfoAsync(PatroniTestCluster cluster, TestClusterNode node)
     {
-        using var json = JsonDocument.Parse(await cluster.PgBackRestAsync(node, ["--output=json", "info"]));
+        var text = await cluster.PgBackRestAsync(node, [.. RecoveryWindow.InfoArguments]);
+        using var json = JsonDocument.Parse(text);
         var stanza = json.RootElement[0];
         var backups = stanza.GetProperty("backup").EnumerateArray()
             .Select(b => new BackupInfo(b.GetProperty("label").GetString()!, b.GetProperty("archive").GetProperty("start").GetString()!)).ToList();
         var archiveMin = stanza.GetProperty("archive").EnumerateArray().Select(a => a.GetProperty("min").GetString()!).Min(StringComparer.Ordinal)!;
-        return new RepositoryInfo(backups, archiveMin);
+        return new RepositoryInfo(backups, archiveMin, RecoveryWindow.Parse(text));
     }
 
     private sealed record Archiver(long Failed, long Ready, string LastArchived, string LastFailed);
 
     private sealed record BackupInfo(string Label, string ArchiveStart);
 
-    private sealed record RepositoryInfo(IReadOnlyList<BackupInfo> Backups, string ArchiveMin);
+    private sealed record RepositoryInfo(IReadOnlyList<BackupInfo> Backups, string ArchiveMin, RecoveryWindow Window);
 }

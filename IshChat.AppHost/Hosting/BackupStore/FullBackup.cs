@@ -1,4 +1,7 @@
 using System.Runtime.CompilerServices;
+using System.Text.Json;
+using IshChat.AppHost.Hosting.Exporters;
+using IshChat.Cluster.Backup;
 using IshChat.AppHost.Hosting.Shared;
 using IshChat.AppHost.Hosting.Patroni;
 using Microsoft.Extensions.DependencyInjection;
@@ -49,7 +52,30 @@ internal static class FullBackup
         }
 
         firstBackups.GetValue(cluster, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        await RecordRecoveryWindowAsync(cluster, containerId, logger, cancellationToken);
         return null;
+    }
+
+    /// <summary>
+    /// The repository's recovery window after the backup and the expire that ends it, for the textfile collector
+    /// (<see cref="RecoveryWindow"/>). A failure here costs the gauge an update, never the backup.
+    /// </summary>
+    private static async Task RecordRecoveryWindowAsync(PatroniClusterResource cluster, string containerId, ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var info = await DockerCli.ExecuteAsync(
+                ["exec", containerId, "pgbackrest", $"--stanza={BackupStoreBuilderExtensions.Stanza(cluster)}", .. RecoveryWindow.InfoArguments],
+                cancellationToken: cancellationToken);
+            var window = RecoveryWindow.Parse(info.EnsureSucceeded());
+            window.Record(NodeExporterTextfiles.Directory);
+            logger.LogInformation(
+                "Recovery window: {Backups} backups, first recoverable point {First:u}", window.Backups, window.FirstRecoverable);
+        }
+        catch (Exception ex) when (ex is DockerCommandException or FormatException or JsonException or IOException)
+        {
+            logger.LogWarning("Could not read the recovery window: {Message}", ex.Message);
+        }
     }
 
     /// <summary>
