@@ -47,7 +47,23 @@ public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
     /// volumes, with every parameter as it was except <paramref name="changedParameters"/> (name → new value), as a
     /// developer whose user secrets changed would. Returns how long the restart took until every tier was healthy.
     /// </summary>
-    public async Task<TimeSpan> RestartAsync(IReadOnlyDictionary<string, string> changedParameters, CancellationToken cancellationToken)
+    public Task<TimeSpan> RestartAsync(IReadOnlyDictionary<string, string> changedParameters, CancellationToken cancellationToken) =>
+        RestartAsync(changedParameters, beforeStart: null, [], cancellationToken);
+
+    /// <summary>
+    /// As docs/backup.md says to restore the whole cluster to <paramref name="restoreArguments"/>' target: stop the
+    /// AppHost, remove the cluster's volumes (the backup store's kept, as <c>eng/down.sh --cluster-volumes</c>), start it
+    /// with <c>IshChat:Restore:*</c>. Returns how long it took until every tier was healthy.
+    /// </summary>
+    public Task<TimeSpan> RestoreAsync(IReadOnlyDictionary<string, string> restoreArguments, CancellationToken cancellationToken) =>
+        RestartAsync(
+            new Dictionary<string, string>(),
+            ct => DataVolumes.RemoveSetAsync(volumePrefix, AppHostRun.VolumeRemovalPatience, DataVolumeKind.Cluster, ct),
+            [.. restoreArguments.Select(a => $"--{a.Key}={a.Value}")],
+            cancellationToken);
+
+    private async Task<TimeSpan> RestartAsync(
+        IReadOnlyDictionary<string, string> changedParameters, Func<CancellationToken, Task>? beforeStart, string[] extraArguments, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(changedParameters);
         var parameters = new Dictionary<string, string>();
@@ -62,8 +78,13 @@ public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
         await App.StopAsync(cancellationToken);
         await App.DisposeAsync();
         App = null!;
+        if (beforeStart is not null)
+        {
+            await beforeStart(cancellationToken);
+        }
+
         App = await AppHostRun.StartAsync(
-            sink, [$"--{DataVolumes.PrefixKey}={volumePrefix}", .. parameters.Select(p => $"--Parameters:{p.Key}={p.Value}")], cancellationToken);
+            sink, [$"--{DataVolumes.PrefixKey}={volumePrefix}", .. parameters.Select(p => $"--Parameters:{p.Key}={p.Value}"), .. extraArguments], cancellationToken);
         Cluster = App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<PatroniClusterResource>().Single();
         return stopwatch.Elapsed;
     }

@@ -107,25 +107,27 @@ public static class DataVolumes
         public string? NewClusterRequiredBecause { get; set; }
     }
 
-    /// <summary>The names of the volumes of the set <paramref name="prefix"/> that exist on the engine.</summary>
-    public static async Task<IReadOnlyList<string>> ExistingAsync(string prefix, CancellationToken cancellationToken = default)
+    /// <summary>The names of the volumes of the set <paramref name="prefix"/> (only those holding <paramref name="kind"/>, if given) that exist on the engine.</summary>
+    public static async Task<IReadOnlyList<string>> ExistingAsync(string prefix, DataVolumeKind? kind = null, CancellationToken cancellationToken = default)
     {
-        var output = await DockerCli.RunAsync(["volume", "ls", "--quiet", "--filter", $"label={SetLabel}={prefix}"], cancellationToken);
+        string[] kindFilter = kind is { } k ? ["--filter", $"label={KindLabel}={k.ToString().ToLowerInvariant()}"] : [];
+        var output = await DockerCli.RunAsync(["volume", "ls", "--quiet", "--filter", $"label={SetLabel}={prefix}", .. kindFilter], cancellationToken);
         return [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
     }
 
     /// <summary>
-    /// Removes every volume of the set <paramref name="prefix"/> (a test run's) once its containers are gone. The
+    /// Removes every volume of the set <paramref name="prefix"/> (a test run's; only those holding <paramref name="kind"/>,
+    /// if given, as <c>eng/down.sh --cluster-volumes</c> does) once its containers are gone. The
     /// orchestrator removes them a while after the application stops (minutes on a loaded machine); after
     /// <paramref name="patience"/> the containers still holding the set's volumes are removed here (they are that
     /// run's own), then the volumes.
     /// </summary>
-    public static async Task RemoveSetAsync(string prefix, TimeSpan patience, CancellationToken cancellationToken = default)
+    public static async Task RemoveSetAsync(string prefix, TimeSpan patience, DataVolumeKind? kind = null, CancellationToken cancellationToken = default)
     {
         var deadline = DateTime.UtcNow + patience;
         while (true)
         {
-            var volumes = await ExistingAsync(prefix, cancellationToken);
+            var volumes = await ExistingAsync(prefix, kind, cancellationToken);
             if (volumes.Count == 0)
             {
                 return;
