@@ -116,7 +116,7 @@ public static class BackupStoreBuilderExtensions
         }
 
         var interval = cluster.ApplicationBuilder.Configuration.GetValue(FullBackupIntervalKey, TimeSpan.FromDays(1));
-        return cluster.WithScheduledFullBackups(interval).WithCommand(BackupNowCommand, "Back up now", context => BackUpNowAsync(cluster.Resource, context), new CommandOptions
+        return cluster.WithScheduledFullBackups(interval).WithFullBackupAfterStoreOutage(store).WithCommand(BackupNowCommand, "Back up now", context => BackUpNowAsync(cluster.Resource, context), new CommandOptions
         {
             Description = "Takes a full backup now (pgBackRest, copied from a replica when one is healthy).",
             IconName = "CloudArrowUp",

@@ -95,6 +95,64 @@ internal static class FullBackup
         return builder;
     }
 
+    /// <summary>
+    /// A full backup as soon as the backup store is running again after it went down. A store that crashed may have lost
+    /// what it acknowledged last (Azurite keeps its blob index in memory and saves it every few seconds; see
+    /// docs/backup.md), so the WAL archive can have a hole just before the crash, and every restore to a later time
+    /// would stop at it until the next daily backup. A backup right away makes everything from now on restorable
+    /// again. After a planned stop the extra backup costs little.
+    /// </summary>
+    public static IResourceBuilder<PatroniClusterResource> WithFullBackupAfterStoreOutage(
+        this IResourceBuilder<PatroniClusterResource> builder, IResourceBuilder<BackupStoreResource> store)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var cluster = builder.Resource;
+        builder.ApplicationBuilder.Eventing.Subscribe<InitializeResourceEvent>(cluster, (@event, dispatchToken) =>
+        {
+            // The event's own token ends with its dispatch; the watch lives as long as the application.
+            _ = FollowStoreAsync(cluster, store.Resource, @event.Services, @event.Logger, @event.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+            return Task.CompletedTask;
+        });
+        return builder;
+    }
+
+    private static async Task FollowStoreAsync(PatroniClusterResource cluster, BackupStoreResource store, IServiceProvider services, ILogger logger, CancellationToken cancellationToken)
+    {
+        var notifications = services.GetRequiredService<ResourceNotificationService>();
+        var wasRunning = false;
+        var wentDown = false;
+        try
+        {
+            await foreach (var update in notifications.WatchAsync(cancellationToken))
+            {
+                if (update.Resource != store)
+                {
+                    continue;
+                }
+
+                var running = update.Snapshot.State?.Text == KnownResourceStates.Running;
+                wentDown |= wasRunning && !running;
+                wasRunning |= running;
+                if (!running || !wentDown)
+                {
+                    continue;
+                }
+
+                wentDown = false;
+                logger.LogWarning("The backup store is back after an outage; taking a full backup so that restores to any time from now on have no gap");
+                await notifications.WaitForResourceHealthyAsync(store.Name, cancellationToken);
+                if (await RunAsync(cluster, services, logger, cancellationToken) is { } failure)
+                {
+                    logger.LogWarning("The full backup after the store's outage failed: {Failure}; the daily one follows", failure);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The application is stopping.
+        }
+    }
+
     private static async Task ScheduleAsync(PatroniClusterResource cluster, TimeSpan interval, IServiceProvider services, ILogger logger, CancellationToken cancellationToken)
     {
         try
