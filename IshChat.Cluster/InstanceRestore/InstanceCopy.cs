@@ -65,6 +65,9 @@ public static class InstanceCopy
         var columns = await ColumnsAsync(live, table.Name, cancellationToken);
         var keys = columns.Where(c => c.IsKey).Select(c => c.Name).ToList();
         var key = $"concat_ws('/', {string.Join(", ", keys.Select(k => $"t.{Quote(k)}"))})";
+        // Counting and reading the live side take a while on a large instance (54 s for 125,000 messages in a 1 GB
+        // database on a busy machine): say so, rather than stay silent until the first comparison line.
+        progress?.Report($"{table.Name}: counting the instance's rows at the target");
         var atTarget = await CountAsync(source, table.Name, instanceId, cancellationToken);
 
         // Live rows of the instance: key → fingerprint. RLS would hide other instances anyway; the WHERE uses the key's index.
@@ -73,9 +76,14 @@ public static class InstanceCopy
         {
             await using var command = Command(live, $"SELECT {key}, md5(to_jsonb(t)::text) FROM {table.Name} AS t WHERE t.instance_id = @id", ("id", instanceId));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            progress?.Report(string.Create(CultureInfo.InvariantCulture, $"{table.Name}: {atTarget:N0} rows at the target; reading the live ones"));
             while (await reader.ReadAsync(cancellationToken))
             {
                 liveRows[reader.GetString(0)] = reader.GetString(1);
+                if (liveRows.Count % 20_000 == 0)
+                {
+                    progress?.Report(string.Create(CultureInfo.InvariantCulture, $"{table.Name}: {liveRows.Count:N0} live rows read"));
+                }
             }
         }
 
