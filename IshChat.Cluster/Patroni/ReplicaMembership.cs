@@ -115,8 +115,7 @@ public sealed partial class ReplicaMembership(PatroniRestClient rest, IReplicaSl
         var running = new List<string>();
         foreach (var node in slots.Nodes)
         {
-            if (await slots.ContainerIdAsync(node, cancellationToken) is { } id
-                && (await DockerCli.ExecuteAsync(["inspect", "--format", "{{.State.Running}}", id], cancellationToken: cancellationToken)).Text == "true")
+            if (await slots.ContainerIdAsync(node, cancellationToken) is { } id && await IsRunningAsync(id, cancellationToken))
             {
                 running.Add(node);
             }
@@ -124,6 +123,24 @@ public sealed partial class ReplicaMembership(PatroniRestClient rest, IReplicaSl
 
         return running;
     }
+
+    /// <summary>The HAProxies that run now: one that is down routes nothing, so there is nothing to drain or check there.</summary>
+    private async Task<IReadOnlyList<string>> RunningHAProxiesAsync(CancellationToken cancellationToken)
+    {
+        var running = new List<string>();
+        foreach (var id in await slots.HAProxyContainerIdsAsync(cancellationToken))
+        {
+            if (await IsRunningAsync(id, cancellationToken))
+            {
+                running.Add(id);
+            }
+        }
+
+        return running;
+    }
+
+    private static async Task<bool> IsRunningAsync(string container, CancellationToken cancellationToken) =>
+        (await DockerCli.ExecuteAsync(["inspect", "--format", "{{.State.Running}}", container], cancellationToken: cancellationToken)).Text == "true";
 
     private async Task<string?> WaitUntilStreamingAsync(string node, CancellationToken cancellationToken)
     {
@@ -182,7 +199,7 @@ public sealed partial class ReplicaMembership(PatroniRestClient rest, IReplicaSl
                 WHERE backend_type = 'client backend' AND state = 'idle' AND pid <> pg_backend_pid() AND application_name NOT LIKE 'Patroni%'
                 """, cancellationToken);
             open = 0;
-            foreach (var haproxy in await slots.HAProxyContainerIdsAsync(cancellationToken))
+            foreach (var haproxy in await RunningHAProxiesAsync(cancellationToken))
             {
                 open += (await HAProxyRuntime.ReplicaServerAsync(haproxy, node, cancellationToken))?.CurrentSessions ?? 0;
             }
@@ -245,7 +262,7 @@ public sealed partial class ReplicaMembership(PatroniRestClient rest, IReplicaSl
 
     private async Task SetRoutingAsync(string node, string state, CancellationToken cancellationToken)
     {
-        foreach (var haproxy in await slots.HAProxyContainerIdsAsync(cancellationToken))
+        foreach (var haproxy in await RunningHAProxiesAsync(cancellationToken))
         {
             await HAProxyRuntime.SetStateAsync(haproxy, HAProxyRuntime.ReplicasBackend, node, state, cancellationToken);
         }
@@ -257,7 +274,7 @@ public sealed partial class ReplicaMembership(PatroniRestClient rest, IReplicaSl
         while (true)
         {
             var servers = new List<HAProxyServerStat?>();
-            foreach (var haproxy in await slots.HAProxyContainerIdsAsync(cancellationToken))
+            foreach (var haproxy in await RunningHAProxiesAsync(cancellationToken))
             {
                 servers.Add(await HAProxyRuntime.ReplicaServerAsync(haproxy, node, cancellationToken));
             }
