@@ -99,15 +99,12 @@ public sealed partial class ReplicaMembership(PatroniRestClient rest, IReplicaSl
                 await slots.StopAsync(node, ct);
                 await WaitForClusterAsync(s => s.Members.All(m => m.Name != node) && s.Leader is not null, $"{node} gone from Patroni's members", ct);
             }, cancellationToken),
-            await StepAsync($"drop slot {SlotNameOf(node)}", ct => DropSlotAsync(node, ct), cancellationToken),
+            await StepAsync($"drop slot {SlotNameOf(node)}", ct => DropSlotsAsync([SlotNameOf(node)], ct), cancellationToken),
         };
         // Stopped, it fails its checks; ready again, the slot is routed as soon as it is added back.
         await SetRoutingAsync(node, "ready", cancellationToken);
         return Done(new ReplicaChangeReport(node, "removed", null, steps, total.Elapsed));
     }
-
-    /// <summary>Patroni's slot name for a member: lower case, anything but [a-z0-9_] as '_' (<c>pg-4</c> → <c>pg_4</c>).</summary>
-    public static string SlotNameOf(string node) => SlotUnsafe().Replace(node.ToLowerInvariant(), "_");
 
     /// <summary>The running nodes, in slot order.</summary>
     public async Task<IReadOnlyList<string>> RunningNodesAsync(CancellationToken cancellationToken = default)
@@ -215,51 +212,6 @@ public sealed partial class ReplicaMembership(PatroniRestClient rest, IReplicaSl
         logger.LogWarning("{Node} still had {Sessions} sessions after {Seconds:F0} s of draining; stopping it closes them", node, open, DrainTimeout.TotalSeconds);
     }
 
-    /// <summary>
-    /// Patroni keeps a departed member's slot for <c>member_slots_ttl</c> (30 min) in case it comes back; a removed one
-    /// won't, so the retention drops to 0 until the slot is gone from every running node, then goes back to what it was.
-    /// </summary>
-    private async Task DropSlotAsync(string node, CancellationToken cancellationToken)
-    {
-        var slot = SlotNameOf(node);
-        var leaderUrl = await LeaderUrlAsync(cancellationToken);
-        var retention = await rest.GetMemberSlotsTtlAsync(leaderUrl, cancellationToken);
-        await rest.SetMemberSlotsTtlAsync(leaderUrl, 0, cancellationToken);
-        try
-        {
-            var clock = Stopwatch.StartNew();
-            while (await NodesHoldingSlotAsync(slot, cancellationToken) is { Count: > 0 } holding)
-            {
-                if (clock.Elapsed > StepTimeout)
-                {
-                    throw new TimeoutException($"Slot {slot} is still on {string.Join(", ", holding)} after {StepTimeout.TotalSeconds:F0} s.");
-                }
-
-                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
-            }
-        }
-        finally
-        {
-            await rest.SetMemberSlotsTtlAsync(leaderUrl, retention, CancellationToken.None);
-        }
-    }
-
-    /// <summary>The running nodes that still have replication slot <paramref name="slot"/>.</summary>
-    public async Task<IReadOnlyList<string>> NodesHoldingSlotAsync(string slot, CancellationToken cancellationToken = default)
-    {
-        var holding = new List<string>();
-        foreach (var node in await RunningNodesAsync(cancellationToken))
-        {
-            var container = await slots.ContainerIdAsync(node, cancellationToken);
-            if (container is not null && await PsqlAsync(container, $"SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{SlotNameOf(slot)}'", cancellationToken) != "0")
-            {
-                holding.Add(node);
-            }
-        }
-
-        return holding;
-    }
-
     private async Task SetRoutingAsync(string node, string state, CancellationToken cancellationToken)
     {
         foreach (var haproxy in await RunningHAProxiesAsync(cancellationToken))
@@ -314,9 +266,6 @@ public sealed partial class ReplicaMembership(PatroniRestClient rest, IReplicaSl
         await DockerCli.RunAsync(["exec", container, "psql", "-X", "-At", "-h", "/var/run/postgresql", "-d", "postgres", "-c", sql], cancellationToken);
 
     private static string Bytes(long bytes) => bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):F2} GiB" : $"{bytes / (double)(1L << 20):F0} MiB";
-
-    [GeneratedRegex("[^a-z0-9_]")]
-    private static partial Regex SlotUnsafe();
 
     [GeneratedRegex("bootstrap from (?<role>leader|replica) '(?<name>[^']+)'")]
     private static partial Regex CloneSource();

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using IshChat.Cluster.Faults;
 using IshChat.Cluster.Testcontainers;
 using IshChat.Tests.Infrastructure;
 using Npgsql;
@@ -63,6 +64,38 @@ public sealed class ReplicaMembershipTests(FailoverClusterFixture fixture, ITest
         Assert.Equal(0, writes.Lost);
         Assert.True(readers.Answered > 100, $"too few reads to judge: {readers}");
         Assert.Empty(readers.Errors);
+    }
+
+    [Fact(Timeout = TestTimeouts.Failover)]
+    public async Task ASpareThatIsNotStartedAgainHasItsSlotDroppedWhenTheClusterConverges()
+    {
+        // Given a replica added in the spare slot, then stopped outside the procedure (as when the AppHost starts without it)
+        var cluster = fixture.Cluster;
+        await cluster.WaitForHealthyAsync(settle);
+        var replicas = cluster.Replicas;
+        var added = await replicas.AddAsync();
+        var spare = cluster.Node(added.Node);
+        var slot = ReplicaMembership.SlotNameOf(spare.Name);
+        var heldDown = cluster.HoldDown(spare);
+        await cluster.InjectAsync(Fault.Stop, spare);
+        try
+        {
+            // When the cluster converges on what runs
+            var dropped = await replicas.DropSlotsOfAbsentNodesAsync();
+
+            // Then the spare's slot is gone everywhere, and nothing else was touched
+            Assert.Equal([slot], dropped);
+            Assert.Empty(await replicas.NodesHoldingSlotAsync(slot));
+            Assert.NotEmpty(await replicas.NodesHoldingSlotAsync(ReplicaMembership.SlotNameOf(cluster.Nodes[1].Name)));
+        }
+        finally
+        {
+            // And started again on its old data, it rejoins and can be removed the usual way
+            heldDown.Dispose();
+            await cluster.RepairAsync(Fault.Stop, spare);
+            await cluster.WaitForHealthyAsync(settle);
+            await replicas.RemoveAsync(spare.Name);
+        }
     }
 
     [Fact(Timeout = TestTimeouts.Failover)]

@@ -31,6 +31,7 @@ public static class PatroniBuilderExtensions
             .WithSwitchoverCommand()
             .WithRollingRestartCommand()
             .WithReplicaCommands()
+            .WithConvergenceOnStart()
             .ExcludeFromManifest();
 
         AddNode(clusterBuilder, 0);

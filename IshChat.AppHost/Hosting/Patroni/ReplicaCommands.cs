@@ -1,5 +1,6 @@
 using IshChat.AppHost.Hosting.Shared;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace IshChat.AppHost.Hosting.Patroni;
@@ -31,6 +32,41 @@ public static class ReplicaCommands
                 IconName = "SubtractCircle",
                 UpdateState = context => HasLeaderAndSpares(cluster) ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
             });
+    }
+
+    /// <summary>
+    /// Converges a cluster started with fewer nodes than it last ran (a lower <c>WithReplicas(n)</c>, a spare added and not
+    /// started again): once it is healthy, the slots those nodes left behind are dropped, data kept on the nodes that run.
+    /// A higher count needs nothing: the new node starts with the others and clones from a replica.
+    /// </summary>
+    internal static IResourceBuilder<PatroniClusterResource> WithConvergenceOnStart(this IResourceBuilder<PatroniClusterResource> builder)
+    {
+        var cluster = builder.Resource;
+        builder.ApplicationBuilder.Eventing.Subscribe<BeforeStartEvent>((@event, cancellationToken) =>
+        {
+            var services = @event.Services;
+            var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+            var logger = services.GetRequiredService<ResourceLoggerService>().GetLogger(cluster);
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await services.GetRequiredService<ResourceNotificationService>().WaitForHealthChecksAsync(cluster.Name, stopping);
+                    var rest = await cluster.CreateRestClientAsync(services, stopping);
+                    await new ReplicaMembership(rest, new AppHostReplicaSlots(cluster, services), cluster.Settings, logger).DropSlotsOfAbsentNodesAsync(stopping);
+                }
+                catch (OperationCanceledException)
+                {
+                    // The application is stopping.
+                }
+                catch (Exception ex) when (ex is PatroniRequestException or HttpRequestException or InvalidOperationException or TimeoutException or DockerCommandException)
+                {
+                    logger.LogWarning("The slots of nodes not running were not dropped ({Message}); Patroni drops them after member_slots_ttl", ex.Message);
+                }
+            }, stopping);
+            return Task.CompletedTask;
+        });
+        return builder;
     }
 
     private static bool HasLeaderAndSpares(PatroniClusterResource cluster) =>
