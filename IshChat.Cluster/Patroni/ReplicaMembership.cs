@@ -45,9 +45,10 @@ public sealed partial class ReplicaMembership(PatroniRestClient rest, IReplicaSl
         }
 
         var running = await RunningNodesAsync(cancellationToken);
-        var node = slots.Nodes.FirstOrDefault(n => !running.Contains(n))
+        // Spares only: a configured node that is down is self-healing's to start, not a new replica.
+        var node = slots.Nodes.Skip(slots.MinimumReplicas + 1).FirstOrDefault(n => !running.Contains(n))
             ?? throw new ReplicaChangeRefusedException(
-                $"Every node slot runs already ({string.Join(", ", slots.Nodes)}): declare more with WithSpareReplicas(n) and restart the AppHost.");
+                $"Every spare node slot runs already ({string.Join(", ", slots.Nodes.Skip(slots.MinimumReplicas + 1))}): declare more with WithSpareReplicas(n) and restart the AppHost.");
 
         // A slot removed earlier is still drained in HAProxy; ready again, the health checks decide.
         await SetRoutingAsync(node, "ready", cancellationToken);

@@ -72,9 +72,17 @@ public static class ReplicaCommands
     private static bool HasLeaderAndSpares(PatroniClusterResource cluster) =>
         cluster.LastObservedState?.Leader is not null && cluster.Nodes.Any(n => n.IsSpare);
 
+    // One change at a time: two removals at once could both pass the minimum check.
+    private static readonly SemaphoreSlim oneChangeAtATime = new(1, 1);
+
     private static async Task<ExecuteCommandResult> RunAsync(
         PatroniClusterResource cluster, ExecuteCommandContext context, Func<ReplicaMembership, CancellationToken, Task<ReplicaChangeReport>> change)
     {
+        if (!await oneChangeAtATime.WaitAsync(TimeSpan.Zero, context.CancellationToken))
+        {
+            return CommandResults.Failure("Another replica change is running; see the pg resource's log.");
+        }
+
         try
         {
             var rest = await cluster.CreateRestClientAsync(context.Services, context.CancellationToken);
@@ -91,6 +99,10 @@ public static class ReplicaCommands
         {
             context.Logger.LogWarning("Replica change stopped: {Message}", ex.Message);
             return CommandResults.Failure(ex.Message);
+        }
+        finally
+        {
+            oneChangeAtATime.Release();
         }
     }
 
