@@ -160,7 +160,7 @@ public sealed partial class ReplicaMembership(PatroniRestClient rest, IReplicaSl
                 lastProgress = clock.Elapsed;
                 var copied = await CopiedBytesAsync(node, cancellationToken);
                 logger.LogInformation("{Node}: {State}{Copied} after {Seconds:F0} s", node, member?.State ?? "not in the cluster yet",
-                    copied is null ? "" : $", {Bytes(copied.Value)} of ~{Bytes(databaseSize)} on disk", clock.Elapsed.TotalSeconds);
+                    copied is null ? "" : $", {Bytes(copied.Value)} of the databases' ~{Bytes(databaseSize)} copied", clock.Elapsed.TotalSeconds);
             }
 
             // Old data that can't catch up (its WAL is gone) is re-cloned once; a fresh clone is "creating replica" meanwhile.
@@ -260,7 +260,8 @@ public sealed partial class ReplicaMembership(PatroniRestClient rest, IReplicaSl
 
     private async Task<long?> CopiedBytesAsync(string node, CancellationToken cancellationToken) =>
         await slots.ContainerIdAsync(node, cancellationToken) is { } container
-            && (await DockerCli.ExecuteAsync(["exec", container, "du", "-sb", "/var/lib/postgresql/data"], cancellationToken: cancellationToken)) is { Succeeded: true } du
+            // Without pg_wal: the WAL streamed during the copy is not part of the databases it is compared with.
+            && (await DockerCli.ExecuteAsync(["exec", container, "du", "-sb", "--exclude=pg_wal", "/var/lib/postgresql/data"], cancellationToken: cancellationToken)) is { Succeeded: true } du
             && long.TryParse(du.Text.Split('\t')[0], CultureInfo.InvariantCulture, out var bytes) ? bytes : null;
 
     private static async Task<string> PsqlAsync(string container, string sql, CancellationToken cancellationToken) =>
