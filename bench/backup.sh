@@ -193,19 +193,10 @@ start=$(now)
       psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U ishchat_migrator -d ishchat >/dev/null
 instance_id() { printf '00000000-0000-4000-8000-%012d' "$1"; }
 per_session=$(( (rows + instances * 100 - 1) / (instances * 100) ))
-# As the superuser (row-level security does not apply): 1 device and 100 sessions per instance,
-# per_session messages per session with seq 1..n, as the API would have numbered them.
-sql "$leader" "
-  INSERT INTO chat.instances (instance_id, name, instance_type)
-    SELECT ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, 'bench ' || i, 'standard' FROM generate_series(1, $instances) i;
-  INSERT INTO chat.devices (instance_id, device_id, name) SELECT instance_id, gen_random_uuid(), 'phone' FROM chat.instances;
-  INSERT INTO chat.sessions (instance_id, session_id, device_id, message_count)
-    SELECT instance_id, gen_random_uuid(), device_id, $per_session FROM chat.devices, generate_series(1, 100);
-  INSERT INTO chat.messages (instance_id, session_id, seq, client_message_id, sender_device_id, body)
-    SELECT s.instance_id, s.session_id, g, gen_random_uuid(), s.device_id, md5(random()::text) || repeat(' chat message body', 6)
-      FROM chat.sessions s, generate_series(1, $per_session) g;
-  ANALYZE;
-  CREATE TABLE proof (id bigserial PRIMARY KEY, phase text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp());"
+# As the superuser: the benchmarks' one data generator (bench/chat-data.sql).
+docker exec -i "$prefix$leader" psql -X -q -v ON_ERROR_STOP=1 -v "instances=$instances" -v "per_session=$per_session" \
+  -d ishchat -f - <"$root/bench/chat-data.sql" >/dev/null
+sql "$leader" "CREATE TABLE proof (id bigserial PRIMARY KEY, phase text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())"
 db_size=$(sql "$leader" "SELECT pg_size_pretty(pg_database_size('ishchat'))")
 messages=$(sql "$leader" "SELECT count(*) FROM chat.messages")
 instance_messages=$(sql "$leader" "SELECT count(*) FROM chat.messages WHERE instance_id = '$(instance_id 1)'")
