@@ -8,6 +8,7 @@
 # it copies them as SQLite typed them, without the validation ishchat-migrate does. The file is clean
 # by default (DIRT=0): pgloader stops a table at its first invalid UTF-8 and fails the devices key on
 # a 7/'7' duplicate, so a dirty file (e.g. DIRT=0.02) times only ishchat-migrate meaningfully.
+# ishchat-migrate runs as in production: ishchat_admin, and ishchat_importer for the messages' COPY.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("${@:-1000000}")
@@ -67,7 +68,7 @@ LOAD DATABASE
   WITH include drop, create tables, create indexes, reset sequences
   INCLUDING ONLY TABLE NAMES LIKE 'devices', 'sessions', 'messages';
 LOAD
-  ours=$(seconds "import-$n" "${migrate[@]}" import "${args[@]}")
+  ours=$(seconds "import-$n" "${migrate[@]}" import "${args[@]}" --importer-connection "$BENCH_IMPORTER_CONNECTION")
   theirs=$(PGPASSWORD="$BENCH_PG_SUPERUSER_PASSWORD" seconds "pgloader-$n" pgloader --root-dir "$work/pgloader" "$work/pgloader-$n.load")
   # Keep what each tool said (the scratch folder goes when the script ends).
   mkdir -p "$results" && cp "$work/import-$n.out" "$results/import-$n.json" && cp "$work/pgloader-$n.out" "$results/pgloader-$n.txt"
