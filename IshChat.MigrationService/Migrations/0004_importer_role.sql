@@ -12,12 +12,23 @@
 -- INSERT only where an import writes, SELECT only on ids (never a name, a body or a reject's raw row),
 -- and no UPDATE, DELETE, TRUNCATE or schema privilege at all.
 
-GRANT USAGE ON SCHEMA chat TO ishchat_importer;
--- The messages of a chunk (COPY).
-GRANT INSERT ON chat.messages TO ishchat_importer;
--- The chunk's foreign keys, checked once per parent: ids only.
-GRANT SELECT (instance_id, session_id) ON chat.sessions TO ishchat_importer;
-GRANT SELECT (instance_id, device_id) ON chat.devices TO ishchat_importer;
--- The chunk's rejects and its record, in the chunk's own transaction (resuming depends on it).
-GRANT SELECT, INSERT ON chat.legacy_import_chunks TO ishchat_importer;
-GRANT INSERT ON chat.legacy_rejects TO ishchat_importer;
+-- A cluster bootstrapped before the role existed has none: its grants are skipped, with a warning, and the
+-- import tool stages as before (docs/migration.md says how to add the role there).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'ishchat_importer') THEN
+        RAISE WARNING 'role ishchat_importer does not exist (cluster bootstrapped before it): import will stage its messages as ishchat_admin';
+        RETURN;
+    END IF;
+
+    GRANT USAGE ON SCHEMA chat TO ishchat_importer;
+    -- The messages of a chunk (COPY).
+    GRANT INSERT ON chat.messages TO ishchat_importer;
+    -- The chunk's foreign keys, checked once per parent: ids only.
+    GRANT SELECT (instance_id, session_id) ON chat.sessions TO ishchat_importer;
+    GRANT SELECT (instance_id, device_id) ON chat.devices TO ishchat_importer;
+    -- The chunk's rejects and its record, in the chunk's own transaction (resuming depends on it).
+    GRANT SELECT, INSERT ON chat.legacy_import_chunks TO ishchat_importer;
+    GRANT INSERT ON chat.legacy_rejects TO ishchat_importer;
+END
+$$;
