@@ -72,6 +72,7 @@ LOAD
   theirs=$(PGPASSWORD="$BENCH_PG_SUPERUSER_PASSWORD" seconds "pgloader-$n" pgloader --root-dir "$work/pgloader" "$work/pgloader-$n.load")
   # Keep what each tool said (the scratch folder goes when the script ends).
   mkdir -p "$results" && cp "$work/import-$n.out" "$results/import-$n.json" && cp "$work/pgloader-$n.out" "$results/pgloader-$n.txt"
+  cp "$work/import-$n.err" "$results/import-$n.log"   # the time of each step (pass 1, devices, sessions, messages)
   verify=$(seconds "verify-$n" "${migrate[@]}" verify "${args[@]}")
 
   # 1 % of the messages change: every 200th edited, one new message for every other 200th.
