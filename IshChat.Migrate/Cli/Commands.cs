@@ -147,13 +147,23 @@ public static class Commands
         }
 
         await using var probe = new ChatTarget(connection, log);
-        if (await probe.InScopeAsync(instanceId, DirectCopy.AvailableAsync, cancellationToken))
+        try
         {
-            return true;
+            if (await probe.InScopeAsync(instanceId, DirectCopy.AvailableAsync, cancellationToken))
+            {
+                return true;
+            }
+
+            log.WriteLine("The --importer-connection role does not bypass row-level security or lacks the grants of 0004_importer_role.sql: " +
+                "the messages go through the admin role's staging tables instead (slower). docs/migration.md says how to create the role.");
+        }
+        catch (MigrationException refused) when (refused.InnerException is PostgresException { SqlState: "28P01" or "28000" } login)
+        {
+            // No such role yet (a cluster bootstrapped before it) looks the same as a wrong password: neither stops the import.
+            log.WriteLine($"The --importer-connection login was refused ({login.MessageText}): the messages go through the admin role's " +
+                "staging tables instead (slower). Check its user and password; docs/migration.md says how to create the role.");
         }
 
-        log.WriteLine("The --importer-connection role does not bypass row-level security or lacks the grants of 0004_importer_role.sql: " +
-            "the messages go through the admin role's staging tables instead (slower). docs/migration.md says how to create the role.");
         return false;
     }
 

@@ -99,13 +99,18 @@ public sealed class ImporterRoleTests(MigrationClusterFixture fixture)
         Assert.Equal(0, await second.CountAsync(b, "SELECT count(*) FROM chat.messages WHERE body = 'planted'"));
     }
 
-    [Fact(Timeout = TestTimeouts.Integration)]
-    public async Task WithoutTheImporterRolesPrivilegesTheMessagesAreStagedAsTheAdminRoleAndStillVerify()
+    [Theory(Timeout = TestTimeouts.Integration)]
+    [InlineData("a role without its privileges")]
+    [InlineData("a login refused")]
+    public async Task WithoutAUsableImporterRoleTheMessagesAreStagedAsTheAdminRoleAndStillVerify(string importer)
     {
-        // Given: the importer connection names a role that doesn't bypass row-level security (a cluster from before the role)
+        // Given: the importer connection names a role that doesn't bypass row-level security, or a login the cluster
+        // refuses (both what a cluster bootstrapped before the role offers)
         var run = MigrationRun.Generate(fixture, "importer-fallback", 1_500, dirt: 0.05, seed: 34, out _);
         var arguments = run.Arguments("import");
-        arguments[Array.IndexOf(arguments, "--importer-connection") + 1] = fixture.LeaderConnectionString(ClusterRoles.App);
+        arguments[Array.IndexOf(arguments, "--importer-connection") + 1] = importer == "a login refused"
+            ? new NpgsqlConnectionStringBuilder(fixture.LeaderConnectionString(ClusterRoles.Importer)) { Password = "not-its-password" }.ConnectionString
+            : fixture.LeaderConnectionString(ClusterRoles.App);
 
         // When: importing
         var (exit, summary) = await migrate::IshChat.Migrate.Cli.Commands.ExecuteAsync(migrate::IshChat.Migrate.Cli.Options.Parse(arguments), CancellationToken.None);
