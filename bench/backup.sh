@@ -96,7 +96,7 @@ secret() { openssl rand -base64 "${1:-24}" | tr -d '\n/+='; }
 store_key="$(openssl rand -base64 64 | tr -d '\n')"
 cipher_pass="$(secret 32)"
 su_pw="$(secret)" repl_pw="$(secret)" rewind_pw="$(secret)" rest_pw="$(secret)"
-app_pw="$(secret)" admin_pw="$(secret)" migrator_pw="$(secret)" monitor_pw="$(secret)" bouncer_pw="$(secret)"
+app_pw="$(secret)" admin_pw="$(secret)" importer_pw="$(secret)" migrator_pw="$(secret)" monitor_pw="$(secret)" bouncer_pw="$(secret)"
 # The CA that signs each node's certificate for pgBackRest's node-to-node TLS.
 openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=ishchat-backup-ca" \
   -keyout "$work/ca.key" -out "$work/ca.crt" 2>/dev/null
@@ -127,7 +127,7 @@ pg_env() { # pg_env <scope> <comma list of nodes>: the environment of one Patron
     "PATRONI_SCOPE=$1" PATRONI_ETCD3_HOSTS=etcd-0:2379 \
     "PATRONI_SUPERUSER_PASSWORD=$su_pw" "PATRONI_REPLICATION_PASSWORD=$repl_pw" \
     "PATRONI_REWIND_PASSWORD=$rewind_pw" "PATRONI_RESTAPI_PASSWORD=$rest_pw" \
-    "ISHCHAT_APP_PASSWORD=$app_pw" "ISHCHAT_ADMIN_PASSWORD=$admin_pw" "ISHCHAT_MIGRATOR_PASSWORD=$migrator_pw" \
+    "ISHCHAT_APP_PASSWORD=$app_pw" "ISHCHAT_ADMIN_PASSWORD=$admin_pw" "ISHCHAT_IMPORTER_PASSWORD=$importer_pw" "ISHCHAT_MIGRATOR_PASSWORD=$migrator_pw" \
     "ISHCHAT_MONITOR_PASSWORD=$monitor_pw" "ISHCHAT_PGBOUNCER_AUTH_PASSWORD=$bouncer_pw" \
     ISHCHAT_BACKUP_REPO_TYPE=azure ISHCHAT_BACKUP_STANZA=ishchat \
     ISHCHAT_BACKUP_AZURE_ACCOUNT=ishchat "ISHCHAT_BACKUP_AZURE_KEY=$store_key" \

@@ -296,7 +296,7 @@ public sealed class AppHostModelTests : IAsyncDisposable
         Assert.DoesNotContain((await BuildModelAsync()).Resources, r => r.Name == ResourceNames.LegacyImport);
 
     [Fact]
-    public async Task AConfiguredLegacyFileIsImportedAsTheAppRoleThroughHAProxyWithTheToolsStepsAsCommands()
+    public async Task AConfiguredLegacyFileIsImportedAsTheAdminAndImporterRolesThroughHAProxyWithTheToolsStepsAsCommands()
     {
         var model = await BuildModelAsync("--IshChat:LegacyImport:Sqlite=/data/legacy/acme.db", "--IshChat:LegacyImport:Instance=acme");
 
@@ -312,6 +312,8 @@ public sealed class AppHostModelTests : IAsyncDisposable
 
         var target = Assert.IsType<HAProxyDatabaseResource>(Assert.IsType<ConnectionStringReference>(environment.EnvironmentVariables["ISHCHAT_MIGRATE_CONNECTION"]).Resource);
         Assert.Equal(ClusterRoles.Admin, target.Role);
+        var bulk = Assert.IsType<HAProxyDatabaseResource>(Assert.IsType<ConnectionStringReference>(environment.EnvironmentVariables["ISHCHAT_MIGRATE_IMPORTER_CONNECTION"]).Resource);
+        Assert.Equal(ClusterRoles.Importer, bulk.Role);
         Assert.Equal(
             ["legacy-plan", "legacy-import", "legacy-verify", "legacy-sync", "legacy-cutover"],
             tool.Annotations.OfType<ResourceCommandAnnotation>().Select(c => c.Name).Where(n => n.StartsWith("legacy-", StringComparison.Ordinal)));
