@@ -65,13 +65,14 @@ var etcd = builder.AddEtcdCluster(ResourceNames.Etcd, members: 3);
 // Backups: an object store (Azure Blob API) on a named volume, for pgBackRest's WAL archive and base backups.
 var backupStore = builder.AddBackupStore(ResourceNames.BackupStore);
 
-// PostgreSQL 17: one Patroni leader and three streaming replicas. A primary the container
-// runtime confirms dead gives up its leader key at once; one that falls silent (frozen, cut off)
-// is fenced (killed) and gives it up too; the dashboard can inject faults.
+// PostgreSQL 17: one Patroni leader and three streaming replicas, and two spare node slots that
+// "Add replica" starts live (cloned from a replica) and "Remove replica" drains and stops again.
+// A primary the container runtime confirms dead gives up its leader key at once; one that falls
+// silent (frozen, cut off) is fenced (killed) and gives it up too; the dashboard can inject faults.
 // The leader archives every WAL segment to the backup store; backups are taken on a replica.
 // Ctrl+C stops the replicas first and the leader last, so nobody promotes itself on the way out.
 var postgres = builder.AddPatroniCluster(ResourceNames.Postgres, etcd)
-    .WithReplicas(3)
+    .WithReplicas(3).WithSpareReplicas(2)
     .WithBackups(backupStore)
     .WithDeadLeaderKeyRelease()
     .WithPrimaryFencing()

@@ -4,9 +4,17 @@ using IshChat.Bench.Failover;
 using Microsoft.Extensions.Logging;
 
 // Usage: dotnet run -c Release --project IshChat.Bench.Failover -- [--repeat 10] [--faults kill,crash,switchover,stop,pause,partition] [--lease-only] [--trace] [--starve 180]
-var options = BenchOptions.Parse(args);
-using var loggerFactory = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+//        dotnet run -c Release --project IshChat.Bench.Failover -- --replicas [--rows 2500000] [--instances 20] [--base-replicas 1] [--repeat 1]
+using var loggerFactory = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(args.Contains("--replicas") ? LogLevel.Information : LogLevel.Warning));
 var logger = loggerFactory.CreateLogger("bench");
+if (args.Contains("--replicas"))
+{
+    // Replica add and remove on a generated ~1 GB chat database (bench/replicas.sh); the procedure's progress lines are shown.
+    await ReplicaBench.RunAsync(args, logger);
+    return;
+}
+
+var options = BenchOptions.Parse(args);
 
 Console.WriteLine($"Starting the test cluster (leader + 3 replicas, async, dead-leader key release and fencing {(options.LeaseOnly ? "off" : "on")})…");
 await using var cluster = await PatroniTestCluster.StartAsync(

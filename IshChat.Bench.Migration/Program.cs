@@ -38,6 +38,7 @@ await using (var connection = new NpgsqlConnection(Connection(ClusterRoles.Super
 static string Quote(string value) => "'" + value.Replace("'", "'\\''") + "'";
 File.WriteAllText(args[0], $"""
     BENCH_APP_CONNECTION={Quote(Connection(ClusterRoles.Admin, ClusterRoles.Database))}
+    BENCH_IMPORTER_CONNECTION={Quote(Connection(ClusterRoles.Importer, ClusterRoles.Database))}
     BENCH_PG_HOST=127.0.0.1
     BENCH_PG_PORT={port}
     BENCH_PG_SUPERUSER={ClusterRoles.Superuser}

@@ -104,8 +104,8 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
 
     private async Task StartContainersAsync(RepositoryLayout layout, CancellationToken cancellationToken)
     {
-        var etcdNames = Enumerable.Range(0, Options.EtcdMembers).Select(i => $"etcd-{i}").ToArray();
-        var nodeNames = Enumerable.Range(0, Options.Replicas + 1).Select(i => $"pg-{i}").ToArray();
+        var etcdNames = Enumerable.Range(0, Options.EtcdMembers).Select(i => ResourceNames.Instance(ResourceNames.Etcd, i)).ToArray();
+        var nodeNames = NodeSlots.Take(Options.Replicas + 1).ToArray();
 
         Etcd = await Task.WhenAll(etcdNames.Select(name => StartAsync(name, ClusterImages.Etcd.Reference(layout),
             ComponentEnvironment.EtcdMember(name, etcdNames, Options.Scope), [ClusterPorts.EtcdClient],
@@ -116,12 +116,10 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
             await StartBackupStoreAsync(layout, cancellationToken);
         }
 
-        Nodes = await Task.WhenAll(nodeNames.Select(name => StartAsync(name, ClusterImages.Patroni.Reference(layout),
-            ComponentEnvironment.PatroniNode(name, Options.Scope, etcdNames, Options.Patroni), [ClusterPorts.Postgres, ClusterPorts.PatroniRest],
-            Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(ClusterPorts.PatroniRest).ForPath("/liveness")), cancellationToken,
-            Options.BackupStore ? BackupEnvironmentOf(name, nodeNames) : null)));
+        Nodes = await Task.WhenAll(nodeNames.Select(name => StartNodeAsync(name, nodeNames, cancellationToken)));
 
-        HAProxy = await StartAsync("haproxy", ClusterImages.HAProxy.Reference(layout), ComponentEnvironment.HAProxy(nodeNames),
+        // Every slot, spares included: a spare that starts later is routed to without touching HAProxy.
+        HAProxy = await StartAsync("haproxy", ClusterImages.HAProxy.Reference(layout), ComponentEnvironment.HAProxy(NodeSlots),
             [ClusterPorts.HAProxyReadWrite, ClusterPorts.HAProxyReadOnly, ClusterPorts.HAProxyStats],
             Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(ClusterPorts.HAProxyStats).ForPath("/healthz")), cancellationToken);
 
@@ -149,6 +147,12 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
             fencer.Start();
         }
     }
+
+    private Task<TestClusterNode> StartNodeAsync(string name, IReadOnlyList<string> nodeNames, CancellationToken cancellationToken) =>
+        StartAsync(name, ClusterImages.Patroni.Reference(RepositoryLayout.Current),
+            ComponentEnvironment.PatroniNode(name, Options.Scope, [.. Etcd.Select(e => e.Name)], Options.Patroni), [ClusterPorts.Postgres, ClusterPorts.PatroniRest],
+            Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(ClusterPorts.PatroniRest).ForPath("/liveness")), cancellationToken,
+            Options.BackupStore ? BackupEnvironmentOf(name, nodeNames) : null);
 
     private async Task<TestClusterNode> StartAsync(
         string name, string image, IReadOnlyDictionary<string, EnvironmentValue> environment, int[] ports, IWaitForContainerOS wait, CancellationToken cancellationToken,
@@ -216,6 +220,10 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
     /// <summary>HAProxy's read-write port: always the current leader, a real session (no PgBouncer).</summary>
     public string LeaderConnectionString(string role = ClusterRoles.App, string database = ClusterRoles.Database) =>
         Connection("127.0.0.1", HAProxy.HostPort(ClusterPorts.HAProxyReadWrite), database, role);
+
+    /// <summary>HAProxy's read-only port: a streaming replica (the leader when none is healthy), a real session.</summary>
+    public string ReplicaConnectionString(string role = ClusterRoles.App, string database = ClusterRoles.Database) =>
+        Connection("127.0.0.1", HAProxy.HostPort(ClusterPorts.HAProxyReadOnly), database, role);
 
     private string Connection(string host, int port, string database, string role) => new NpgsqlConnectionStringBuilder
     {

@@ -4,6 +4,12 @@ public sealed record TestClusterOptions
 {
     public int Replicas { get; init; } = 3;
 
+    /// <summary>
+    /// Node slots beyond the replicas, not started: HAProxy lists them from the start, and <see cref="PatroniTestCluster.Replicas"/>
+    /// adds one live (a new container on the cluster's network) and removes it again, as the AppHost's spares.
+    /// </summary>
+    public int SpareReplicas { get; init; }
+
     public int EtcdMembers { get; init; } = 3;
 
     public PatroniSettings Patroni { get; init; } = new();

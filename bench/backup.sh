@@ -96,7 +96,7 @@ secret() { openssl rand -base64 "${1:-24}" | tr -d '\n/+='; }
 store_key="$(openssl rand -base64 64 | tr -d '\n')"
 cipher_pass="$(secret 32)"
 su_pw="$(secret)" repl_pw="$(secret)" rewind_pw="$(secret)" rest_pw="$(secret)"
-app_pw="$(secret)" admin_pw="$(secret)" migrator_pw="$(secret)" monitor_pw="$(secret)" bouncer_pw="$(secret)"
+app_pw="$(secret)" admin_pw="$(secret)" importer_pw="$(secret)" migrator_pw="$(secret)" monitor_pw="$(secret)" bouncer_pw="$(secret)"
 # The CA that signs each node's certificate for pgBackRest's node-to-node TLS.
 openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=ishchat-backup-ca" \
   -keyout "$work/ca.key" -out "$work/ca.crt" 2>/dev/null
@@ -127,7 +127,7 @@ pg_env() { # pg_env <scope> <comma list of nodes>: the environment of one Patron
     "PATRONI_SCOPE=$1" PATRONI_ETCD3_HOSTS=etcd-0:2379 \
     "PATRONI_SUPERUSER_PASSWORD=$su_pw" "PATRONI_REPLICATION_PASSWORD=$repl_pw" \
     "PATRONI_REWIND_PASSWORD=$rewind_pw" "PATRONI_RESTAPI_PASSWORD=$rest_pw" \
-    "ISHCHAT_APP_PASSWORD=$app_pw" "ISHCHAT_ADMIN_PASSWORD=$admin_pw" "ISHCHAT_MIGRATOR_PASSWORD=$migrator_pw" \
+    "ISHCHAT_APP_PASSWORD=$app_pw" "ISHCHAT_ADMIN_PASSWORD=$admin_pw" "ISHCHAT_IMPORTER_PASSWORD=$importer_pw" "ISHCHAT_MIGRATOR_PASSWORD=$migrator_pw" \
     "ISHCHAT_MONITOR_PASSWORD=$monitor_pw" "ISHCHAT_PGBOUNCER_AUTH_PASSWORD=$bouncer_pw" \
     ISHCHAT_BACKUP_REPO_TYPE=azure ISHCHAT_BACKUP_STANZA=ishchat \
     ISHCHAT_BACKUP_AZURE_ACCOUNT=ishchat "ISHCHAT_BACKUP_AZURE_KEY=$store_key" \
@@ -193,19 +193,10 @@ start=$(now)
       psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U ishchat_migrator -d ishchat >/dev/null
 instance_id() { printf '00000000-0000-4000-8000-%012d' "$1"; }
 per_session=$(( (rows + instances * 100 - 1) / (instances * 100) ))
-# As the superuser (row-level security does not apply): 1 device and 100 sessions per instance,
-# per_session messages per session with seq 1..n, as the API would have numbered them.
-sql "$leader" "
-  INSERT INTO chat.instances (instance_id, name, instance_type)
-    SELECT ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, 'bench ' || i, 'standard' FROM generate_series(1, $instances) i;
-  INSERT INTO chat.devices (instance_id, device_id, name) SELECT instance_id, gen_random_uuid(), 'phone' FROM chat.instances;
-  INSERT INTO chat.sessions (instance_id, session_id, device_id, message_count)
-    SELECT instance_id, gen_random_uuid(), device_id, $per_session FROM chat.devices, generate_series(1, 100);
-  INSERT INTO chat.messages (instance_id, session_id, seq, client_message_id, sender_device_id, body)
-    SELECT s.instance_id, s.session_id, g, gen_random_uuid(), s.device_id, md5(random()::text) || repeat(' chat message body', 6)
-      FROM chat.sessions s, generate_series(1, $per_session) g;
-  ANALYZE;
-  CREATE TABLE proof (id bigserial PRIMARY KEY, phase text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp());"
+# As the superuser: the benchmarks' one data generator (bench/chat-data.sql).
+docker exec -i "$prefix$leader" psql -X -q -v ON_ERROR_STOP=1 -v "instances=$instances" -v "per_session=$per_session" \
+  -d ishchat -f - <"$root/bench/chat-data.sql" >/dev/null
+sql "$leader" "CREATE TABLE proof (id bigserial PRIMARY KEY, phase text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())"
 db_size=$(sql "$leader" "SELECT pg_size_pretty(pg_database_size('ishchat'))")
 messages=$(sql "$leader" "SELECT count(*) FROM chat.messages")
 instance_messages=$(sql "$leader" "SELECT count(*) FROM chat.messages WHERE instance_id = '$(instance_id 1)'")

@@ -10,6 +10,9 @@ public static class ClusterPorts
     public const int HAProxyReadWrite = 5000;
     public const int HAProxyReadOnly = 5001;
     public const int HAProxyStats = 7000;
+
+    /// <summary>HAProxy's runtime API on loopback inside its container (containers/haproxy/haproxy.cfg.tmpl): drain, show stat.</summary>
+    public const int HAProxyRuntimeApi = 9999;
     public const int PgBouncer = 6432;
     public const int Redis = 6379;
 

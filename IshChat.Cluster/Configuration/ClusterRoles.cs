@@ -18,6 +18,12 @@ public static class ClusterRoles
     /// </summary>
     public const string Admin = "ishchat_admin";
 
+    /// <summary>
+    /// The legacy import's bulk writes (docs/security.md): bypasses row-level security so that binary COPY goes straight
+    /// into the chat tables, and for that reason holds nothing but INSERT where an import writes and SELECT on ids.
+    /// </summary>
+    public const string Importer = "ishchat_importer";
+
     /// <summary>Owns the chat schema; used only by the migration step.</summary>
     public const string Migrator = "ishchat_migrator";
 
@@ -54,6 +60,7 @@ public static class ClusterRoles
         RestApi => ClusterSecret.RestApiPassword,
         App => ClusterSecret.AppPassword,
         Admin => ClusterSecret.AdminPassword,
+        Importer => ClusterSecret.ImporterPassword,
         Migrator => ClusterSecret.MigratorPassword,
         Monitor => ClusterSecret.MonitorPassword,
         PgBouncerAuth => ClusterSecret.PgBouncerAuthPassword,

@@ -12,6 +12,7 @@ public enum ClusterSecret
     RestApiPassword,
     AppPassword,
     AdminPassword,
+    ImporterPassword,
     MigratorPassword,
     MonitorPassword,
     PgBouncerAuthPassword,

@@ -75,6 +75,8 @@ public static class ComponentEnvironment
         ["ISHCHAT_APP_PASSWORD"] = EnvironmentValue.VerifierOf(ClusterSecret.AppPassword),
         ["ISHCHAT_ADMIN_USER"] = ClusterRoles.Admin,
         ["ISHCHAT_ADMIN_PASSWORD"] = EnvironmentValue.VerifierOf(ClusterSecret.AdminPassword),
+        ["ISHCHAT_IMPORTER_USER"] = ClusterRoles.Importer,
+        ["ISHCHAT_IMPORTER_PASSWORD"] = EnvironmentValue.VerifierOf(ClusterSecret.ImporterPassword),
         ["ISHCHAT_MIGRATOR_USER"] = ClusterRoles.Migrator,
         ["ISHCHAT_MIGRATOR_PASSWORD"] = EnvironmentValue.VerifierOf(ClusterSecret.MigratorPassword),
         ["ISHCHAT_MONITOR_USER"] = ClusterRoles.Monitor,

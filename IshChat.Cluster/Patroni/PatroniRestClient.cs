@@ -81,6 +81,30 @@ public sealed class PatroniRestClient(HttpClient http, string restApiPassword)
     public Task<string> SetMaintenanceModeAsync(Uri node, bool paused, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Patch, node, "config", new { pause = paused }, cancellationToken);
 
+    /// <summary>
+    /// Has <paramref name="node"/> (a replica) throw its data away and clone again (<c>patronictl reinit</c>), from a
+    /// replica when one offers itself (<c>tags.clonefrom</c>), else the leader.
+    /// </summary>
+    public Task<string> ReinitializeAsync(Uri node, CancellationToken cancellationToken = default) =>
+        PostAsync(node, "reinitialize", new { force = true }, cancellationToken);
+
+    /// <summary>
+    /// Sets Patroni's <c>member_slots_ttl</c> (how long the leader keeps the slot of a member that is gone; Patroni's default
+    /// 1800 s) to <paramref name="value"/>: seconds, Patroni's own text (<c>"30min"</c>), or null to remove it from the
+    /// dynamic configuration so the default applies again.
+    /// </summary>
+    public Task<string> SetMemberSlotsTtlAsync(Uri node, object? value, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Patch, node, "config", new Dictionary<string, object?> { ["member_slots_ttl"] = value }, cancellationToken);
+
+    /// <summary>The dynamic configuration's <c>member_slots_ttl</c> as written (e.g. <c>1800</c>, <c>"30min"</c>), or null when unset.</summary>
+    public async Task<JsonElement?> GetMemberSlotsTtlAsync(Uri node, CancellationToken cancellationToken = default)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ReadTimeout);
+        var config = await http.GetFromJsonAsync<JsonElement>(new Uri(node, "config"), timeout.Token);
+        return config.TryGetProperty("member_slots_ttl", out var ttl) ? ttl.Clone() : null;
+    }
+
     private Task<string> PostAsync(Uri node, string path, object body, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, node, path, body, cancellationToken);
 

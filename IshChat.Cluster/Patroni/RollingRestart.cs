@@ -3,11 +3,8 @@ using Microsoft.Extensions.Logging;
 
 namespace IshChat.Cluster.Patroni;
 
-/// <summary>One step of a rolling restart and how long it took until the cluster was healthy again.</summary>
-public sealed record RollingRestartStep(string Description, TimeSpan Duration);
-
 /// <summary>What a rolling restart did, step by step.</summary>
-public sealed record RollingRestartReport(IReadOnlyList<RollingRestartStep> Steps, TimeSpan Total)
+public sealed record RollingRestartReport(IReadOnlyList<ProcedureStep> Steps, TimeSpan Total)
 {
     public override string ToString() => Steps.Count == 0
         ? "nothing was pending a restart"
@@ -34,7 +31,7 @@ public sealed class RollingRestart(
     public async Task<RollingRestartReport> RunAsync(IReadOnlyDictionary<string, string>? parameters = null, CancellationToken cancellationToken = default)
     {
         var total = Stopwatch.StartNew();
-        var steps = new List<RollingRestartStep>();
+        var steps = new List<ProcedureStep>();
         var state = await ReadAsync(cancellationToken);
         var health = Evaluate(state);
         if (!health.IsHealthy)
@@ -95,14 +92,8 @@ public sealed class RollingRestart(
         return report;
     }
 
-    private async Task<RollingRestartStep> StepAsync(string description, Func<CancellationToken, Task> step, CancellationToken cancellationToken)
-    {
-        logger.LogInformation("{Step}…", description);
-        var clock = Stopwatch.StartNew();
-        await step(cancellationToken);
-        logger.LogInformation("{Step}: done in {Seconds:F1} s", description, clock.Elapsed.TotalSeconds);
-        return new RollingRestartStep(description, clock.Elapsed);
-    }
+    private Task<ProcedureStep> StepAsync(string description, Func<CancellationToken, Task> step, CancellationToken cancellationToken) =>
+        ProcedureStep.RunAsync(description, step, logger, cancellationToken);
 
     private ClusterHealth Evaluate(ClusterState state) => state.Evaluate(nodes().Count(), settings);
 

@@ -115,8 +115,9 @@ public static class Commands
     private static async Task<int> ImportAsync(Options options, Summary summary, ChatTarget target, LegacyDatabase legacy, Guid instanceId, IProgressSteps progress, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
+        var direct = await ImporterRoleUsableAsync(options, instanceId, cancellationToken);
         var importer = new Importer(target, legacy, instanceId, progress, (int)options.Number("chunk", 50_000), (int)options.Number("writers", 3),
-            () => new ChatTarget(options.Connection, log));
+            () => new ChatTarget(direct ? options.ImporterConnection! : options.Connection, log), direct);
         var result = await importer.RunAsync(cancellationToken);
         summary["retries_after_failures"] = importer.Retries + target.Retries;
         var seconds = stopwatch.Elapsed.TotalSeconds;
@@ -125,11 +126,45 @@ public static class Commands
         Describe(summary, result.Snapshot);
         var rows = result.Snapshot.Devices.Count + result.Snapshot.Sessions.Count + result.Snapshot.ValidMessages;
         summary["import_s"] = Math.Round(seconds, 2);
+        summary["messages_path"] = direct ? "copy (importer role)" : "staged (admin role)";
         summary["messages_per_s"] = Math.Round(result.Snapshot.ValidMessages / seconds);
         summary["rows_per_s"] = Math.Round(rows / seconds);
         summary["source_mb_per_s"] = Math.Round(new FileInfo(legacy.Path).Length / 1e6 / seconds, 1);
         await RejectReport.WriteAsync(target, instanceId, options.RejectsPath, summary, cancellationToken);
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// Whether the messages go through the importer role (<see cref="DirectCopy"/>): its connection is given and the role
+    /// holds what the migrations grant it. A login that fails is an error; a role without the grants (a cluster
+    /// bootstrapped before it existed) falls back to the admin role's staged path, and says so.
+    /// </summary>
+    private static async Task<bool> ImporterRoleUsableAsync(Options options, Guid instanceId, CancellationToken cancellationToken)
+    {
+        if (options.ImporterConnection is not { } connection)
+        {
+            return false;
+        }
+
+        await using var probe = new ChatTarget(connection, log);
+        try
+        {
+            if (await probe.InScopeAsync(instanceId, DirectCopy.AvailableAsync, cancellationToken))
+            {
+                return true;
+            }
+
+            log.WriteLine("The --importer-connection role does not bypass row-level security or lacks the grants of 0004_importer_role.sql: " +
+                "the messages go through the admin role's staging tables instead (slower). docs/migration.md says how to create the role.");
+        }
+        catch (MigrationException refused) when (refused.InnerException is PostgresException { SqlState: "28P01" or "28000" } login)
+        {
+            // No such role yet (a cluster bootstrapped before it) looks the same as a wrong password: neither stops the import.
+            log.WriteLine($"The --importer-connection login was refused ({login.MessageText}): the messages go through the admin role's " +
+                "staging tables instead (slower). Check its user and password; docs/migration.md says how to create the role.");
+        }
+
+        return false;
     }
 
     private static async Task<int> VerifyAsync(Options options, Summary summary, ChatTarget target, LegacyDatabase legacy, Guid instanceId, IProgressSteps progress, int defaultSample, CancellationToken cancellationToken)

@@ -15,13 +15,16 @@ public sealed class Options
 
           generate --out FILE [--messages 10000] [--dirt 0.02] [--seed 1] [--manifest FILE]
           plan     --sqlite FILE
-          import   --sqlite FILE --instance NAME [--instance-id UUID] [--instance-type standard] --connection CS [--chunk 50000] [--writers 3] [--rejects FILE]
+          import   --sqlite FILE --instance NAME [--instance-id UUID] [--instance-type standard] --connection CS [--importer-connection CS]
+                   [--chunk 50000] [--writers 3] [--rejects FILE]
           verify   --sqlite FILE --instance NAME --connection CS [--sample 200]
           sync     --sqlite FILE --instance NAME --connection CS [--rejects FILE]
           cutover  --sqlite FILE --instance NAME --connection CS [--sample 1000]
 
         --connection: an Npgsql connection string to the leader through HAProxy's read-write port, as
         ishchat_admin (or ISHCHAT_MIGRATE_CONNECTION; the password may come from PGPASSWORD).
+        --importer-connection: the same, as ishchat_importer, with its password (or ISHCHAT_MIGRATE_IMPORTER_CONNECTION):
+        import then COPYs the messages straight into the chat schema; without it they are staged (slower).
         --json: the summary as JSON on stdout (progress goes to stderr). Exit: 0 ok, 1 verify found
         a difference, 2 bad input (file missing, locked, corrupt), 3 database, 4 disk full.
         """;
@@ -81,6 +84,10 @@ public sealed class Options
 
     public string Connection => Get("connection") ?? Environment.GetEnvironmentVariable("ISHCHAT_MIGRATE_CONNECTION")
         ?? throw new MigrationException(ExitCodes.BadInput, $"{Command} needs --connection (or ISHCHAT_MIGRATE_CONNECTION).");
+
+    /// <summary>The importer role's connection string (docs/security.md), if given: import's messages are then COPYed straight.</summary>
+    public string? ImporterConnection => Get("importer-connection")
+        ?? (Environment.GetEnvironmentVariable("ISHCHAT_MIGRATE_IMPORTER_CONNECTION") is { Length: > 0 } fromEnvironment ? fromEnvironment : null);
 
     public string RejectsPath => Get("rejects") ?? Path.GetFileName(Required("sqlite")) + ".rejects.jsonl";
 }

@@ -6,8 +6,9 @@ namespace IshChat.Migrate.Mapping;
 /// <summary>
 /// The first pass over a legacy file, up to a high-water mark: which rows are valid, every
 /// reject with its reason, each valid message's seq (its place in its session by created_at,
-/// then legacy id), and the checksums verify compares. Keeps no message bodies, so 10 M
-/// messages fit in a few hundred MB.
+/// then legacy id), and the checksums verify compares. Without <see cref="KeepsMessages"/> it keeps
+/// no message bodies, so 10 M messages fit in a few hundred MB; with it (import, when the file
+/// fits in memory) it keeps every valid message as written, so the file is read once.
 /// </summary>
 public sealed class LegacySnapshot
 {
@@ -59,12 +60,43 @@ public sealed class LegacySnapshot
     private readonly HashSet<string> rejectedDevices = [];
     private readonly HashSet<long> rejectedSessions = [];
 
+    /// <summary>Whether to keep each valid message's sender, time, client id and body (<see cref="Kept"/>).</summary>
+    public bool KeepsMessages { get; init; }
+
+    /// <summary>The valid messages, at the same index as <see cref="MessageIds"/>; null unless <see cref="KeepsMessages"/>.</summary>
+    public KeptMessages? Kept { get; private set; }
+
+    private long[] messageRejectIds = [];
+
+    /// <summary>The message rejects with legacy ids in (<paramref name="after"/>, <paramref name="upTo"/>], in id order.</summary>
+    public IEnumerable<Reject> MessageRejectsIn(long after, long upTo)
+    {
+        for (var i = LowerBound(messageRejectIds, after + 1); i < messageRejectIds.Length && messageRejectIds[i] <= upTo; i++)
+        {
+            yield return MessageRejects[messageRejectIds[i]];
+        }
+    }
+
+    /// <summary>The index of the first id at least <paramref name="id"/> in ascending, distinct <paramref name="ids"/>.</summary>
+    public static int LowerBound(long[] ids, long id)
+    {
+        var i = Array.BinarySearch(ids, id);
+        return i >= 0 ? i : ~i;
+    }
+
+    /// <summary>
+    /// Whether import may keep every valid message of <paramref name="path"/> in memory: about the file's size (bodies
+    /// as the file's bytes, the rest fixed-size), twice over for headroom, within a quarter of what this process may use.
+    /// </summary>
+    public static bool MessagesFitInMemory(string path) => new FileInfo(path).Length * 2 <= GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4;
+
     /// <summary>Whether to sum the checksums: only verify compares them, and hashing every message costs import a tenth of its pass.</summary>
     public bool WithChecksums { get; init; }
 
-    public static LegacySnapshot Read(LegacyDatabase legacy, Guid instanceId, HighWater highWater, Action<long>? messageProgress = null, bool withChecksums = false)
+    public static LegacySnapshot Read(LegacyDatabase legacy, Guid instanceId, HighWater highWater, Action<long>? messageProgress = null, bool withChecksums = false,
+        bool keepMessages = false)
     {
-        var snapshot = new LegacySnapshot { InstanceId = instanceId, HighWater = highWater, WithChecksums = withChecksums };
+        var snapshot = new LegacySnapshot { InstanceId = instanceId, HighWater = highWater, WithChecksums = withChecksums, KeepsMessages = keepMessages };
         foreach (var raw in legacy.Devices(highWater.Devices))
         {
             var (row, code) = RowRules.Device(raw);
@@ -120,6 +152,9 @@ public sealed class LegacySnapshot
         var sessions = new List<long>();
         var times = new List<long>();
         var claimed = new HashSet<(long Session, Guid Client)>();
+        var clients = new List<Guid>();
+        var senders = new List<string>();
+        var bodies = new List<byte[]>();
         var duplicates = new List<long>();
         // The rules run on several threads over ranges of ids; what depends on order (the first of
         // two messages with one client id wins) is decided here, in id order.
@@ -142,6 +177,13 @@ public sealed class LegacySnapshot
                 ids.Add(m.Id);
                 sessions.Add(m.Session);
                 times.Add(m.Ticks);
+                if (KeepsMessages)
+                {
+                    clients.Add(m.Client);
+                    senders.Add(m.Sender!);
+                    bodies.Add(m.Body!);
+                }
+
                 if (WithChecksums)
                 {
                     MessageChecksum.Add(m.Hash);
@@ -165,6 +207,12 @@ public sealed class LegacySnapshot
         MessagesRead = MessageRejects.Count + ids.Count;
         progress?.Invoke(MessagesRead);
         MessageIds = [.. ids];
+        messageRejectIds = [.. MessageRejects.Keys.Order()];
+        if (KeepsMessages)
+        {
+            Kept = new KeptMessages([.. sessions], [.. senders], [.. clients], [.. times], [.. bodies]);
+        }
+
         MessageSeqs = new long[ids.Count];
         // Legacy order: by created_at within the session, the legacy id breaking ties (rowids grow with inserts).
         var order = Enumerable.Range(0, ids.Count).ToArray();
@@ -182,3 +230,6 @@ public sealed class LegacySnapshot
 }
 
 public readonly record struct SessionStats(long Messages, DateTimeOffset LastMessageAt);
+
+/// <summary>Valid messages as pass 1 read them, one array per column: legacy session id, sender's legacy id, client id, time (UTC ticks), body (UTF-8).</summary>
+public sealed record KeptMessages(long[] Sessions, string[] Senders, Guid[] Clients, long[] Ticks, byte[][] Bodies);

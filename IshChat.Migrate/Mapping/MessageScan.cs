@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using IshChat.Migrate.Legacy;
 
 namespace IshChat.Migrate.Mapping;
@@ -51,7 +52,10 @@ public static class MessageScan
             }
 
             part.Valid.Add(new ScannedMessage(row.LegacyId, row.SessionLegacyId, row.ClientMessageId, row.CreatedAt.UtcTicks, row.ClientIdDerived,
-                snapshot.WithChecksums ? Checksum.Hash(Checksum.Message(row)) : 0));
+                snapshot.WithChecksums ? Checksum.Hash(Checksum.Message(row)) : 0,
+                // The device's own key string, not this row's copy: one per device, not one per message.
+                snapshot.KeepsMessages ? snapshot.Devices[row.SenderLegacyId].LegacyId : null,
+                snapshot.KeepsMessages ? raw[4] as byte[] ?? Encoding.UTF8.GetBytes(row.Body) : null));
         }
 
         progress(count % 50_000);
@@ -66,5 +70,5 @@ public sealed class ScanPart
     public List<Reject> Rejects { get; } = [];
 }
 
-/// <summary>What pass 1 keeps of a valid message: no body, so 10 M of them fit in memory.</summary>
-public readonly record struct ScannedMessage(long Id, long Session, Guid Client, long Ticks, bool Derived, long Hash);
+/// <summary>What pass 1 keeps of a valid message: its sender and body (the file's UTF-8 bytes) only when the snapshot keeps messages.</summary>
+public readonly record struct ScannedMessage(long Id, long Session, Guid Client, long Ticks, bool Derived, long Hash, string? Sender, byte[]? Body);

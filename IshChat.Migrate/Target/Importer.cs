@@ -12,8 +12,11 @@ namespace IshChat.Migrate.Target;
 /// a crash or a failover the next run (or the retry inside this one) does exactly what the
 /// committed state lacks: no duplicate, no gap.
 /// </summary>
+/// <param name="newWriter">A session for one message writer.</param>
+/// <param name="direct">Whether the writers are the importer role, which COPYs straight into chat.messages
+/// (<see cref="DirectCopy"/>); otherwise they are the admin role and stage every chunk (<see cref="Staging"/>).</param>
 public sealed class Importer(ChatTarget target, LegacyDatabase legacy, Guid instanceId, IProgressSteps progress, int chunkSize, int writers,
-    Func<ChatTarget> newTarget)
+    Func<ChatTarget> newWriter, bool direct)
 {
     public int Retries { get; private set; }
 
@@ -30,7 +33,9 @@ public sealed class Importer(ChatTarget target, LegacyDatabase legacy, Guid inst
         LegacySnapshot snapshot;
         using (var step = progress.Start("Reading legacy rows", checkpoint.HighWater.Messages, "rows"))
         {
-            snapshot = LegacySnapshot.Read(legacy, instanceId, checkpoint.HighWater, read => step.Value(read));
+            // Read once when it fits: the writers then take pass 1's rows instead of reading and checking the file again.
+            snapshot = LegacySnapshot.Read(legacy, instanceId, checkpoint.HighWater, read => step.Value(read),
+                keepMessages: LegacySnapshot.MessagesFitInMemory(legacy.Path));
         }
 
         if (checkpoint.FinishedAt is null)
@@ -124,7 +129,7 @@ public sealed class Importer(ChatTarget target, LegacyDatabase legacy, Guid inst
             // Several writers: the per-row work (policies, foreign keys, three indexes) is PostgreSQL's, one backend each.
             await Task.WhenAll(Enumerable.Range(0, Math.Clamp(Math.Min(writers, pending.Count), 1, Staging.MessageSlots)).Select(slot => Task.Run(async () =>
             {
-                await using var writer = newTarget();
+                await using var writer = newWriter();
                 using var reader = LegacyDatabase.Open(legacy.Path);
                 var chunks = new ChunkReader(reader, snapshot, instanceId, devices, sessions);
                 while (pending.TryDequeue(out var k))
@@ -132,13 +137,21 @@ public sealed class Importer(ChatTarget target, LegacyDatabase legacy, Guid inst
                     var chunk = chunks.Read(k * size, Math.Min((k + 1) * size, snapshot.HighWater.Messages));
                     await writer.InScopeAsync(instanceId, async (connection, ct) =>
                     {
-                        if (await ChunkDoneAsync(connection, k, ct))
+                        if (await ChunkDoneAsync(connection, instanceId, k, ct))
                         {
                             return 0;
                         }
 
-                        await Staging.MoveMessagesAsync(connection, slot, instanceId, chunk.Messages, ct);
-                        await Staging.InsertRejectsAsync(connection, instanceId, chunk.Rejects, ct);
+                        if (direct)
+                        {
+                            await DirectCopy.WriteMessagesAsync(connection, instanceId, chunk.Messages, ct);
+                        }
+                        else
+                        {
+                            await Staging.MoveMessagesAsync(connection, slot, instanceId, chunk.Messages, ct);
+                        }
+
+                        await Staging.InsertRejectsAsync(connection, instanceId, chunk.Rejects, ct, replace: !direct);
                         await using var record = new NpgsqlCommand("INSERT INTO chat.legacy_import_chunks (instance_id, chunk) VALUES ($1, $2)", connection)
                         {
                             Parameters = { new() { Value = instanceId }, new() { Value = k } },
@@ -157,9 +170,13 @@ public sealed class Importer(ChatTarget target, LegacyDatabase legacy, Guid inst
         }
     }
 
-    private static async Task<bool> ChunkDoneAsync(NpgsqlConnection connection, long chunk, CancellationToken ct)
+    /// <summary>The instance named, not left to row-level security: the importer role bypasses it.</summary>
+    private static async Task<bool> ChunkDoneAsync(NpgsqlConnection connection, Guid instanceId, long chunk, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand("SELECT 1 FROM chat.legacy_import_chunks WHERE chunk = $1", connection) { Parameters = { new() { Value = chunk } } };
+        await using var command = new NpgsqlCommand("SELECT 1 FROM chat.legacy_import_chunks WHERE instance_id = $1 AND chunk = $2", connection)
+        {
+            Parameters = { new() { Value = instanceId }, new() { Value = chunk } },
+        };
         return await command.ExecuteScalarAsync(ct) is not null;
     }
 

@@ -41,10 +41,11 @@ public static class Staging
         await move.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static async Task<ulong> CopyMessagesAsync(NpgsqlConnection connection, string stage, Guid instanceId, IEnumerable<StagedMessage> rows, CancellationToken cancellationToken)
+    /// <summary>Binary COPY of messages into <paramref name="table"/>: a stage here, chat.messages itself on the importer's path (<see cref="DirectCopy"/>).</summary>
+    public static async Task<ulong> CopyMessagesAsync(NpgsqlConnection connection, string table, Guid instanceId, IEnumerable<StagedMessage> rows, CancellationToken cancellationToken)
     {
         await using var copy = await connection.BeginBinaryImportAsync(
-            $"COPY {stage} (instance_id, session_id, seq, client_message_id, sender_device_id, body, created_at) FROM STDIN (FORMAT BINARY)",
+            $"COPY {table} (instance_id, session_id, seq, client_message_id, sender_device_id, body, created_at) FROM STDIN (FORMAT BINARY)",
             cancellationToken);
         foreach (var row in rows)
         {
@@ -52,10 +53,20 @@ public static class Staging
             await copy.WriteAsync(instanceId, NpgsqlDbType.Uuid, cancellationToken);
             await copy.WriteAsync(row.SessionId, NpgsqlDbType.Uuid, cancellationToken);
             await copy.WriteAsync(row.Seq, NpgsqlDbType.Bigint, cancellationToken);
-            await copy.WriteAsync(row.Message.ClientMessageId, NpgsqlDbType.Uuid, cancellationToken);
+            await copy.WriteAsync(row.ClientMessageId, NpgsqlDbType.Uuid, cancellationToken);
             await copy.WriteAsync(row.SenderId, NpgsqlDbType.Uuid, cancellationToken);
-            await copy.WriteAsync(row.Message.Body, NpgsqlDbType.Text, cancellationToken);
-            await copy.WriteAsync(row.Message.CreatedAt, NpgsqlDbType.TimestampTz, cancellationToken);
+            if (row.Utf8Body is { } utf8)
+            {
+                // A text field's binary form is its UTF-8 bytes, exactly what bytea sends: the file's own bytes go
+                // unchanged, and the server still checks they are valid UTF-8 (textrecv), as for any text.
+                await copy.WriteAsync(utf8, NpgsqlDbType.Bytea, cancellationToken);
+            }
+            else
+            {
+                await copy.WriteAsync(row.Body, NpgsqlDbType.Text, cancellationToken);
+            }
+
+            await copy.WriteAsync(row.CreatedAt, NpgsqlDbType.TimestampTz, cancellationToken);
         }
 
         return await copy.CompleteAsync(cancellationToken);
@@ -109,20 +120,29 @@ public static class Staging
         SELECT instance_id, 'sessions', legacy_id, legacy_rowid, new_id, row_hash FROM moved
         """;
 
-    /// <summary>Rejects are few (the dirt), so plain parameter arrays; re-recording one replaces it.</summary>
-    public static async Task InsertRejectsAsync(NpgsqlConnection connection, Guid instanceId, IReadOnlyCollection<Reject> rejects, CancellationToken cancellationToken)
+    /// <summary>
+    /// Rejects are few (the dirt), so plain parameter arrays; re-recording one replaces it. <paramref name="replace"/>
+    /// false keeps a recorded one instead: the importer role may only insert (its chunk's rejects commit with the chunk's
+    /// record, so none is recorded before).
+    /// </summary>
+    public static async Task InsertRejectsAsync(NpgsqlConnection connection, Guid instanceId, IReadOnlyCollection<Reject> rejects, CancellationToken cancellationToken, bool replace = true)
     {
         if (rejects.Count == 0)
         {
             return;
         }
 
-        await using var command = new NpgsqlCommand("""
+        var onConflict = replace
+            ? """
+              ON CONFLICT (instance_id, legacy_table, legacy_rowid) DO UPDATE
+                 SET legacy_id = excluded.legacy_id, reason_code = excluded.reason_code, reason = excluded.reason,
+                     raw_row = excluded.raw_row, row_hash = excluded.row_hash, rejected_at = now()
+              """
+            : "ON CONFLICT DO NOTHING";
+        await using var command = new NpgsqlCommand($"""
             INSERT INTO chat.legacy_rejects (instance_id, legacy_table, legacy_rowid, legacy_id, reason_code, reason, raw_row, row_hash)
             SELECT $1, t, r, i, c, d, w, h FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bytea[]) AS u(t, r, i, c, d, w, h)
-            ON CONFLICT (instance_id, legacy_table, legacy_rowid) DO UPDATE
-               SET legacy_id = excluded.legacy_id, reason_code = excluded.reason_code, reason = excluded.reason,
-                   raw_row = excluded.raw_row, row_hash = excluded.row_hash, rejected_at = now()
+            {onConflict}
             """, connection);
         command.Parameters.Add(new() { Value = instanceId });
         command.Parameters.Add(new() { Value = rejects.Select(r => r.Table).ToArray() });
@@ -137,7 +157,12 @@ public static class Staging
     }
 }
 
-public readonly record struct StagedMessage(MessageRow Message, Guid SessionId, Guid SenderId, long Seq);
+/// <summary>A message as it is written: the body as text or, when pass 1 kept the file's bytes, as those (UTF-8).</summary>
+public readonly record struct StagedMessage(Guid SessionId, Guid SenderId, long Seq, Guid ClientMessageId, DateTimeOffset CreatedAt, string? Body, byte[]? Utf8Body)
+{
+    public static StagedMessage Of(MessageRow row, Guid sessionId, Guid senderId, long seq) =>
+        new(sessionId, senderId, seq, row.ClientMessageId, row.CreatedAt, row.Body, null);
+}
 
 public sealed record StagedRow(string Table, string LegacyId, long RowId, Guid NewId, Guid? ParentId, string? Name,
     DateTimeOffset Time, DateTimeOffset? EndedAt, long MessageCount, DateTimeOffset? LastMessageAt, byte[] RowHash);

@@ -50,7 +50,7 @@ public sealed class SyncWriter(NpgsqlConnection connection, Guid instanceId, Syn
         if (added.Count > 0)
         {
             await Staging.MoveMessagesAsync(connection, 0, instanceId, added, ct);
-            var bySession = added.GroupBy(m => m.SessionId).Select(g => (Id: g.Key, Count: (long)g.Count(), Last: g.Max(m => m.Message.CreatedAt))).ToList();
+            var bySession = added.GroupBy(m => m.SessionId).Select(g => (Id: g.Key, Count: (long)g.Count(), Last: g.Max(m => m.CreatedAt))).ToList();
             await ExecuteAsync("""
                 UPDATE chat.sessions s SET message_count = s.message_count + u.n,
                        last_message_at = greatest(s.last_message_at, u.last), last_activity_at = greatest(s.last_activity_at, u.last)
@@ -62,8 +62,8 @@ public sealed class SyncWriter(NpgsqlConnection connection, Guid instanceId, Syn
             UPDATE chat.messages m SET sender_device_id = u.sender, body = u.body, created_at = u.created_at
               FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::timestamptz[]) AS u(session_id, client_id, sender, body, created_at)
              WHERE m.session_id = u.session_id AND m.client_message_id = u.client_id
-            """, ct, edited.Select(m => m.SessionId).ToArray(), edited.Select(m => m.Message.ClientMessageId).ToArray(),
-            edited.Select(m => m.SenderId).ToArray(), edited.Select(m => m.Message.Body).ToArray(), edited.Select(m => m.Message.CreatedAt).ToArray());
+            """, ct, edited.Select(m => m.SessionId).ToArray(), edited.Select(m => m.ClientMessageId).ToArray(),
+            edited.Select(m => m.SenderId).ToArray(), edited.Select(m => m.Body!).ToArray(), edited.Select(m => m.CreatedAt).ToArray());
         delta.Add("messages_added", added.Count);
         delta.Add("messages_edited", edited.Count);
     }

@@ -110,7 +110,7 @@ public sealed class Syncer(ChatTarget target, LegacyDatabase legacy, Guid instan
             }
             else if (!imported.AsSpan().SequenceEqual(SyncState.Content(senderId, row.Body, row.CreatedAt)))
             {
-                edited.Add(new StagedMessage(row, sessionId, senderId, 0));
+                edited.Add(StagedMessage.Of(row, sessionId, senderId, 0));
             }
         }
 
@@ -121,7 +121,7 @@ public sealed class Syncer(ChatTarget target, LegacyDatabase legacy, Guid instan
             var sessionId = state.Map[(LegacySchema.Sessions, session.Key.ToString(CultureInfo.InvariantCulture))].NewId;
             var seq = state.MessageCounts.GetValueOrDefault(sessionId);
             staged.AddRange(session.OrderBy(m => m.CreatedAt).ThenBy(m => m.LegacyId)
-                .Select(m => new StagedMessage(m, sessionId, state.Map[(LegacySchema.Devices, m.SenderLegacyId)].NewId, ++seq)));
+                .Select(m => StagedMessage.Of(m, sessionId, state.Map[(LegacySchema.Devices, m.SenderLegacyId)].NewId, ++seq)));
         }
 
         await apply.MessagesAsync(staged, edited, ct);

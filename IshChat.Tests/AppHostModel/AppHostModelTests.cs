@@ -58,7 +58,8 @@ public sealed class AppHostModelTests : IAsyncDisposable
         var model = await BuildModelAsync();
 
         var cluster = Assert.Single(model.Resources.OfType<PatroniClusterResource>());
-        Assert.Equal(["pg-0", "pg-1", "pg-2", "pg-3"], cluster.Nodes.Select(n => n.Name));
+        Assert.Equal(["pg-0", "pg-1", "pg-2", "pg-3", "pg-4", "pg-5"], cluster.Nodes.Select(n => n.Name));
+        Assert.Equal(3, cluster.ConfiguredReplicas);
         Assert.All(cluster.Nodes, node =>
         {
             var endpoints = node.Annotations.OfType<EndpointAnnotation>().ToDictionary(e => e.Name);
@@ -97,7 +98,8 @@ public sealed class AppHostModelTests : IAsyncDisposable
             var environment = await EnvironmentOf(haproxy);
             var endpoints = haproxy.Annotations.OfType<EndpointAnnotation>().ToDictionary(e => e.Name, e => e.TargetPort);
 
-            Assert.Equal("pg-0,pg-1,pg-2,pg-3", environment["ISHCHAT_PATRONI_NODES"]);
+            // The spares too: one that starts later is routed to without restarting HAProxy.
+            Assert.Equal("pg-0,pg-1,pg-2,pg-3,pg-4,pg-5", environment["ISHCHAT_PATRONI_NODES"]);
             Assert.Equal(ClusterPorts.HAProxyReadWrite, endpoints[HAProxyInstanceResource.ReadWriteEndpointName]);
             Assert.Equal(ClusterPorts.HAProxyReadOnly, endpoints[HAProxyInstanceResource.ReadOnlyEndpointName]);
             Assert.Equal(ClusterPorts.HAProxyStats, endpoints[HAProxyInstanceResource.StatsEndpointName]);
@@ -223,6 +225,62 @@ public sealed class AppHostModelTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task SpareNodesAreDeclaredWithTheirVolumesButStartOnlyWhenAReplicaIsAdded()
+    {
+        var model = await BuildModelAsync();
+        var cluster = Assert.Single(model.Resources.OfType<PatroniClusterResource>());
+
+        var spares = cluster.Nodes.Where(n => n.IsSpare).ToList();
+
+        Assert.Equal(["pg-4", "pg-5"], spares.Select(n => n.Name));
+        Assert.All(spares, spare =>
+        {
+            Assert.True(spare.TryGetAnnotationsOfType<ExplicitStartupAnnotation>(out _), $"{spare.Name} would start with the AppHost");
+            Assert.Contains(spare.Annotations.OfType<ContainerMountAnnotation>(), m => m.Type == ContainerMountType.Volume && m.Source == $"ishchat-{spare.Name}-data");
+        });
+        Assert.All(cluster.Nodes.Except(spares), node => Assert.False(node.TryGetAnnotationsOfType<ExplicitStartupAnnotation>(out _), $"{node.Name} waits to be started"));
+        // Until one is added, the cluster is healthy without them.
+        Assert.Equal(cluster.Nodes.Except(spares), cluster.ServingNodes);
+    }
+
+    [Fact]
+    public void SpareSlotsComeAfterTheConfiguredReplicasAndStayWithinTheLimit()
+    {
+        var builder = DistributedApplication.CreateBuilder([]);
+        var cluster = builder.AddPatroniCluster("pg", builder.AddEtcdCluster("etcd", members: 1)).WithReplicas(1).WithSpareReplicas(2);
+
+        Assert.Equal(["pg-0", "pg-1", "pg-2", "pg-3"], cluster.Resource.Nodes.Select(n => n.Name));
+        Assert.Equal([false, false, true, true], cluster.Resource.Nodes.Select(n => n.IsSpare));
+        Assert.Equal(1, cluster.Resource.ConfiguredReplicas);
+        Assert.Throws<InvalidOperationException>(() => cluster.WithReplicas(2));
+        Assert.Throws<InvalidOperationException>(() => cluster.WithSpareReplicas(1));
+    }
+
+    [Fact]
+    public async Task PrometheusScrapesTheConfiguredNodesStaticallyAndNoSpareUntilItRuns()
+    {
+        var model = await BuildModelAsync();
+        var prometheus = Assert.Single(model.Resources.OfType<PrometheusResource>());
+
+        // Static jobs only (the annotations' source): a spare is a target only while it runs, from file_sd/<job>/.
+        Assert.Equal(["pg-0:8008", "pg-1:8008", "pg-2:8008", "pg-3:8008"], prometheus.StaticJobs[MonitoringEnvironment.Jobs.Patroni]);
+        Assert.Equal(["pg-0:5432", "pg-1:5432", "pg-2:5432", "pg-3:5432"], prometheus.StaticJobs[MonitoringEnvironment.Jobs.Postgres]);
+    }
+
+    [Fact]
+    public async Task DashboardOffersAddReplicaAndRemoveReplicaOnTheCluster()
+    {
+        var model = await BuildModelAsync();
+        var cluster = Assert.Single(model.Resources.OfType<PatroniClusterResource>());
+
+        var commands = cluster.Annotations.OfType<ResourceCommandAnnotation>().ToDictionary(c => c.Name);
+
+        Assert.Equal("Add replica", commands[ReplicaCommands.AddReplica].DisplayName);
+        Assert.Equal("Remove replica", commands[ReplicaCommands.RemoveReplica].DisplayName);
+        Assert.All([commands[ReplicaCommands.AddReplica], commands[ReplicaCommands.RemoveReplica]], c => Assert.False(string.IsNullOrEmpty(c.ConfirmationMessage)));
+    }
+
+    [Fact]
     public async Task DevelopmentHostPortsAreFixedSoPsqlFromTheHostJustWorks()
     {
         var model = await BuildModelAsync();
@@ -238,7 +296,7 @@ public sealed class AppHostModelTests : IAsyncDisposable
         Assert.DoesNotContain((await BuildModelAsync()).Resources, r => r.Name == ResourceNames.LegacyImport);
 
     [Fact]
-    public async Task AConfiguredLegacyFileIsImportedAsTheAppRoleThroughHAProxyWithTheToolsStepsAsCommands()
+    public async Task AConfiguredLegacyFileIsImportedAsTheAdminAndImporterRolesThroughHAProxyWithTheToolsStepsAsCommands()
     {
         var model = await BuildModelAsync("--IshChat:LegacyImport:Sqlite=/data/legacy/acme.db", "--IshChat:LegacyImport:Instance=acme");
 
@@ -254,6 +312,8 @@ public sealed class AppHostModelTests : IAsyncDisposable
 
         var target = Assert.IsType<HAProxyDatabaseResource>(Assert.IsType<ConnectionStringReference>(environment.EnvironmentVariables["ISHCHAT_MIGRATE_CONNECTION"]).Resource);
         Assert.Equal(ClusterRoles.Admin, target.Role);
+        var bulk = Assert.IsType<HAProxyDatabaseResource>(Assert.IsType<ConnectionStringReference>(environment.EnvironmentVariables["ISHCHAT_MIGRATE_IMPORTER_CONNECTION"]).Resource);
+        Assert.Equal(ClusterRoles.Importer, bulk.Role);
         Assert.Equal(
             ["legacy-plan", "legacy-import", "legacy-verify", "legacy-sync", "legacy-cutover"],
             tool.Annotations.OfType<ResourceCommandAnnotation>().Select(c => c.Name).Where(n => n.StartsWith("legacy-", StringComparison.Ordinal)));

@@ -62,7 +62,7 @@ public sealed class DataVolumeModelTests : IAsyncDisposable
         var model = await BuildModelAsync($"--{DataVolumes.PrefixKey}=ishchat-test-1a2b3c4d");
 
         var volumes = model.Resources.SelectMany(r => r.Annotations.OfType<ContainerMountAnnotation>()).Where(m => m.Type == ContainerMountType.Volume).ToList();
-        Assert.Equal(4 + 3 + 1, volumes.Count); // four Patroni nodes, three etcd members, the backup store
+        Assert.Equal(6 + 3 + 1, volumes.Count); // four Patroni nodes and two spares, three etcd members, the backup store
         Assert.All(volumes, v => Assert.StartsWith("ishchat-test-1a2b3c4d-", v.Source, StringComparison.Ordinal));
         Assert.Contains(volumes, v => v.Source == "ishchat-test-1a2b3c4d-backup-store-data");
     }

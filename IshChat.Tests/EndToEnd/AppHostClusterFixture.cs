@@ -145,13 +145,13 @@ public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
     }
 
     /// <summary>Healthy by the cluster's one rule (<see cref="ClusterState.Evaluate"/>) for this AppHost's size and mode.</summary>
-    public bool IsHealthy(ClusterState state) => state.Evaluate(Cluster.Nodes.Count, Cluster.Settings).IsHealthy;
+    public bool IsHealthy(ClusterState state) => state.Evaluate(Cluster.ServingNodes.Count, Cluster.Settings).IsHealthy;
 
     public async Task<ClusterState> PatroniClusterAsync(CancellationToken cancellationToken)
     {
         var rest = await PatroniRestAsync(cancellationToken);
         var (state, error) = await rest.TryGetClusterFromAnyAsync(
-            Cluster.Nodes.Select(n => (n.Name, (Uri?)new Uri(App.GetEndpoint(n.Name, PatroniNodeResource.RestEndpointName), "/"))), cancellationToken);
+            Cluster.ServingNodes.Select(n => (n.Name, (Uri?)new Uri(App.GetEndpoint(n.Name, PatroniNodeResource.RestEndpointName), "/"))), cancellationToken);
         return state ?? throw new InvalidOperationException($"No Patroni node answered: {error}");
     }
 

@@ -21,8 +21,8 @@ public sealed class AppHostClusterTests(AppHostClusterFixture fixture, ITestOutp
             fixture.PatroniClusterAsync, fixture.IsHealthy,
             convergence, "one leader and three streaming replicas");
 
-        // Then PostgreSQL itself agrees: the leader streams to every replica the AppHost declares (three)
-        var replicas = fixture.Cluster.Nodes.Count - 1;
+        // Then PostgreSQL itself agrees: the leader streams to every replica the AppHost declares (three; the spares stay stopped)
+        var replicas = fixture.Cluster.ConfiguredReplicas;
         Assert.Equal(3, replicas);
         await using var connection = new NpgsqlConnection(await fixture.MonitorConnectionStringAsync(PgBouncerDatabases.ReadWrite));
         await connection.OpenAsync();

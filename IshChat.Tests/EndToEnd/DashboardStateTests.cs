@@ -37,9 +37,9 @@ public sealed class DashboardStateTests(AppHostClusterFixture fixture, ITestOutp
 
     private bool ShowsLeader(IReadOnlyDictionary<string, string?> shown, string leader)
     {
-        var replicas = fixture.Cluster.Nodes.Count - 1;
+        var replicas = fixture.Cluster.ServingNodes.Count - 1;
         return shown[ResourceNames.Postgres] == $"Leader {leader} · {replicas} replicas"
-            && fixture.Cluster.Nodes.All(node => node.Name == leader
+            && fixture.Cluster.ServingNodes.All(node => node.Name == leader
                 ? shown[node.Name] == "Leader"
                 : shown[node.Name] is { } text && text.StartsWith("Replica · lag ", StringComparison.Ordinal));
     }
@@ -48,7 +48,7 @@ public sealed class DashboardStateTests(AppHostClusterFixture fixture, ITestOutp
     private async Task<IReadOnlyDictionary<string, string?>> ShownStatesAsync(CancellationToken cancellationToken)
     {
         var shown = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (var name in fixture.Cluster.Nodes.Select(n => n.Name).Prepend(ResourceNames.Postgres))
+        foreach (var name in fixture.Cluster.ServingNodes.Select(n => n.Name).Prepend(ResourceNames.Postgres))
         {
             var current = await fixture.App.ResourceNotifications.WaitForResourceAsync(name, _ => true, cancellationToken);
             shown[name] = current.Snapshot.State?.Text;

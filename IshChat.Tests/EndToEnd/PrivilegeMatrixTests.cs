@@ -32,6 +32,16 @@ public sealed class PrivilegeMatrixTests(AppHostClusterFixture fixture)
         { ClusterRoles.Admin, "table", "chat.api_keys", "SELECT,INSERT", true },
         { ClusterRoles.Admin, "table", "chat.api_keys", "DELETE", false },
         { ClusterRoles.Admin, "function", "chat.list_instances(uuid, int)", "EXECUTE", true },
+        // The import's bulk role bypasses RLS, so it may only insert where an import writes and read ids.
+        { ClusterRoles.Importer, "table", "chat.messages", "INSERT", true },
+        { ClusterRoles.Importer, "table", "chat.messages", "SELECT,UPDATE,DELETE,TRUNCATE", false },
+        { ClusterRoles.Importer, "table", "chat.sessions", "INSERT,UPDATE,DELETE", false },
+        { ClusterRoles.Importer, "table", "chat.legacy_rejects", "INSERT", true },
+        { ClusterRoles.Importer, "table", "chat.legacy_rejects", "SELECT,UPDATE,DELETE", false },
+        { ClusterRoles.Importer, "table", "chat.instances", "SELECT,INSERT", false },
+        { ClusterRoles.Importer, "table", "chat.api_keys", "SELECT,INSERT", false },
+        { ClusterRoles.Importer, "function", "chat.list_instances(uuid, int)", "EXECUTE", false },
+        { ClusterRoles.Importer, "database", ClusterRoles.Database, "CREATE,TEMPORARY", false },
         // Monitoring and PgBouncer's auth user see no chat data at all.
         { ClusterRoles.Monitor, "table", "chat.messages", "SELECT", false },
         { ClusterRoles.Monitor, "table", "chat.instances", "SELECT", false },
@@ -71,7 +81,7 @@ public sealed class PrivilegeMatrixTests(AppHostClusterFixture fixture)
 
         // When it asks get_auth for each role, and for a table it might read directly
         var handedOut = new Dictionary<string, bool>();
-        foreach (var role in new[] { ClusterRoles.App, ClusterRoles.Admin, ClusterRoles.Migrator, ClusterRoles.Monitor,
+        foreach (var role in new[] { ClusterRoles.App, ClusterRoles.Admin, ClusterRoles.Migrator, ClusterRoles.Monitor, ClusterRoles.Importer,
                      ClusterRoles.Superuser, ClusterRoles.Replication, ClusterRoles.Rewind, ClusterRoles.PgBouncerAuth, ClusterRoles.PooledRoles })
         {
             handedOut[role] = await ScalarAsync<long>(authUser, "SELECT count(*) FROM pgbouncer.get_auth($1)", role) == 1;
@@ -85,7 +95,7 @@ public sealed class PrivilegeMatrixTests(AppHostClusterFixture fixture)
             new Dictionary<string, bool>
             {
                 [ClusterRoles.App] = true, [ClusterRoles.Admin] = true, [ClusterRoles.Migrator] = true, [ClusterRoles.Monitor] = true,
-                [ClusterRoles.Superuser] = false, [ClusterRoles.Replication] = false, [ClusterRoles.Rewind] = false,
+                [ClusterRoles.Importer] = false, [ClusterRoles.Superuser] = false, [ClusterRoles.Replication] = false, [ClusterRoles.Rewind] = false,
                 [ClusterRoles.PgBouncerAuth] = false, [ClusterRoles.PooledRoles] = false,
             },
             handedOut);

@@ -63,8 +63,8 @@ public sealed class RestartTests(AppHostClusterFixture fixture, ITestOutputHelpe
             {
                 await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'", monitor);
                 return (long)(await command.ExecuteScalarAsync(ct))!;
-            }, n => n == fixture.Cluster.Nodes.Count - 1, convergence, "every replica streaming with the changed replication password");
-            Assert.Equal(fixture.Cluster.Nodes.Count - 1, streaming);
+            }, n => n == fixture.Cluster.ServingNodes.Count - 1, convergence, "every replica streaming with the changed replication password");
+            Assert.Equal(fixture.Cluster.ServingNodes.Count - 1, streaming);
         }
 
         // and the API, connecting with the changed app password, reads every message through the old instance's key
@@ -95,7 +95,7 @@ public sealed class RestartTests(AppHostClusterFixture fixture, ITestOutputHelpe
     private async Task<IReadOnlyList<long>> SystemIdentifiersAsync()
     {
         var identifiers = new List<long>();
-        foreach (var node in fixture.Cluster.Nodes)
+        foreach (var node in fixture.Cluster.ServingNodes)
         {
             await using var connection = new NpgsqlConnection(await fixture.SuperuserConnectionStringAsync(node.Name));
             await connection.OpenAsync();

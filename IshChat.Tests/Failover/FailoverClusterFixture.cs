@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace IshChat.Tests.Failover;
 
 /// <summary>
-/// One Testcontainers cluster (3 etcd, leader + 3 replicas, HAProxy, PgBouncer; asynchronous
+/// One Testcontainers cluster (3 etcd, leader + 3 replicas and a spare slot, HAProxy, PgBouncer; asynchronous
 /// replication) shared by the failover scenarios, which run one after another and each leave
 /// the cluster healthy again. Disposed, containers and network, even when a test fails.
 /// </summary>
@@ -19,7 +19,8 @@ public sealed class FailoverClusterFixture(IMessageSink sink) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
-        Cluster = await PatroniTestCluster.StartAsync(new TestClusterOptions(), Logger, timeout.Token);
+        // One spare node slot, not started: ReplicaMembershipTests adds a replica there and removes it again.
+        Cluster = await PatroniTestCluster.StartAsync(new TestClusterOptions { SpareReplicas = 1 }, Logger, timeout.Token);
         await Cluster.WaitForHealthyAsync(TimeSpan.FromMinutes(3), timeout.Token);
     }
 

@@ -10,7 +10,8 @@ namespace IshChat.Tests.Migration;
 /// <summary>
 /// The smallest real cluster an import can meet (1 etcd, leader + 1 replica, HAProxy) with the
 /// chat schema applied by the migration service, and a scratch folder for legacy files.
-/// The tool connects as it would in production: ishchat_admin through HAProxy's read-write port.
+/// The tool connects as it would in production: ishchat_admin, and ishchat_importer for import's message COPY,
+/// through HAProxy's read-write port.
 /// </summary>
 public sealed class MigrationClusterFixture(IMessageSink sink) : IAsyncLifetime
 {

@@ -23,8 +23,10 @@ public sealed class MigrationRun(MigrationClusterFixture fixture, string sqlite,
         return new MigrationRun(fixture, path, $"{name}-{Guid.NewGuid():N}");
     }
 
+    /// <summary>The command line as production's: the admin role, and for import's message COPY the importer role.</summary>
     public string[] Arguments(string command, params string[] extra) =>
-        [command, "--sqlite", Sqlite, "--instance", Instance, "--connection", fixture.LeaderConnectionString(ClusterRoles.Admin), "--rejects", RejectsPath, "--json", .. extra];
+        [command, "--sqlite", Sqlite, "--instance", Instance, "--connection", fixture.LeaderConnectionString(ClusterRoles.Admin),
+         "--importer-connection", fixture.LeaderConnectionString(ClusterRoles.Importer), "--rejects", RejectsPath, "--json", .. extra];
 
     public async Task<(int Exit, Summary Summary)> RunAsync(string command, params string[] extra) =>
         await Commands.ExecuteAsync(Options.Parse(Arguments(command, extra)), CancellationToken.None);

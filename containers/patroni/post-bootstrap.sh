@@ -14,7 +14,7 @@ die() { printf 'ishchat-post-bootstrap: error: %s\n' "$*" >&2; exit 1; }
 
 (($# >= 1)) && [[ -n $1 ]] || die "expected Patroni's superuser connection URL as the first argument"
 
-for var in ISHCHAT_APP_PASSWORD ISHCHAT_ADMIN_PASSWORD ISHCHAT_MIGRATOR_PASSWORD ISHCHAT_MONITOR_PASSWORD \
+for var in ISHCHAT_APP_PASSWORD ISHCHAT_ADMIN_PASSWORD ISHCHAT_IMPORTER_PASSWORD ISHCHAT_MIGRATOR_PASSWORD ISHCHAT_MONITOR_PASSWORD \
            ISHCHAT_PGBOUNCER_AUTH_PASSWORD; do
   [[ -n ${!var:-} ]] || die "$var is empty; the entrypoint should have refused to start"
 done
@@ -23,6 +23,7 @@ done
 export ISHCHAT_DATABASE="${ISHCHAT_DATABASE:-ishchat}"
 export ISHCHAT_APP_USER="${ISHCHAT_APP_USER:-ishchat_app}"
 export ISHCHAT_ADMIN_USER="${ISHCHAT_ADMIN_USER:-ishchat_admin}"
+export ISHCHAT_IMPORTER_USER="${ISHCHAT_IMPORTER_USER:-ishchat_importer}"
 export ISHCHAT_MIGRATOR_USER="${ISHCHAT_MIGRATOR_USER:-ishchat_migrator}"
 export ISHCHAT_MONITOR_USER="${ISHCHAT_MONITOR_USER:-ishchat_monitor}"
 export ISHCHAT_PGBOUNCER_AUTH_USER="${ISHCHAT_PGBOUNCER_AUTH_USER:-pgbouncer_auth}"
@@ -33,7 +34,7 @@ export PATRONI_REWIND_USERNAME="${PATRONI_REWIND_USERNAME:-rewind_user}"
 # login would break the cluster, so refuse name collisions outright.
 declare -A owner=()
 for var in PATRONI_SUPERUSER_USERNAME PATRONI_REPLICATION_USERNAME PATRONI_REWIND_USERNAME \
-           ISHCHAT_APP_USER ISHCHAT_ADMIN_USER ISHCHAT_MIGRATOR_USER ISHCHAT_MONITOR_USER ISHCHAT_PGBOUNCER_AUTH_USER; do
+           ISHCHAT_APP_USER ISHCHAT_ADMIN_USER ISHCHAT_IMPORTER_USER ISHCHAT_MIGRATOR_USER ISHCHAT_MONITOR_USER ISHCHAT_PGBOUNCER_AUTH_USER; do
   name="${!var:-}"
   [[ -n $name ]] || continue
   [[ -z ${owner[$name]:-} ]] || die "$var and ${owner[$name]} name the same role '$name'"

@@ -16,6 +16,8 @@
 \getenv app_password     ISHCHAT_APP_PASSWORD
 \getenv admin_user       ISHCHAT_ADMIN_USER
 \getenv admin_password   ISHCHAT_ADMIN_PASSWORD
+\getenv importer_user    ISHCHAT_IMPORTER_USER
+\getenv importer_password ISHCHAT_IMPORTER_PASSWORD
 \getenv migrator_user    ISHCHAT_MIGRATOR_USER
 \getenv migrator_password ISHCHAT_MIGRATOR_PASSWORD
 \getenv monitor_user     ISHCHAT_MONITOR_USER
@@ -52,6 +54,20 @@ ALTER ROLE :"admin_user" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLIC
   PASSWORD :'admin_password';
 GRANT :"app_user" TO :"admin_user";
 
+-- Importer: the legacy import's bulk writes only (docs/security.md, "The importer role"). BYPASSRLS
+-- so that binary COPY goes straight into the chat tables, which PostgreSQL refuses under row-level
+-- security; member of nothing, so it holds only what the migrations grant it directly: INSERT on the
+-- tables an import fills, SELECT on the ids its checks read, no DELETE, no DDL (no CREATE anywhere),
+-- and never through PgBouncer (not in ishchat_pooled). The tool names every row's instance itself.
+SELECT format('CREATE ROLE %I', :'importer_user')
+ WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = :'importer_user') \gexec
+ALTER ROLE :"importer_user" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION BYPASSRLS NOINHERIT
+  PASSWORD :'importer_password';
+-- The import checks a chunk's foreign keys itself, once per parent in one statement, instead of
+-- PostgreSQL's trigger per row (half the server's work: docs/migration.md); switching those
+-- triggers off for its own session's COPY is this setting (0004_importer_role.sql has the rest).
+GRANT SET ON PARAMETER session_replication_role TO :"importer_user";
+
 -- Migrator: owns the chat schema (via CREATE on the database, granted below).
 SELECT format('CREATE ROLE %I', :'migrator_user')
  WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = :'migrator_user') \gexec
@@ -81,6 +97,7 @@ GRANT ishchat_pooled TO :"app_user", :"admin_user", :"migrator_user", :"monitor_
 -- every write by the API's roles too, with the instance in application_name (log_line_prefix %a).
 ALTER ROLE :"app_user" SET pgaudit.log = 'write, ddl, role';
 ALTER ROLE :"admin_user" SET pgaudit.log = 'write, ddl, role';
+ALTER ROLE :"importer_user" SET pgaudit.log = 'write, ddl, role';
 
 -------------------------------------------------------------------------------
 -- PgBouncer auth_query support, in the "postgres" database (PgBouncer's auth_dbname).
@@ -136,7 +153,7 @@ SELECT format('CREATE DATABASE %I OWNER %I', :'db', current_user)
 -- by default, making the explicit grants meaningless).
 REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
 GRANT CONNECT ON DATABASE :"db" TO :"app_user", :"monitor_user";
-GRANT CONNECT ON DATABASE :"db" TO :"admin_user";
+GRANT CONNECT ON DATABASE :"db" TO :"admin_user", :"importer_user";
 -- CREATE lets the migrator create (and so own) the chat schema; it then grants the
 -- app user USAGE and table privileges in its migrations.
 GRANT CONNECT, CREATE ON DATABASE :"db" TO :"migrator_user";

@@ -35,7 +35,7 @@ for kind in superuser replication rewind; do
   names+=("$(authentication "$kind" username)")
   passwords+=("$(authentication "$kind" password)")
 done
-for kind in APP ADMIN MIGRATOR MONITOR PGBOUNCER_AUTH; do
+for kind in APP ADMIN IMPORTER MIGRATOR MONITOR PGBOUNCER_AUTH; do
   user_var=ISHCHAT_${kind}_USER password_var=ISHCHAT_${kind}_PASSWORD
   names+=("${!user_var}")
   passwords+=("${!password_var}")

@@ -21,7 +21,7 @@ auth_method="${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}"
   || die "POSTGRES_HOST_AUTH_METHOD='$auth_method' is not one of scram-sha-256, md5, password, trust, reject"
 
 # The IshChat roles are all or nothing: post-bootstrap.sql creates every one of them.
-role_passwords=(ISHCHAT_APP_PASSWORD ISHCHAT_MIGRATOR_PASSWORD ISHCHAT_MONITOR_PASSWORD ISHCHAT_PGBOUNCER_AUTH_PASSWORD)
+role_passwords=(ISHCHAT_APP_PASSWORD ISHCHAT_ADMIN_PASSWORD ISHCHAT_IMPORTER_PASSWORD ISHCHAT_MIGRATOR_PASSWORD ISHCHAT_MONITOR_PASSWORD ISHCHAT_PGBOUNCER_AUTH_PASSWORD)
 given=0
 for var in "${role_passwords[@]}"; do [[ -z ${!var:-} ]] || given=$((given + 1)); done
 ((given == 0 || given == ${#role_passwords[@]})) \

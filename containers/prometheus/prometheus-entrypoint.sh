@@ -36,11 +36,21 @@ instance_from_host='
         regex: "([^:]+):[0-9]+"
         target_label: instance'
 
-static_job() { # job name, variable name, metrics path
-  local job=$1 var=$2 path=${3:-/metrics}
+# Targets that come and go while Prometheus runs (a spare Patroni node started or removed by the
+# app host): file_sd/<job>/*.json beside the static list, re-read every 5 s. An absent or empty
+# directory is no error, so a node slot that is not running is simply not scraped (no alert).
+live_targets() { # job name
+  printf '    file_sd_configs:\n      - files: [%s/%s/*.json]\n        refresh_interval: 5s\n' "$file_sd" "$1"
+}
+file_sd=/etc/prometheus/file_sd
+
+static_job() { # job name, variable name, metrics path, "live" to also read file_sd/<job>/
+  local job=$1 var=$2 path=${3:-/metrics} live=${4:-}
   [[ -n ${!var:-} ]] || return 0
-  printf '  - job_name: %s\n    metrics_path: %s\n    static_configs:\n      - targets: %s%s\n' \
-    "$job" "$path" "$(targets "$var" "${!var}")" "$instance_from_host"
+  printf '  - job_name: %s\n    metrics_path: %s\n    static_configs:\n      - targets: %s\n' \
+    "$job" "$path" "$(targets "$var" "${!var}")"
+  [[ -z $live ]] || live_targets "$job"
+  printf '%s\n' "${instance_from_host#$'\n'}"
 }
 
 postgres_job() {
@@ -55,6 +65,7 @@ postgres_job() {
       auth_module: [ishchat]
     static_configs:
       - targets: $(targets ISHCHAT_SCRAPE_POSTGRES "$ISHCHAT_SCRAPE_POSTGRES")
+$(live_targets postgres)
     relabel_configs:
       - source_labels: [__address__]
         target_label: __param_target
@@ -95,7 +106,7 @@ YAML
       - files: [/etc/prometheus/file_sd/*.json]
         refresh_interval: 5s
 YAML
-  static_job patroni ISHCHAT_SCRAPE_PATRONI
+  static_job patroni ISHCHAT_SCRAPE_PATRONI /metrics live
   postgres_job
   static_job etcd ISHCHAT_SCRAPE_ETCD
   static_job haproxy ISHCHAT_SCRAPE_HAPROXY

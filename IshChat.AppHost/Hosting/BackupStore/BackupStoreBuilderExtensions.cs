@@ -104,8 +104,11 @@ public static class BackupStoreBuilderExtensions
             cluster.ApplicationBuilder.CreateResourceBuilder(node)
                 .WithEnvironment(context =>
                 {
+                    // The configured nodes, and a spare itself: a spare that is not running can't be reached, and
+                    // pgBackRest's check and backup waited minutes for the two absent ones on every run.
+                    var peers = cluster.Resource.Nodes.Where(n => !n.IsSpare || n == node).Select(n => n.Name);
                     var environment = BackupEnvironment.PatroniNode(
-                        node.Name, [.. cluster.Resource.Nodes.Select(n => n.Name)], store.Resource.Repository, Stanza(cluster.Resource))
+                        node.Name, [.. peers], store.Resource.Repository, Stanza(cluster.Resource))
                         .Concat(restoreTarget is null ? [] : BackupEnvironment.PointInTimeRestore(restoreTarget, archive: true));
                     foreach (var (variable, value) in environment)
                     {

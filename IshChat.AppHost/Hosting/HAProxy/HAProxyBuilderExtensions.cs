@@ -38,6 +38,7 @@ public static class HAProxyBuilderExtensions
         {
             var instance = new HAProxyInstanceResource(ResourceNames.Instance(name, i), tier);
             tier.AddInstance(instance);
+            cluster.Resource.AddRouter(instance);
             var first = i == 0;
 
             // Healthy only when the read-write port reaches a server that is not in recovery: a leader.
@@ -56,6 +57,7 @@ public static class HAProxyBuilderExtensions
                 .WithEndpoint(port: first ? hostPorts.HAProxyReadWrite : null, targetPort: ClusterPorts.HAProxyReadWrite, name: HAProxyInstanceResource.ReadWriteEndpointName, scheme: "tcp")
                 .WithEndpoint(port: first ? hostPorts.HAProxyReadOnly : null, targetPort: ClusterPorts.HAProxyReadOnly, name: HAProxyInstanceResource.ReadOnlyEndpointName, scheme: "tcp")
                 .WithHttpEndpoint(port: first ? hostPorts.HAProxyStats : null, targetPort: ClusterPorts.HAProxyStats, name: HAProxyInstanceResource.StatsEndpointName)
+                // Every node slot, spares included: one that starts later is routed to once its checks pass.
                 .WithComponentEnvironment(
                     () => ComponentEnvironment.HAProxy([.. cluster.Resource.Nodes.Select(n => n.Name)]),
                     _ => throw new InvalidOperationException("HAProxy needs no secrets."))

@@ -29,8 +29,9 @@ public static class LegacyImportBuilderExtensions
 
     /// <summary>
     /// Adds the <c>legacy-import</c> resource when a legacy file is configured; returns null otherwise. It connects as
-    /// the app role straight through HAProxy's read-write ports (a real session: COPY and long transactions don't
-    /// belong in a transaction pooler) and starts after the schema migrations completed.
+    /// the admin role, and for import's message COPY as the importer role, straight through HAProxy's read-write ports
+    /// (a real session: COPY and long transactions don't belong in a transaction pooler) and starts after the schema
+    /// migrations completed.
     /// </summary>
     public static IResourceBuilder<ProjectResource>? AddLegacyImport(
         this IDistributedApplicationBuilder builder, [ResourceName] string name,
@@ -48,6 +49,8 @@ public static class LegacyImportBuilderExtensions
         var instance = section["Instance"] is { Length: > 0 } named ? named : Path.GetFileNameWithoutExtension(file);
         // The import tool creates the instance and its first key: the directory is the admin role's (docs/security.md).
         var target = haproxy.AddDatabase($"{name}-target", ClusterRoles.Admin);
+        // Its bulk writes: COPY straight into the chat tables, which only a role that bypasses row-level security may do.
+        var bulk = haproxy.AddDatabase($"{name}-bulk", ClusterRoles.Importer);
         // The verb of the next run: "import" when the AppHost starts, then whichever command was chosen.
         var next = new NextVerb("import");
 
@@ -71,6 +74,7 @@ public static class LegacyImportBuilderExtensions
                 }
             })
             .WithEnvironment("ISHCHAT_MIGRATE_CONNECTION", target)
+            .WithEnvironment("ISHCHAT_MIGRATE_IMPORTER_CONNECTION", bulk)
             .WaitForCompletion(migrations);
 
         foreach (var (verb, title, description, confirmation) in Steps)

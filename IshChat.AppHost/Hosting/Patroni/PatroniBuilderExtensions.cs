@@ -1,6 +1,7 @@
 using IshChat.AppHost.Hosting.Etcd;
 using IshChat.AppHost.Hosting.Images;
 using IshChat.AppHost.Hosting.Shared;
+using IshChat.ServiceDefaults;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace IshChat.AppHost.Hosting.Patroni;
@@ -29,6 +30,8 @@ public static class PatroniBuilderExtensions
             .WithClusterMonitor()
             .WithSwitchoverCommand()
             .WithRollingRestartCommand()
+            .WithReplicaCommands()
+            .WithConvergenceOnStart()
             .ExcludeFromManifest();
 
         AddNode(clusterBuilder, 0);
@@ -41,6 +44,11 @@ public static class PatroniBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentOutOfRangeException.ThrowIfNegative(replicas);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(replicas, MaxReplicas);
+        if (builder.Resource.Nodes.Any(n => n.IsSpare))
+        {
+            throw new InvalidOperationException("Call WithReplicas before WithSpareReplicas: spare slots come after the configured nodes.");
+        }
+
         if (builder.Resource.Nodes.Count > replicas + 1)
         {
             throw new InvalidOperationException($"The cluster already has {builder.Resource.Nodes.Count - 1} replicas; WithReplicas only adds nodes.");
@@ -49,6 +57,30 @@ public static class PatroniBuilderExtensions
         while (builder.Resource.Nodes.Count < replicas + 1)
         {
             AddNode(builder, builder.Resource.Nodes.Count);
+        }
+
+        return builder;
+    }
+
+    /// <summary>
+    /// Declares <paramref name="spares"/> node slots beyond the replicas, each with its volume, not started (Aspire's explicit
+    /// start): HAProxy and the backups list them from the start, a stopped spare is a normal state (not unhealthy, not
+    /// scraped, no alert). The cluster's <b>Add replica</b> starts the next one live, cloned from a replica; <b>Remove
+    /// replica</b> drains and stops the highest running node again (<see cref="ReplicaMembership"/>).
+    /// </summary>
+    public static IResourceBuilder<PatroniClusterResource> WithSpareReplicas(this IResourceBuilder<PatroniClusterResource> builder, int spares)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentOutOfRangeException.ThrowIfNegative(spares);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(builder.Resource.Nodes.Count - 1 + spares, MaxReplicas, nameof(spares));
+        if (builder.Resource.Nodes.Any(n => n.IsSpare))
+        {
+            throw new InvalidOperationException("The cluster already has spare slots; call WithSpareReplicas once.");
+        }
+
+        for (var i = 0; i < spares; i++)
+        {
+            AddNode(builder, builder.Resource.Nodes.Count, spare: true);
         }
 
         return builder;
@@ -73,15 +105,15 @@ public static class PatroniBuilderExtensions
         return builder;
     }
 
-    private static void AddNode(IResourceBuilder<PatroniClusterResource> clusterBuilder, int index)
+    private static void AddNode(IResourceBuilder<PatroniClusterResource> clusterBuilder, int index, bool spare = false)
     {
         var builder = clusterBuilder.ApplicationBuilder;
         var cluster = clusterBuilder.Resource;
-        var node = new PatroniNodeResource($"{cluster.Name}-{index}", index, cluster);
+        var node = new PatroniNodeResource(ResourceNames.Instance(cluster.Name, index), index, cluster, spare);
         cluster.AddNode(node);
         var hostPorts = HostPorts.From(builder.Configuration);
 
-        builder.AddResource(node)
+        var nodeBuilder = builder.AddResource(node)
             .WithClusterImage(ClusterImages.Patroni)
                 .WithDevelopmentContainerName()
             .WithEndpoint(targetPort: ClusterPorts.Postgres, name: PatroniNodeResource.PostgresEndpointName, scheme: "tcp")
@@ -95,6 +127,11 @@ public static class PatroniBuilderExtensions
             .WithHttpHealthCheck("/health", endpointName: PatroniNodeResource.RestEndpointName)
             .WithNodeCommands()
             .WithParentRelationship(cluster);
+        if (spare)
+        {
+            // Created only when "Add replica" (or the node's own Start) starts it: a spare costs nothing until then.
+            nodeBuilder.WithExplicitStart();
+        }
     }
 
     /// <summary>A REST client for commands and the monitor, authorised for Patroni's unsafe methods.</summary>

@@ -81,6 +81,12 @@ internal static class PatroniClusterMonitor
         PatroniClusterResource cluster, ClusterState state, ResourceNotificationService notifications,
         Dictionary<string, string> published, ConcurrentDictionary<string, string?> shown, ILogger logger)
     {
+        // A spare counts once its container is up (Add replica, or its own Start): from then on it is expected to stream.
+        foreach (var spare in cluster.Nodes.Where(n => n.IsSpare))
+        {
+            cluster.SetSpareUp(spare, PatroniStates.IsUp(shown.GetValueOrDefault(spare.Name)));
+        }
+
         foreach (var node in cluster.Nodes)
         {
             var member = state.Members.FirstOrDefault(m => m.Name == node.Name);
@@ -111,7 +117,7 @@ internal static class PatroniClusterMonitor
             });
         }
 
-        await PublishClusterAsync(cluster, StatusLabel.Of(state, cluster.Nodes.Count, cluster.Settings), state, notifications, published, shown);
+        await PublishClusterAsync(cluster, StatusLabel.Of(state, cluster.ServingNodes.Count, cluster.Settings), state, notifications, published, shown);
     }
 
     private static async Task PublishClusterAsync(
@@ -182,7 +188,7 @@ internal sealed class PatroniClusterHealthCheck(PatroniClusterResource cluster) 
             return Task.FromResult(HealthCheckResult.Unhealthy("No Patroni node has answered yet"));
         }
 
-        var health = state.Evaluate(cluster.Nodes.Count, cluster.Settings);
+        var health = state.Evaluate(cluster.ServingNodes.Count, cluster.Settings);
         // A leader with a replica still catching up serves writes: degraded, not down.
         return Task.FromResult(health.IsHealthy ? HealthCheckResult.Healthy(health.Summary)
             : state.Leader is null ? HealthCheckResult.Unhealthy(health.Summary) : HealthCheckResult.Degraded(health.Summary));

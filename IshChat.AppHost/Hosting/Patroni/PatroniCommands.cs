@@ -38,7 +38,7 @@ public static class PatroniCommands
             try
             {
                 var rest = await cluster.CreateRestClientAsync(context.Services, context.CancellationToken);
-                await new Cluster.Patroni.RollingRestart(rest, () => cluster.Nodes.Select(n => (n.Name, n.RestUrlIfAllocated)), cluster.Settings, context.Logger)
+                await new Cluster.Patroni.RollingRestart(rest, () => cluster.ServingNodes.Select(n => (n.Name, n.RestUrlIfAllocated)), cluster.Settings, context.Logger)
                     .RunAsync(parameters: null, context.CancellationToken);
                 return CommandResults.Success();
             }

@@ -1,7 +1,10 @@
 namespace IshChat.AppHost.Hosting.Patroni;
 
-/// <summary>One PostgreSQL server with its Patroni agent; the resource name is its DNS name and Patroni member name.</summary>
-public sealed class PatroniNodeResource(string name, int index, PatroniClusterResource cluster) : ContainerResource(name)
+/// <summary>
+/// One PostgreSQL server with its Patroni agent; the resource name is its DNS name and Patroni member name. A spare
+/// (<see cref="PatroniBuilderExtensions.WithSpareReplicas"/>) is declared with its volume but starts only when asked.
+/// </summary>
+public sealed class PatroniNodeResource(string name, int index, PatroniClusterResource cluster, bool isSpare = false) : ContainerResource(name)
 {
     public const string PostgresEndpointName = "postgres";
     public const string RestEndpointName = "rest";
@@ -9,6 +12,9 @@ public sealed class PatroniNodeResource(string name, int index, PatroniClusterRe
     public int Index { get; } = index;
 
     public PatroniClusterResource Cluster { get; } = cluster;
+
+    /// <summary>A spare node slot: not started with the AppHost; "Add replica" starts it, "Remove replica" stops it again.</summary>
+    public bool IsSpare { get; } = isSpare;
 
     public EndpointReference PostgresEndpoint => field ??= new(this, PostgresEndpointName);
 

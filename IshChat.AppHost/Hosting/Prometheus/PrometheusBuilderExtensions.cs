@@ -74,16 +74,27 @@ public static class PrometheusBuilderExtensions
 
     /// <summary>
     /// Patroni's <c>/metrics</c> on every node (role, timeline, lag in bytes, replay paused) and, through one
-    /// postgres_exporter, PostgreSQL itself on every node (connections, replication lag, statements, WAL).
+    /// postgres_exporter, PostgreSQL itself on every node (connections, replication lag, statements, WAL). Spare nodes
+    /// are targets only while they run (<see cref="SpareScrapeTargets"/>).
     /// </summary>
     public static IResourceBuilder<PrometheusResource> ScrapePatroni(this IResourceBuilder<PrometheusResource> builder, IResourceBuilder<PatroniClusterResource> cluster)
     {
         ArgumentNullException.ThrowIfNull(cluster);
-        var nodes = cluster.Resource.Nodes;
+        var nodes = cluster.Resource.Nodes.Where(n => !n.IsSpare).ToList();
         builder.Resource.AddTargets(Jobs.Patroni, nodes.Select(n => MonitoringEnvironment.Target(n.Name, ClusterPorts.PatroniRest)));
         builder.Resource.AddTargets(Jobs.Postgres, nodes.Select(n => MonitoringEnvironment.Target(n.Name, ClusterPorts.Postgres)));
         var exporter = cluster.AddPostgresExporter($"{cluster.Resource.Name}-exporter");
         builder.Resource.PostgresExporterTarget = exporter.Resource.ScrapeTarget;
+
+        var prometheus = builder.Resource;
+        builder.ApplicationBuilder.Eventing.Subscribe<BeforeStartEvent>((@event, cancellationToken) =>
+        {
+            var stopping = @event.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+            var logger = @event.Services.GetRequiredService<ILoggerFactory>().CreateLogger("IshChat.Monitoring");
+            var spares = new SpareScrapeTargets([.. cluster.Resource.Nodes.Where(n => n.IsSpare)], prometheus.FileTargetsDirectory, $"{cluster.Resource.Name}.json", logger);
+            _ = spares.FollowAsync(@event.Services.GetRequiredService<ResourceNotificationService>(), stopping);
+            return Task.CompletedTask;
+        });
         return builder;
     }
 

@@ -22,6 +22,7 @@ internal static class ClusterSecretParameters
         ClusterSecret.RestApiPassword => "restapi-password",
         ClusterSecret.AppPassword => "app-password",
         ClusterSecret.AdminPassword => "admin-password",
+        ClusterSecret.ImporterPassword => "importer-password",
         ClusterSecret.MigratorPassword => "migrator-password",
         ClusterSecret.MonitorPassword => "monitor-password",
         ClusterSecret.PgBouncerAuthPassword => "pgbouncer-auth-password",

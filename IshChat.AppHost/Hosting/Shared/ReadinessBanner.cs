@@ -35,7 +35,7 @@ internal static class ReadinessBanner
                     + "Connect: psql \"host={Host} port={Port} dbname={Database} user={User}\" "
                     + "(password: parameter {Parameter} on the dashboard, or `dotnet user-secrets list --project IshChat.AppHost`)",
                     (DateTime.UtcNow - started).TotalSeconds, sinceRun, cluster.Resource.LastObservedState?.Leader?.Name,
-                    cluster.Resource.Nodes.Count - 1, endpoint.Host, endpoint.Port, PgBouncerDatabases.ReadWrite, ClusterRoles.App,
+                    cluster.Resource.ConfiguredReplicas, endpoint.Host, endpoint.Port, PgBouncerDatabases.ReadWrite, ClusterRoles.App,
                     cluster.Resource.Secret(ClusterSecret.AppPassword).Name);
             }, stopping);
             return Task.CompletedTask;
