@@ -1,3 +1,6 @@
+using IshChat.Cluster.Docker;
+using IshChat.Cluster.Backup;
+using IshChat.AppHost.Hosting.BackupStore;
 using IshChat.AppHost.Hosting.Patroni;
 using IshChat.AppHost.Hosting.PgBouncer;
 using IshChat.AppHost.Hosting.Shared;
@@ -142,6 +145,15 @@ public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
         var resource = await App.ResourceNotifications.WaitForResourceAsync(
             resourceName, e => e.Snapshot.Properties.Any(p => p.Name == "container.id" && p.Value is string { Length: > 0 }));
         return (string)resource.Snapshot.Properties.First(p => p.Name == "container.id").Value!;
+    }
+
+    /// <summary>The backup repository's recovery window as <paramref name="nodeName"/>'s pgBackRest reports it.</summary>
+    public async Task<RecoveryWindow> RecoveryWindowAsync(string nodeName, CancellationToken cancellationToken)
+    {
+        var info = await DockerCli.ExecuteAsync(
+            ["exec", await ContainerIdAsync(nodeName), "pgbackrest", $"--stanza={BackupStoreBuilderExtensions.Stanza(Cluster)}", .. RecoveryWindow.InfoArguments],
+            cancellationToken: cancellationToken);
+        return RecoveryWindow.Parse(info.EnsureSucceeded());
     }
 
     /// <summary>Healthy by the cluster's one rule (<see cref="ClusterState.Evaluate"/>) for this AppHost's size and mode.</summary>

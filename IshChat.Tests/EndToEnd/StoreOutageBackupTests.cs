@@ -21,7 +21,7 @@ public sealed class StoreOutageBackupTests(AppHostClusterFixture fixture, ITestO
     {
         // Given a cluster with a full backup in the repository
         var state = await Eventually.GetAsync(fixture.PatroniClusterAsync, fixture.IsHealthy, convergence, "a healthy cluster");
-        var before = await Eventually.GetAsync(WindowAsync, w => w.Backups > 0, convergence, "a full backup taken by the app host");
+        var before = await Eventually.GetAsync(ct => fixture.RecoveryWindowAsync(state.Leader!.Name, ct), w => w.Backups > 0, convergence, "a full backup taken by the app host");
 
         // When the store is SIGKILLed (the self-healing starts it again)
         var store = await fixture.ContainerIdAsync(ResourceNames.BackupStore);
@@ -29,18 +29,9 @@ public sealed class StoreOutageBackupTests(AppHostClusterFixture fixture, ITestO
         var killedAt = DateTimeOffset.UtcNow;
 
         // Then a new full backup ends after the crash
-        var after = await Eventually.GetAsync(WindowAsync, w => w.NewestBackupEnded > killedAt, convergence, "a full backup after the store came back");
+        var after = await Eventually.GetAsync(ct => fixture.RecoveryWindowAsync(state.Leader!.Name, ct), w => w.NewestBackupEnded > killedAt, convergence, "a full backup after the store came back");
         output.WriteLine(
             $"store killed at {killedAt:u}; newest backup ended {before.NewestBackupEnded:u} before, {after.NewestBackupEnded:u} after " +
             $"({(after.NewestBackupEnded!.Value - killedAt).TotalSeconds:F0} s after the kill), {after.Backups} kept");
-
-        async Task<RecoveryWindow> WindowAsync(CancellationToken cancellationToken)
-        {
-            var leader = await fixture.ContainerIdAsync(state.Leader!.Name);
-            var info = await DockerCli.ExecuteAsync(
-                ["exec", leader, "pgbackrest", $"--stanza={BackupStoreBuilderExtensions.Stanza(fixture.Cluster)}", .. RecoveryWindow.InfoArguments],
-                cancellationToken: cancellationToken);
-            return RecoveryWindow.Parse(info.EnsureSucceeded());
-        }
     }
 }

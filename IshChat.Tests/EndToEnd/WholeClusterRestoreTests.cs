@@ -28,8 +28,7 @@ public sealed class WholeClusterRestoreTests(AppHostClusterFixture fixture, ITes
         var leader = await fixture.ContainerIdAsync(before.Leader!.Name);
         var stanza = BackupStoreBuilderExtensions.Stanza(fixture.Cluster);
         await Eventually.GetAsync(
-            async ct => RecoveryWindow.Parse((await DockerCli.ExecuteAsync(
-                ["exec", leader, "pgbackrest", $"--stanza={stanza}", .. RecoveryWindow.InfoArguments], cancellationToken: ct)).EnsureSucceeded()),
+            ct => fixture.RecoveryWindowAsync(before.Leader!.Name, ct),
             window => window.Backups > 0, convergence, "a full backup taken by the app host");
 
         // and messages A written through the API, then time T, then messages B and the archive closed past them
