@@ -21,7 +21,21 @@ public static class FaultInjector
             Fault.Partition => ["network", "disconnect", "--force", target.RequireNetwork(), target.ContainerId],
             _ => throw new ArgumentOutOfRangeException(nameof(fault), fault, null),
         };
-        await DockerCli.RunAsync(arguments, cancellationToken);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await DockerCli.RunAsync(arguments, cancellationToken);
+                return;
+            }
+            catch (DockerCommandException ex) when (fault == Fault.Pause && attempt < 3 && ex.Message.Contains("unable to freeze", StringComparison.Ordinal))
+            {
+                // On a saturated machine the runtime sometimes fails to freeze a container in time: that is the fault
+                // not happening yet, not the cluster failing (seen in bench/failover.sh's first fencing run).
+                logger.LogWarning("Freezing {Target} did not happen ({Message}); trying again", target.Name, ex.Message.Split('\n').Last());
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            }
+        }
     }
 
     /// <summary>Undoes <paramref name="fault"/>: starts a killed or stopped container, unpauses, reconnects. A crash needs no repair.</summary>

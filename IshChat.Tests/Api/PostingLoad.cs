@@ -1,33 +1,48 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
+using IshChat.Api.Messages;
 
 namespace IshChat.Tests.Api;
 
+/// <summary>What the Jepsen-style check found after a load: see <see cref="PostingLoad.CheckAsync"/>.</summary>
+public sealed record LoadCheck(int Acknowledged, int Lost, int Duplicated, int ReusedSequenceNumbers, int MissedByCursorPolls, string Summary);
+
 /// <summary>
-/// Writers posting to one conversation through the chat API while a test injects faults: every acknowledged client
-/// message id, and every client-visible error labelled with the phase it happened in. The Jepsen-style check then
-/// compares what was acknowledged with what is stored.
+/// The API load the failover tests and the chaos matrix run under, on one conversation: writers post (each with its own
+/// client message id) and read the newest page back with the consistency token, as a chat client does; cursor pollers
+/// follow the conversation with <c>after=&lt;cursor&gt;</c>. Every acknowledged id, every sequence number handed out and
+/// every client-visible error (labelled with the phase it happened in) is kept; the Jepsen-style check then compares
+/// them with what is stored.
 /// </summary>
 public sealed class PostingLoad : IAsyncDisposable
 {
+    private const int CursorPollers = 2;
+
     private readonly ConcurrentDictionary<Guid, bool> acknowledged = new();
     private readonly ConcurrentQueue<string> errors = new();
-    private readonly Stopwatch clock = Stopwatch.StartNew();
-    private long lastAcknowledgedTicks;
-    private long longestPauseTicks;
+    private readonly SequenceLedger ledger = new();
+    private readonly LongestPause writePause = new();
+    private readonly LongestPause readPause = new();
     private readonly CancellationTokenSource stop = new();
-    private readonly Task[] writers;
+    private readonly CursorPoller[] pollers;
+    private readonly Task[] clients;
     private readonly ChatApiClient api;
     private readonly TestInstance instance;
     private readonly Guid session;
+    private string? newestToken;
 
     private PostingLoad(ChatApiClient api, TestInstance instance, Guid device, Guid session, int writerCount)
     {
         this.api = api;
         this.instance = instance;
         this.session = session;
-        writers = [.. Enumerable.Range(0, writerCount).Select(w => Task.Run(() => WriteAsync(w, device)))];
+        pollers = [.. Enumerable.Range(0, CursorPollers).Select(_ => new CursorPoller(api, instance, session, ledger, readPause))];
+        clients =
+        [
+            .. Enumerable.Range(0, writerCount).Select(w => Task.Run(() => WriteAsync(w, device))),
+            .. pollers.Select(p => Task.Run(() => PollAsync(p))),
+        ];
     }
 
     /// <summary>What the faults are doing now; errors carry it.</summary>
@@ -36,6 +51,12 @@ public sealed class PostingLoad : IAsyncDisposable
     public IReadOnlyCollection<Guid> Acknowledged => [.. acknowledged.Keys];
 
     public IReadOnlyList<string> Errors => [.. errors];
+
+    /// <summary>The longest time no writer had a post acknowledged: what a fault or a planned change costs writers.</summary>
+    public TimeSpan LongestPause => writePause.Longest;
+
+    /// <summary>The longest time no read (a writer's read-back or a cursor poll) succeeded.</summary>
+    public TimeSpan LongestReadPause => readPause.Longest;
 
     public static async Task<PostingLoad> StartAsync(ChatApiClient api, int writers)
     {
@@ -48,44 +69,73 @@ public sealed class PostingLoad : IAsyncDisposable
         while (!stop.IsCancellationRequested)
         {
             var id = Guid.NewGuid();
+            string token;
             try
             {
                 using var posted = await api.PostMessageAsync(instance, session, device, $"writer {writer}", id);
-                if (posted.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK)
+                if (posted.StatusCode is not (HttpStatusCode.Created or HttpStatusCode.OK))
                 {
-                    acknowledged[id] = true;
-                    NoteAcknowledgement();
+                    errors.Enqueue($"{Phase}: post {(int)posted.StatusCode}");
+                    continue;
                 }
-                else
-                {
-                    errors.Enqueue($"{Phase}: {(int)posted.StatusCode}");
-                }
+
+                acknowledged[id] = true;
+                writePause.Success();
+                ledger.Saw((await posted.Content.ReadFromJsonAsync<MessageResponse>())!.Seq, id);
+                token = newestToken = ChatApiClient.TokenOf(posted);
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
-                errors.Enqueue($"{Phase}: {ex.GetType().Name}");
+                errors.Enqueue($"{Phase}: post {ex.GetType().Name}");
+                continue;
             }
+
+            await ReadBackAsync(token);
         }
     }
 
-    /// <summary>The longest time no writer had a post acknowledged: what a planned change costs writers.</summary>
-    public TimeSpan LongestPause => TimeSpan.FromTicks(Interlocked.Read(ref longestPauseTicks));
-
-    private void NoteAcknowledgement()
+    /// <summary>The newest page with the post's token, as the poster's own screen reads it: it must hold the post.</summary>
+    private async Task ReadBackAsync(string token)
     {
-        var now = clock.Elapsed.Ticks;
-        var previous = Interlocked.Exchange(ref lastAcknowledgedTicks, now);
-        var pause = now - previous;
-        long longest;
-        while (pause > (longest = Interlocked.Read(ref longestPauseTicks)) && Interlocked.CompareExchange(ref longestPauseTicks, pause, longest) != longest)
+        try
         {
+            using var read = await api.SendAsync(HttpMethod.Get, $"/sessions/{session}/messages", instance.ApiKey, token: token);
+            if (read.StatusCode == HttpStatusCode.OK)
+            {
+                readPause.Success();
+            }
+            else
+            {
+                errors.Enqueue($"{Phase}: read {(int)read.StatusCode}");
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            errors.Enqueue($"{Phase}: read {ex.GetType().Name}");
+        }
+    }
+
+    private async Task PollAsync(CursorPoller poller)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await poller.PollAsync(newestToken);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                errors.Enqueue($"{Phase}: poll {ex.GetType().Name}");
+            }
+
+            await Task.Delay(100);
         }
     }
 
     public async Task StopAsync()
     {
         await stop.CancelAsync();
-        await Task.WhenAll(writers);
+        await Task.WhenAll(clients);
     }
 
     /// <summary>Every stored message's client id with how often it is stored, paged forward from the start.</summary>
@@ -95,9 +145,10 @@ public sealed class PostingLoad : IAsyncDisposable
         var after = 0L;
         while (true)
         {
-            var (page, _) = await api.ListMessagesAsync(instance, session, $"?after={after}&limit=200");
+            var (page, _) = await api.ListMessagesAsync(instance, session, $"?after={after}&limit=200", newestToken);
             foreach (var message in page.Items)
             {
+                ledger.Saw(message.Seq, message.ClientMessageId);
                 counts[message.ClientMessageId] = counts.GetValueOrDefault(message.ClientMessageId) + 1;
                 after = Math.Max(after, message.Seq);
             }
@@ -109,15 +160,27 @@ public sealed class PostingLoad : IAsyncDisposable
         }
     }
 
-    /// <summary>One line for the test log: acknowledged, stored, lost, duplicated, errors by phase.</summary>
-    public async Task<(int Lost, int Duplicated, string Summary)> CheckAsync()
+    /// <summary>
+    /// Acknowledged posts missing or stored twice; sequence numbers handed out for two different messages; acknowledged
+    /// messages that are stored but that a cursor poller, having caught up, never saw (its cursor had already passed
+    /// their number). Plus one line for the test log with errors by phase.
+    /// </summary>
+    public async Task<LoadCheck> CheckAsync()
     {
+        foreach (var poller in pollers)
+        {
+            await poller.CatchUpAsync(newestToken);
+        }
+
         var stored = await StoredAsync();
         var lost = acknowledged.Keys.Count(id => !stored.ContainsKey(id));
         var duplicated = stored.Count(s => s.Value > 1);
+        var missed = acknowledged.Keys.Count(id => stored.ContainsKey(id) && pollers.Any(p => !p.Seen.Contains(id)));
         var summary = $"acknowledged {acknowledged.Count}, stored {stored.Count}, lost {lost}, duplicated {duplicated}, " +
-            $"client-visible errors {errors.Count} ({string.Join(", ", errors.GroupBy(e => e).Select(g => $"{g.Key} ×{g.Count()}"))})";
-        return (lost, duplicated, summary);
+            $"sequence numbers reused {ledger.Reused}, missed by cursor polls {missed}, longest write pause {LongestPause.TotalSeconds:F1} s, " +
+            $"longest read pause {LongestReadPause.TotalSeconds:F1} s, client-visible errors {errors.Count} " +
+            $"({string.Join(", ", errors.GroupBy(e => e).Select(g => $"{g.Key} ×{g.Count()}"))})";
+        return new LoadCheck(acknowledged.Count, lost, duplicated, ledger.Reused, missed, summary);
     }
 
     public async ValueTask DisposeAsync()

@@ -80,14 +80,16 @@ public sealed class ReplicaCommandsTests(AppHostClusterFixture fixture, ITestOut
         Assert.Equal(0L, await SlotsNamedAsync(ReplicaMembership.SlotNameOf(spare.Name)));
         Assert.False(refused.Success);
         Assert.Contains("keeps at least", refused.Message, StringComparison.Ordinal);
-        var (lost, duplicated, summary) = await load.CheckAsync();
-        output.WriteLine($"add and remove {spare.Name}: {summary}; reads {reads}, failed {readErrors.Count}; longest write pause {load.LongestPause.TotalSeconds:F1} s");
+        var check = await load.CheckAsync();
+        output.WriteLine($"add and remove {spare.Name}: {check.Summary}; reads {reads}, failed {readErrors.Count}; longest write pause {load.LongestPause.TotalSeconds:F1} s");
         Assert.True(load.Acknowledged.Count > 50, $"too few posts to judge ({load.Acknowledged.Count})");
         Assert.True(reads > 50, $"too few reads to judge ({reads})");
         Assert.Empty(load.Errors);
         Assert.Empty(readErrors);
-        Assert.Equal(0, lost);
-        Assert.Equal(0, duplicated);
+        Assert.Equal(0, check.Lost);
+        Assert.Equal(0, check.Duplicated);
+        Assert.Equal(0, check.ReusedSequenceNumbers);
+        Assert.Equal(0, check.MissedByCursorPolls);
     }
 
     private async Task<long> SlotsNamedAsync(string slot)

@@ -26,4 +26,10 @@ public static class TestCategories
 
     /// <summary>The whole AppHost on volumes of its own, stopped and started again: data, identity and passwords survive.</summary>
     public const string Restart = "Restart";
+
+    /// <summary>
+    /// A benchmark run through the test runner because it needs a test's fixture (bench/chaos.sh): skipped unless its
+    /// script asks for it, so a whole-suite run never spends an hour on it.
+    /// </summary>
+    public const string Benchmark = "Benchmark";
 }

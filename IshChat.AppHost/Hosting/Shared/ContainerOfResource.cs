@@ -4,7 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace IshChat.AppHost.Hosting.Shared;
 
-internal static class ContainerOfResource
+/// <summary>A resource's container as the runtime knows it: for the fault commands, the self-healing and the chaos matrix's tests.</summary>
+public static class ContainerOfResource
 {
     // Aspire's name for the snapshot property holding the runtime's container id.
     private const string ContainerIdProperty = "container.id";

@@ -1,0 +1,23 @@
+namespace IshChat.Cluster.Chaos;
+
+/// <summary>
+/// What clients saw while one row's fault ran, from the load generator and the Jepsen-style check afterwards:
+/// requests that failed, the longest stretch without an acknowledged post and without a successful read, acknowledged
+/// posts missing afterwards or stored twice, sequence numbers handed out for two different messages, and stored
+/// messages a client polling <c>after=&lt;its cursor&gt;</c> never saw.
+/// </summary>
+public sealed record ChaosOutcome(
+    int Acknowledged,
+    int Errors,
+    TimeSpan LongestWritePause,
+    TimeSpan LongestReadPause,
+    int Lost,
+    int Duplicated,
+    int ReusedSequenceNumbers,
+    int MissedByCursorPolls)
+{
+    /// <summary>The row could not be run (the fault could not be done, the system did not recover in time).</summary>
+    public string? Failure { get; init; }
+
+    public static ChaosOutcome NotRun(string failure) => new(0, 0, TimeSpan.Zero, TimeSpan.Zero, 0, 0, 0, 0) { Failure = failure };
+}

@@ -1,0 +1,52 @@
+using IshChat.Cluster.Chaos;
+using IshChat.Cluster.Faults;
+using IshChat.Tests.EndToEnd;
+using IshChat.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace IshChat.Tests.Chaos;
+
+/// <summary>
+/// The chaos matrix's representative rows (<see cref="ChaosMatrix.Representative"/>) under the API load, on the
+/// AppHost (asynchronous replication, its default): no client sees an error, nothing acknowledged is lost (beyond what
+/// an asynchronous primary loss may lose) or stored twice, no sequence number names two messages and a client polling
+/// by cursor misses nothing. The whole matrix, with its table, is the benchmark (bench/chaos.sh).
+/// </summary>
+[Collection(AppHostClusterCollection.Name)]
+[Trait(TestCategories.Name, TestCategories.Failover)]
+public sealed class ChaosMatrixTests(AppHostClusterFixture fixture, ITestOutputHelper output)
+{
+    /// <summary>Generous: a freeze lasts 25 s; a write or read pause longer than that and a half would be a stall, not a failover.</summary>
+    private static readonly TimeSpan longestBearablePause = TimeSpan.FromSeconds(40);
+
+    /// <summary>One request per client of the load (4 writers, 2 cursor pollers) can be in flight on the replica killed.</summary>
+    private const int requestsInFlightAtMost = 6;
+
+    public static TheoryData<string> Rows => [.. ChaosMatrix.Representative.Select(r => r.Name)];
+
+    [Theory(Timeout = TestTimeouts.Failover)]
+    [MemberData(nameof(Rows))]
+    public async Task UnderTheApiLoadAComponentKilledFrozenOrCutOffCostsClientsNothing(string rowName)
+    {
+        // Given the whole AppHost and the API load (posts, read-backs with the token, cursor polls)
+        var row = ChaosMatrix.Representative.Single(r => r.Name == rowName);
+        var runner = new AppHostChaosRunner(fixture, output);
+
+        // When the row's fault hits its component, and is repaired
+        var outcome = await runner.RunAsync(row);
+
+        // Then the row meets the matrix's goal, and nobody waited long
+        Assert.True(outcome.Acknowledged > 20, $"too few posts to judge ({outcome.Acknowledged})");
+        var misses = runner.Goal.Misses(row, outcome);
+        if (row.Component.Tier == ChaosTier.Api && row.Fault == Fault.Kill && outcome.Errors <= requestsInFlightAtMost)
+        {
+            // A known miss (docs/failover.md, chaos matrix): the requests a killed API replica was serving fail at the
+            // client; nothing between client and API retries a POST. Everything else about the row must hold.
+            misses = [.. misses.Where(m => !m.EndsWith("client-visible errors", StringComparison.Ordinal))];
+        }
+
+        Assert.Empty(misses);
+        Assert.True(outcome.LongestWritePause < longestBearablePause, $"writes paused {outcome.LongestWritePause.TotalSeconds:F1} s");
+        Assert.True(outcome.LongestReadPause < longestBearablePause, $"reads paused {outcome.LongestReadPause.TotalSeconds:F1} s");
+    }
+}
