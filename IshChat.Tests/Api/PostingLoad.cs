@@ -6,18 +6,26 @@ using IshChat.Api.Messages;
 namespace IshChat.Tests.Api;
 
 /// <summary>What the Jepsen-style check found after a load: see <see cref="PostingLoad.CheckAsync"/>.</summary>
-public sealed record LoadCheck(int Acknowledged, int Lost, int Duplicated, int ReusedSequenceNumbers, int MissedByCursorPolls, string Summary);
+public sealed record LoadCheck(int Acknowledged, int Lost, int Duplicated, int ReusedSequenceNumbers, int MissedByCursorPolls, int Resent, string Summary);
 
 /// <summary>
 /// The API load the failover tests and the chaos matrix run under, on one conversation: writers post (each with its own
 /// client message id) and read the newest page back with the consistency token, as a chat client does; cursor pollers
-/// follow the conversation with <c>after=&lt;cursor&gt;</c>. Every acknowledged id, every sequence number handed out and
+/// follow the conversation with <c>after=&lt;cursor&gt;</c>. Like a chat app, a client whose connection is lost before
+/// any answer (the API replica serving it died) sends the same request again: a post with the same client message id,
+/// which the API answers with the stored message if the first one committed (docs/api.md). Every acknowledged id, every sequence number handed out and
 /// every client-visible error (labelled with the phase it happened in) is kept; the Jepsen-style check then compares
 /// them with what is stored.
 /// </summary>
 public sealed class PostingLoad : IAsyncDisposable
 {
     private const int CursorPollers = 2;
+
+    /// <summary>A lost connection is sent again at most this many times, after <see cref="resendDelay"/>: a second
+    /// replica is there at once, so more would only hide an outage.</summary>
+    private const int ResendsAtMost = 2;
+
+    private static readonly TimeSpan resendDelay = TimeSpan.FromMilliseconds(200);
 
     private readonly ConcurrentDictionary<Guid, bool> acknowledged = new();
     private readonly ConcurrentQueue<string> errors = new();
@@ -31,6 +39,7 @@ public sealed class PostingLoad : IAsyncDisposable
     private readonly TestInstance instance;
     private readonly Guid session;
     private string? newestToken;
+    private int resent;
 
     private PostingLoad(ChatApiClient api, TestInstance instance, Guid device, Guid session, int writerCount)
     {
@@ -72,7 +81,7 @@ public sealed class PostingLoad : IAsyncDisposable
             string token;
             try
             {
-                using var posted = await api.PostMessageAsync(instance, session, device, $"writer {writer}", id);
+                using var posted = await ResendingOnLostConnectionAsync(() => api.PostMessageAsync(instance, session, device, $"writer {writer}", id));
                 if (posted.StatusCode is not (HttpStatusCode.Created or HttpStatusCode.OK))
                 {
                     errors.Enqueue($"{Phase}: post {(int)posted.StatusCode}");
@@ -99,7 +108,7 @@ public sealed class PostingLoad : IAsyncDisposable
     {
         try
         {
-            using var read = await api.SendAsync(HttpMethod.Get, $"/sessions/{session}/messages", instance.ApiKey, token: token);
+            using var read = await ResendingOnLostConnectionAsync(() => api.SendAsync(HttpMethod.Get, $"/sessions/{session}/messages", instance.ApiKey, token: token));
             if (read.StatusCode == HttpStatusCode.OK)
             {
                 readPause.Success();
@@ -121,7 +130,7 @@ public sealed class PostingLoad : IAsyncDisposable
         {
             try
             {
-                await poller.PollAsync(newestToken);
+                await ResendingOnLostConnectionAsync(() => poller.PollAsync(newestToken));
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
@@ -129,6 +138,26 @@ public sealed class PostingLoad : IAsyncDisposable
             }
 
             await Task.Delay(100);
+        }
+    }
+
+    /// <summary>
+    /// Sends again what got no answer at all because the connection was lost (an <see cref="HttpRequestException"/>
+    /// without a status code: reset, refused); an answer, even an error status, or a time-out is the client's to see.
+    /// </summary>
+    private async Task<T> ResendingOnLostConnectionAsync<T>(Func<Task<T>> send)
+    {
+        for (var resends = 0; ; resends++)
+        {
+            try
+            {
+                return await send();
+            }
+            catch (HttpRequestException ex) when (ex.StatusCode is null && resends < ResendsAtMost && !stop.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref resent);
+                await Task.Delay(resendDelay);
+            }
         }
     }
 
@@ -178,9 +207,9 @@ public sealed class PostingLoad : IAsyncDisposable
         var missed = acknowledged.Keys.Count(id => stored.ContainsKey(id) && pollers.Any(p => !p.Seen.Contains(id)));
         var summary = $"acknowledged {acknowledged.Count}, stored {stored.Count}, lost {lost}, duplicated {duplicated}, " +
             $"sequence numbers reused {ledger.Reused}, missed by cursor polls {missed}, longest write pause {LongestPause.TotalSeconds:F1} s, " +
-            $"longest read pause {LongestReadPause.TotalSeconds:F1} s, client-visible errors {errors.Count} " +
+            $"longest read pause {LongestReadPause.TotalSeconds:F1} s, resent after a lost connection {resent}, client-visible errors {errors.Count} " +
             $"({string.Join(", ", errors.GroupBy(e => e).Select(g => $"{g.Key} ×{g.Count()}"))})";
-        return new LoadCheck(acknowledged.Count, lost, duplicated, ledger.Reused, missed, summary);
+        return new LoadCheck(acknowledged.Count, lost, duplicated, ledger.Reused, missed, resent, summary);
     }
 
     public async ValueTask DisposeAsync()

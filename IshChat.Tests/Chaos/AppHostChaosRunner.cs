@@ -87,7 +87,7 @@ public sealed class AppHostChaosRunner(AppHostClusterFixture fixture, ITestOutpu
         var check = await load.CheckAsync();
         output.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {row.Name} ({victim}), whole again {whole.TotalSeconds:F0} s after the fault: {check.Summary}");
         return new ChaosOutcome(check.Acknowledged, load.Errors.Count, load.LongestPause, load.LongestReadPause,
-            check.Lost, check.Duplicated, check.ReusedSequenceNumbers, check.MissedByCursorPolls) { Failure = failure };
+            check.Lost, check.Duplicated, check.ReusedSequenceNumbers, check.MissedByCursorPolls, check.Resent) { Failure = failure };
     }
 
     private async Task<ChaosVictim> VictimAsync(ChaosComponent component)
