@@ -4,7 +4,7 @@
 # cursor polls) and hits each component in turn: SIGKILL, a freeze longer than the lease, a cut from the network.
 # Prints one markdown table (component × fault → client-visible errors, longest write and read pause, acknowledged
 # posts lost, duplicates, sequence numbers reused, messages a cursor poll missed, goal met) and exits non-zero when
-# a row misses its goal. About a minute a row; the full matrix is 34 rows (asynchronous) or 37 (on, quorum).
+# a row misses its goal. About a minute a row; the full matrix is 34 rows (asynchronous), 37 (on) or 34 (quorum: every replica is a quorum standby).
 #   bench/chaos.sh                                  # asynchronous replication (the AppHost's default), every row
 #   bench/chaos.sh --mode quorum                    # synchronous quorum commit (ANY 1)
 #   bench/chaos.sh --rows "leader,kill redis"       # only rows whose name contains one of these

@@ -70,7 +70,13 @@ public static class ChaosMatrix
             yield return new ChaosComponent(ChaosTier.PatroniSynchronousStandby);
         }
 
-        yield return new ChaosComponent(ChaosTier.PatroniReplica);
+        // In quorum mode (ANY n of all replicas) every replica is a quorum standby: there is no asynchronous one to hit
+        // (the first quorum run found none: "Sequence contains no matching element"). With one named standby there is.
+        if (topology.SynchronousMode != SynchronousMode.Quorum)
+        {
+            yield return new ChaosComponent(ChaosTier.PatroniReplica);
+        }
+
         foreach (var (tier, count) in new[] { (ChaosTier.Etcd, topology.EtcdMembers), (ChaosTier.PgBouncer, topology.PgBouncers), (ChaosTier.HAProxy, topology.HAProxies) })
         {
             for (var i = 0; i < count; i++)

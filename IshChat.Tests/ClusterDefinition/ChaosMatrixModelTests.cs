@@ -30,6 +30,14 @@ public sealed class ChaosMatrixModelTests
     }
 
     [Fact]
+    public void InQuorumModeNoReplicaIsAsynchronousSoNoRowHitsOne()
+    {
+        // Patroni names every replica a quorum standby under ANY 1 of all; with one named standby the others stay asynchronous.
+        Assert.DoesNotContain(ChaosMatrix.Full(asynchronous with { SynchronousMode = SynchronousMode.Quorum }), r => r.Component.Tier == ChaosTier.PatroniReplica);
+        Assert.Equal(3, ChaosMatrix.Full(asynchronous with { SynchronousMode = SynchronousMode.On }).Count(r => r.Component.Tier == ChaosTier.PatroniReplica));
+    }
+
+    [Fact]
     public void EveryRepresentativeRowIsARowOfTheFullMatrix()
     {
         var full = ChaosMatrix.Full(asynchronous).Select(r => r.Name).ToHashSet();
