@@ -12,6 +12,12 @@ public static class FaultInjector
     public static async Task InjectAsync(Fault fault, FaultTarget target, ILogger logger, CancellationToken cancellationToken = default)
     {
         logger.LogWarning("Fault: {Fault} {Target}", FaultDescription.Of(fault).Verb, target.Name);
+        if (fault == Fault.Partition && target.CutOffInsideNamespace)
+        {
+            await NamespaceFirewall.CutOffAsync(target, cancellationToken);
+            return;
+        }
+
         var arguments = fault switch
         {
             Fault.Kill => new[] { "kill", "--signal", "KILL", target.ContainerId },
@@ -51,6 +57,12 @@ public static class FaultInjector
         if (fault is Fault.Kill or Fault.Stop)
         {
             await DockerCli.StartAsync(target.ContainerId, cancellationToken);
+            return;
+        }
+
+        if (fault == Fault.Partition && target.CutOffInsideNamespace)
+        {
+            await NamespaceFirewall.ReconnectAsync(target, cancellationToken);
             return;
         }
 

@@ -6,6 +6,12 @@ namespace IshChat.Cluster.Faults;
 /// </summary>
 public sealed record FaultTarget(string Name, string ContainerId, string? Network = null, IReadOnlyList<string>? Aliases = null)
 {
+    /// <summary>
+    /// Cut a partitioned container off inside its network namespace (<see cref="NamespaceFirewall"/>) instead of taking
+    /// it off its network: for containers whose orchestrator connects them back (the AppHost's).
+    /// </summary>
+    public bool CutOffInsideNamespace { get; init; }
+
     internal string RequireNetwork() =>
         Network ?? throw new InvalidOperationException($"Partitioning {Name} needs the network it is attached to.");
 }

@@ -52,7 +52,9 @@ public static class ContainerOfResource
             network = lastNetworkOf.GetValueOrDefault(id) ?? await ApplicationNetworkAsync(cancellationToken);
         }
 
-        return new FaultTarget(resource.Name, id, network, [resource.Name, $"{resource.Name}.dev.internal"]);
+        // The orchestrator connects a container it manages back to its network within a second of a disconnect, so a
+        // partition here is cut inside the container's own network namespace.
+        return new FaultTarget(resource.Name, id, network, [resource.Name, $"{resource.Name}.dev.internal"]) { CutOffInsideNamespace = true };
     }
 
     private static async Task<string?> ApplicationNetworkAsync(CancellationToken cancellationToken)
