@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Runtime.ExceptionServices;
 using IshChat.Api.Data;
 using IshChat.Api.Diagnostics;
@@ -27,10 +28,12 @@ public sealed class ChatCache(HybridCache cache, NewestWriteMarkers markers, Api
     /// <summary>
     /// The entry under <paramref name="key"/> if it is new enough, else <paramref name="read"/>'s result (stored).
     /// <paramref name="read"/> gets the position it must reach (the newer of the client's token and the key's
-    /// newest write) and must pass it to <see cref="ChatDatabase.ReadAsync{T}"/>.
+    /// newest write) and must pass it to <see cref="ChatDatabase.ReadAsync{T}"/>. <paramref name="complete"/>, when given,
+    /// must also hold for a cached copy to be served (e.g. the newest page holds every acknowledged message).
     /// </summary>
     public async Task<ReadResult<T>> GetOrReadAsync<T>(
-        string key, ConsistencyToken? token, Func<ConsistencyToken?, CancellationToken, Task<ReadResult<T>>> read, CancellationToken cancellationToken)
+        string key, ConsistencyToken? token, Func<ConsistencyToken?, CancellationToken, Task<ReadResult<T>>> read, CancellationToken cancellationToken,
+        Func<T, bool>? complete = null)
     {
         var required = Newer(token, await markers.ReadAsync(key, cancellationToken));
         ReadResult<T>? fresh = null;
@@ -59,7 +62,7 @@ public sealed class ChatCache(HybridCache cache, NewestWriteMarkers markers, Api
                 return fresh;
             }
 
-            if (required is not { } floor || floor.IsReachedBy(new NpgsqlLogSequenceNumber(cached.Position)))
+            if ((required is not { } floor || floor.IsReachedBy(new NpgsqlLogSequenceNumber(cached.Position))) && (complete is null || complete(cached.Value)))
             {
                 metrics.CacheLookup("hit");
                 return new ReadResult<T>(cached.Value, ReadRoute.Cache, new NpgsqlLogSequenceNumber(cached.Position));
@@ -111,6 +114,29 @@ public sealed class ChatCache(HybridCache cache, NewestWriteMarkers markers, Api
         }
     }
 
+    /// <summary>
+    /// After a write committed at <paramref name="written"/> that also read what <paramref name="replacedKey"/> holds, exact
+    /// as of its commit (in its own transaction, under the lock that orders such writes): as <see cref="InvalidateAsync"/>
+    /// for <paramref name="invalidated"/>, but <paramref name="replacedKey"/> is refilled with <paramref name="value"/>
+    /// instead of dropped, so the writer's next read (read-your-writes, token <paramref name="written"/>) is a hit. Another
+    /// write to the key may have committed before <paramref name="written"/> was read; the caller's
+    /// <c>complete</c> check on reads must catch that copy (for the newest page: every acknowledged message in it).
+    /// </summary>
+    public async Task ReplaceAsync<T>(string replacedKey, T value, IReadOnlyCollection<string> invalidated, ConsistencyToken written, CancellationToken cancellationToken)
+    {
+        await markers.RaiseAsync(invalidated.Append(replacedKey), written.Lsn, cancellationToken);
+        try
+        {
+            await Task.WhenAll(
+                cache.RemoveAsync(invalidated, cancellationToken).AsTask(),
+                cache.SetAsync(replacedKey, new StampedValue<T>(value, (ulong)written.Lsn), entryOptions, cancellationToken: cancellationToken).AsTask());
+        }
+        catch (Exception ex) when (CacheFailures.IsCacheFailure(ex, cancellationToken))
+        {
+            logger.LogWarning("Query cache unavailable ({Message}); entries expire on their own", ex.Message);
+        }
+    }
+
     private async Task SetAsync<T>(string key, ReadResult<T> fresh, CancellationToken cancellationToken)
     {
         try
@@ -128,7 +154,11 @@ public sealed class ChatCache(HybridCache cache, NewestWriteMarkers markers, Api
         : token is { } own && own.IsReachedBy(marker) ? own
         : new ConsistencyToken(marker);
 
-    /// <summary>What the cache holds: a value and the WAL position it is at least as new as.</summary>
+    /// <summary>
+    /// What the cache holds: a value and the WAL position it is at least as new as. Immutable to HybridCache, so a memory
+    /// hit hands out the stored object instead of deserialising a copy per request: no caller changes what it reads.
+    /// </summary>
+    [ImmutableObject(true)]
     public sealed record StampedValue<T>(T Value, ulong Position);
 
     private sealed class NothingToCacheException : Exception;
