@@ -73,10 +73,11 @@ public static class MessagesApi
 
         // Recorded before the client hears of it: every number a client holds is at or below the mark (and a cached
         // newest page without it is never served: ListMessagesAsync).
-        await acknowledged.RecordAsync(instance.InstanceId, session, message!.Seq, chat.Aborted);
         metrics.MessagePosted(instance.InstanceType);
-        chat.Activity.Record(instance.InstanceId, session, message.CreatedAt);
-        await chat.Cache.ReplaceAsync(changed[1], newestPage, [changed[0]], written.Token, chat.Aborted);
+        chat.Activity.Record(instance.InstanceId, session, message!.CreatedAt);
+        await Task.WhenAll(
+            acknowledged.RecordAsync(instance.InstanceId, session, message.Seq, chat.Aborted),
+            chat.Cache.ReplaceAsync(changed[1], newestPage, [changed[0]], written.Token, chat.Aborted));
         return TypedResults.Created($"/sessions/{session}/messages?after={message.Seq - 1}", message);
     }
 
