@@ -28,12 +28,10 @@ public sealed class ChatCache(HybridCache cache, NewestWriteMarkers markers, Api
     /// <summary>
     /// The entry under <paramref name="key"/> if it is new enough, else <paramref name="read"/>'s result (stored).
     /// <paramref name="read"/> gets the position it must reach (the newer of the client's token and the key's
-    /// newest write) and must pass it to <see cref="ChatDatabase.ReadAsync{T}"/>. <paramref name="complete"/>, when given,
-    /// must also hold for a cached copy to be served (e.g. the newest page holds every acknowledged message).
+    /// newest write) and must pass it to <see cref="ChatDatabase.ReadAsync{T}"/>.
     /// </summary>
     public async Task<ReadResult<T>> GetOrReadAsync<T>(
-        string key, ConsistencyToken? token, Func<ConsistencyToken?, CancellationToken, Task<ReadResult<T>>> read, CancellationToken cancellationToken,
-        Func<T, bool>? complete = null)
+        string key, ConsistencyToken? token, Func<ConsistencyToken?, CancellationToken, Task<ReadResult<T>>> read, CancellationToken cancellationToken)
     {
         var required = Newer(token, await markers.ReadAsync(key, cancellationToken));
         ReadResult<T>? fresh = null;
@@ -62,7 +60,7 @@ public sealed class ChatCache(HybridCache cache, NewestWriteMarkers markers, Api
                 return fresh;
             }
 
-            if ((required is not { } floor || floor.IsReachedBy(new NpgsqlLogSequenceNumber(cached.Position))) && (complete is null || complete(cached.Value)))
+            if (required is not { } floor || floor.IsReachedBy(new NpgsqlLogSequenceNumber(cached.Position)))
             {
                 metrics.CacheLookup("hit");
                 return new ReadResult<T>(cached.Value, ReadRoute.Cache, new NpgsqlLogSequenceNumber(cached.Position));
@@ -116,11 +114,10 @@ public sealed class ChatCache(HybridCache cache, NewestWriteMarkers markers, Api
 
     /// <summary>
     /// After a write committed at <paramref name="written"/> that also read what <paramref name="replacedKey"/> holds, exact
-    /// as of its commit (in its own transaction, under the lock that orders such writes): as <see cref="InvalidateAsync"/>
-    /// for <paramref name="invalidated"/>, but <paramref name="replacedKey"/> is refilled with <paramref name="value"/>
-    /// instead of dropped, so the writer's next read (read-your-writes, token <paramref name="written"/>) is a hit. Another
-    /// write to the key may have committed before <paramref name="written"/> was read; the caller's
-    /// <c>complete</c> check on reads must catch that copy (for the newest page: every acknowledged message in it).
+    /// at <paramref name="written"/> (read in its own transaction under the lock that orders such writes, and no other such
+    /// write committed before <paramref name="written"/> was read: the caller checks): as <see cref="InvalidateAsync"/> for
+    /// <paramref name="invalidated"/>, but <paramref name="replacedKey"/> is refilled with <paramref name="value"/> instead
+    /// of dropped, so the writer's next read (read-your-writes, token <paramref name="written"/>) is a hit.
     /// </summary>
     public async Task ReplaceAsync<T>(string replacedKey, T value, IReadOnlyCollection<string> invalidated, ConsistencyToken written, CancellationToken cancellationToken)
     {

@@ -109,9 +109,12 @@ public sealed class ChatDatabase(ChatDataSources dataSources, ApiMetrics metrics
     /// all of it). <paramref name="read"/> gets the reader on the first added command's result and must leave it on the last
     /// one's. Same guarantees as <see cref="WriteAsync{T}(InstanceContext, Func{NpgsqlConnection, CancellationToken, Task{T}}, CancellationToken)"/>:
     /// scoped per transaction, retried whole on transient errors, the token at or past the commit.
+    /// <paramref name="afterCommit"/>'s commands run after the WAL position was read, scoped again, in the same batch (e.g.
+    /// to learn whether another write committed before that position); its reader works as <paramref name="read"/>'s.
     /// </summary>
     public Task<WriteResult<T>> WriteBatchAsync<T>(
-        InstanceContext instance, Action<NpgsqlBatch> addCommands, Func<NpgsqlDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken) =>
+        InstanceContext instance, Action<NpgsqlBatch> addCommands, Func<NpgsqlDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken,
+        (Action<NpgsqlBatch> AddCommands, Func<NpgsqlDataReader, T, CancellationToken, Task<T>> Read)? afterCommit = null) =>
         WithRetriesAsync(async ct =>
         {
             await using var connection = await dataSources.For(instance.InstanceType).Primary.OpenConnectionAsync(ct);
@@ -122,6 +125,13 @@ public sealed class ChatDatabase(ChatDataSources dataSources, ApiMetrics metrics
             batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
             // After COMMIT, in the same batch: the primary's WAL position is at or past our commit record.
             batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT pg_current_wal_lsn()"));
+            if (afterCommit is { } after)
+            {
+                // The rest of the batch is one implicit transaction: the scope holds for it.
+                batch.BatchCommands.Add(ScopeCommand(instance.InstanceId));
+                after.AddCommands(batch);
+            }
+
             try
             {
                 await using var reader = await batch.ExecuteReaderAsync(ct);
@@ -129,7 +139,15 @@ public sealed class ChatDatabase(ChatDataSources dataSources, ApiMetrics metrics
                 var value = await read(reader, ct);
                 await reader.NextResultAsync(ct);
                 await reader.ReadAsync(ct);
-                return new WriteResult<T>(value, new ConsistencyToken(reader.GetFieldValue<NpgsqlLogSequenceNumber>(0)));
+                var token = new ConsistencyToken(reader.GetFieldValue<NpgsqlLogSequenceNumber>(0));
+                if (afterCommit is { } then)
+                {
+                    await reader.NextResultAsync(ct);
+                    await reader.NextResultAsync(ct);
+                    value = await then.Read(reader, value, ct);
+                }
+
+                return new WriteResult<T>(value, token);
             }
             catch (PostgresException) when (connection.State == System.Data.ConnectionState.Open)
             {

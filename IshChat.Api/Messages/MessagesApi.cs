@@ -48,7 +48,11 @@ public static class MessagesApi
             // The newest page as this transaction leaves it (the session's lock keeps other posts out until the commit): the
             // cache's copy, so the poster's read-back is a hit.
             batch.BatchCommands.Add(Sql.BatchCommand(NewestFirstSql, instance.InstanceId, session, long.MaxValue, DefaultPageSize));
-        }, ReadPostAsync, chat.Aborted);
+        }, ReadPostAsync, chat.Aborted, afterCommit: (
+            // Read after the token: a post to the session that committed before the token was read (so the token is past
+            // its commit) shows in the counter, and then the page above is not exact at the token.
+            batch => batch.BatchCommands.Add(Sql.BatchCommand("SELECT message_count FROM chat.sessions WHERE instance_id = $1 AND session_id = $2", instance.InstanceId, session)),
+            async (reader, post, ct) => await reader.ReadAsync(ct) && post.Item2 is { } posted && reader.GetInt64(0) == posted.Seq ? post : post with { Item3 = null }));
         var (outcome, message, newestPage) = chat.Written(written);
         string[] changed = [CacheKeys.Session(instance.InstanceId, session), CacheKeys.LatestMessages(instance.InstanceId, session)];
 
@@ -71,13 +75,15 @@ public static class MessagesApi
                 return TypedResults.Ok(message);
         }
 
-        // Recorded before the client hears of it: every number a client holds is at or below the mark (and a cached
-        // newest page without it is never served: ListMessagesAsync).
+        // Recorded before the client hears of it: every number a client holds is at or below the mark. The newest page,
+        // when it is exact at the token, replaces the cached one, so the poster's read-back is a hit.
         metrics.MessagePosted(instance.InstanceType);
         chat.Activity.Record(instance.InstanceId, session, message!.CreatedAt);
         await Task.WhenAll(
             acknowledged.RecordAsync(instance.InstanceId, session, message.Seq, chat.Aborted),
-            chat.Cache.ReplaceAsync(changed[1], newestPage, [changed[0]], written.Token, chat.Aborted));
+            newestPage is null
+                ? chat.Cache.InvalidateAsync(changed, written.Token, chat.Aborted)
+                : chat.Cache.ReplaceAsync(changed[1], newestPage, [changed[0]], written.Token, chat.Aborted));
         return TypedResults.Created($"/sessions/{session}/messages?after={message.Seq - 1}", message);
     }
 
@@ -89,7 +95,7 @@ public static class MessagesApi
         $"SELECT {MessageResponse.Columns} FROM chat.messages WHERE instance_id = $1 AND session_id = $2 AND seq > $3 ORDER BY seq LIMIT $4";
 
     /// <summary>chat.post_message's row (migration 0005: lock, duplicate check, numbering and insert in one statement), then the newest page.</summary>
-    private static async Task<(PostOutcome, MessageResponse?, List<MessageResponse>)> ReadPostAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    private static async Task<(PostOutcome, MessageResponse?, List<MessageResponse>?)> ReadPostAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
     {
         await reader.ReadAsync(cancellationToken);
         var outcome = reader.GetString(0) switch
@@ -110,7 +116,7 @@ public static class MessagesApi
     }
 
     private static async Task<Results<Ok<MessagePage>, NotFound<ProblemDetails>, ValidationProblem>> ListMessagesAsync(
-        string sessionId, string? before, string? after, string? limit, [AsParameters] ChatRequest chat, AcknowledgedSequences acknowledgedSequences)
+        string sessionId, string? before, string? after, string? limit, [AsParameters] ChatRequest chat)
     {
         var errors = new RequestErrors();
         var session = errors.Id("sessionId", sessionId);
@@ -148,21 +154,11 @@ public static class MessagesApi
                 batch.BatchCommands.Add(Sql.BatchCommand(direction == PageDirection.Backward ? NewestFirstSql : OldestFirstSql, instanceId, session, bound, pageSize));
             }, ReadPageAsync, cancellationToken);
 
-        // The newest page at the default size is what every open chat polls: that one is cached (and refilled by each
-        // post). A copy is served only if it holds every message a client was told about: a post's copy may predate
-        // another post that committed just before it.
+        // The newest page at the default size is what every open chat polls: that one is cached (and refilled by each post).
         var isLatestPage = direction == PageDirection.Backward && cursor is null && pageSize == DefaultPageSize;
-        List<MessageResponse>? items;
-        if (isLatestPage)
-        {
-            var acknowledged = await acknowledgedSequences.HighestAsync(instanceId, session, chat.Aborted);
-            items = chat.Read(await chat.Cache.GetOrReadAsync(CacheKeys.LatestMessages(instanceId, session), token, ReadAsync, chat.Aborted,
-                complete: page => (page is not [var newest, ..] ? 0 : newest.Seq) >= acknowledged));
-        }
-        else
-        {
-            items = chat.Read(await ReadAsync(token, chat.Aborted));
-        }
+        var items = chat.Read(isLatestPage
+            ? await chat.Cache.GetOrReadAsync(CacheKeys.LatestMessages(instanceId, session), token, ReadAsync, chat.Aborted)
+            : await ReadAsync(token, chat.Aborted));
 
         if (items is null)
         {
