@@ -7,11 +7,11 @@ namespace IshChat.Bench;
 public sealed record BenchOptions(
     string? Url, string? AdminKey, IReadOnlyList<string> SelfHosted, int Clients, TimeSpan Duration, TimeSpan Warmup, string Label,
     SynchronousMode Synchronous = SynchronousMode.Off, bool ContainerAddresses = true, bool Isolation = false, int FloodClients = 64,
-    bool Backups = false)
+    bool Backups = false, int PgBouncerClients = 0)
 {
     public const string Usage =
         "Usage: --url URL --admin-key KEY | --self-hosted cluster,leader,single   [--clients 16] [--seconds 30] [--warmup 5] [--label text] "
-        + "[--synchronous off|on|quorum] [--address container|published] [--isolation [--flood-clients 64]] [--backups]";
+        + "[--synchronous off|on|quorum] [--address container|published] [--isolation [--flood-clients 64]] [--backups] [--pgbouncer-clients 1000]";
 
     /// <summary>cluster: through PgBouncer and HAProxy; leader: the same cluster, API straight on the leader; single: one plain PostgreSQL.</summary>
     public static readonly string[] StackNames = ["cluster", "leader", "single"];
@@ -20,7 +20,7 @@ public sealed record BenchOptions(
     {
         string? Value(string name)
         {
-            var index = Array.IndexOf(args, name);
+            var index = Array.LastIndexOf(args, name); // the last one wins: a wrapper script's defaults come first
             return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
         }
 
@@ -64,6 +64,8 @@ public sealed record BenchOptions(
             TimeSpan.FromSeconds(Number("--seconds", 30)), TimeSpan.FromSeconds(Number("--warmup", 5)), Value("--label") ?? "chat API", synchronous,
             containerAddresses, args.Contains("--isolation"), Number("--flood-clients", 64),
             // The self-hosted cluster archives WAL to a backup store, and the bench samples how far archiving trails.
-            Backups: args.Contains("--backups"));
+            Backups: args.Contains("--backups"),
+            // After the API run on the cluster: this many direct pgbench clients on PgBouncer (bench/clients.sh).
+            PgBouncerClients: Value("--pgbouncer-clients") is null ? 0 : Number("--pgbouncer-clients", 0));
     }
 }

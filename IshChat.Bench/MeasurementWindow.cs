@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using IshChat.Cluster.Docker;
 using Npgsql;
 
 namespace IshChat.Bench;
@@ -11,6 +12,57 @@ public interface IMeasurementWindow
 
     /// <summary>Stops measuring and says what was measured, one line, given how many requests were served.</summary>
     Task<string> StopAsync(int requests);
+}
+
+/// <summary>A window that samples something on a task of its own until it is stopped, then reports the samples.</summary>
+public abstract class SamplingWindow : IMeasurementWindow, IDisposable
+{
+    private readonly CancellationTokenSource stop = new();
+    private Task? sampling;
+
+    /// <summary>Why sampling ended early, if it did.</summary>
+    protected string? Failure { get; private set; }
+
+    public void Start() => sampling = Task.Run(RunAsync);
+
+    public void Dispose()
+    {
+        stop.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    public async Task<string> StopAsync(int requests)
+    {
+        await stop.CancelAsync();
+        if (sampling is not null)
+        {
+            await sampling;
+        }
+
+        return Report(requests);
+    }
+
+    /// <summary>Takes samples until <paramref name="stop"/> is cancelled.</summary>
+    protected abstract Task SampleAsync(CancellationToken stop);
+
+    /// <summary>One line: what the samples say.</summary>
+    protected abstract string Report(int requests);
+
+    private async Task RunAsync()
+    {
+        try
+        {
+            await SampleAsync(stop.Token);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // The window ended.
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or DockerCommandException)
+        {
+            Failure = ex.Message;
+        }
+    }
 }
 
 /// <summary>The API process's CPU time per request: what the server spends on a request, not what the client waits.</summary>
@@ -38,30 +90,16 @@ public sealed class ApiCpuMeter(Func<TimeSpan> cpuTime) : IMeasurementWindow
 /// Samples every replica's lag on the leader once a second (pg_stat_replication: WAL bytes not yet replayed, and
 /// replay_lag, the time between a commit and its replay) and reports p50/p99 over the window.
 /// </summary>
-public sealed class ReplicationLagSampler(string leaderConnection) : IMeasurementWindow, IDisposable
+public sealed class ReplicationLagSampler(string leaderConnection) : SamplingWindow
 {
     private readonly List<double> bytes = [];
     private readonly List<double> seconds = [];
-    private readonly CancellationTokenSource stop = new();
-    private Task? sampling;
 
-    private string? failure;
-
-    public void Start() => sampling = Task.Run(SampleAsync);
-
-    public void Dispose() => stop.Dispose();
-
-    public async Task<string> StopAsync(int requests)
+    protected override string Report(int requests)
     {
-        await stop.CancelAsync();
-        if (sampling is not null)
-        {
-            await sampling;
-        }
-
         if (bytes.Count == 0)
         {
-            return $"replication lag: no samples{(failure is null ? "" : " (" + failure + ")")}";
+            return $"replication lag: no samples{(Failure is null ? "" : " (" + Failure + ")")}";
         }
 
         double[] Sorted(List<double> values) => [.. values.Order()];
@@ -72,34 +110,23 @@ public sealed class ReplicationLagSampler(string leaderConnection) : IMeasuremen
             + $"seconds p50 {BenchResults.Percentile(s, 0.5):F4} / p99 {BenchResults.Percentile(s, 0.99):F4}");
     }
 
-    private async Task SampleAsync()
+    protected override async Task SampleAsync(CancellationToken stop)
     {
-        try
+        await using var connection = new NpgsqlConnection(leaderConnection);
+        await connection.OpenAsync(stop);
+        // replay_lag is NULL once a replica has caught up and nothing new arrives: that is no lag.
+        await using var command = new NpgsqlCommand(
+            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::float8, coalesce(extract(epoch FROM replay_lag), 0)::float8 FROM pg_stat_replication",
+            connection);
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        while (await timer.WaitForNextTickAsync(stop))
         {
-            await using var connection = new NpgsqlConnection(leaderConnection);
-            await connection.OpenAsync(stop.Token);
-            // replay_lag is NULL once a replica has caught up and nothing new arrives: that is no lag.
-            await using var command = new NpgsqlCommand(
-                "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::float8, coalesce(extract(epoch FROM replay_lag), 0)::float8 FROM pg_stat_replication",
-                connection);
-            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
-            while (await timer.WaitForNextTickAsync(stop.Token))
+            await using var reader = await command.ExecuteReaderAsync(stop);
+            while (await reader.ReadAsync(stop))
             {
-                await using var reader = await command.ExecuteReaderAsync(stop.Token);
-                while (await reader.ReadAsync(stop.Token))
-                {
-                    bytes.Add(reader.IsDBNull(0) ? 0 : reader.GetDouble(0));
-                    seconds.Add(reader.GetDouble(1));
-                }
+                bytes.Add(reader.IsDBNull(0) ? 0 : reader.GetDouble(0));
+                seconds.Add(reader.GetDouble(1));
             }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            // The window ended.
-        }
-        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
-        {
-            failure = ex.Message;
         }
     }
 }

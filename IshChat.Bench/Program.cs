@@ -47,13 +47,23 @@ foreach (var name in options.SelfHosted)
     }
 
     using var lag = stack.LeaderMonitorConnection is { } leader ? new ReplicationLagSampler(leader) : null;
-    IMeasurementWindow[] windows = lag is null ? [new ApiCpuMeter(() => stack.ApiCpuTime)] : [new ApiCpuMeter(() => stack.ApiCpuTime), lag];
+    // The HTTP connections to the API and, in a many-client run, PgBouncer's client and server connections.
+    using var connections = new ConnectionSampler(stack.ApiUrl.Port, options.PgBouncerClients > 0 ? stack.PgBouncer : null);
+    IMeasurementWindow[] windows = lag is null
+        ? [new ApiCpuMeter(() => stack.ApiCpuTime), connections]
+        : [new ApiCpuMeter(() => stack.ApiCpuTime), lag, connections];
     await using var archive = options.Backups && stack.Cluster is { } cluster ? ArchiveSampler.Start(cluster) : null;
     var results = await new ChatLoad(http, options, stack.AdminKey).RunAsync(windows);
     var report = results.Report(options with { Label = stack.Description });
     if (archive is not null)
     {
         report += Environment.NewLine + await archive.FinishAsync(TimeSpan.FromMinutes(5));
+    }
+
+    if (options.PgBouncerClients > 0 && stack.PgBouncer is not null && stack.Cluster is { } pooled)
+    {
+        Console.WriteLine($"[bench] {options.PgBouncerClients} direct PgBouncer clients (pgbench)…");
+        report += await PgBouncerClientsRun.RunAsync(pooled, options) + Environment.NewLine;
     }
 
     Console.WriteLine(report);

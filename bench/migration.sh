@@ -9,6 +9,8 @@
 # by default (DIRT=0): pgloader stops a table at its first invalid UTF-8 and fails the devices key on
 # a 7/'7' duplicate, so a dirty file (e.g. DIRT=0.02) times only ishchat-migrate meaningfully.
 # ishchat-migrate runs as in production: ishchat_admin, and ishchat_importer for the messages' COPY.
+# LEGACY_CACHE=DIR keeps each generated file there and copies it for the next run (the same size, dirt and
+# seed give the same file; 10 M messages take minutes to generate): the run changes its own copy only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("${@:-1000000}")
@@ -55,7 +57,17 @@ echo "| messages | file (MB) | rows | ishchat-migrate import (s) | rows/s | MB/s
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for n in "${sizes[@]}"; do
   db="$work/legacy-$n.db"
-  "${migrate[@]}" generate --out "$db" --messages "$n" --dirt "${DIRT:-0}" --seed 1 --no-progress >/dev/null
+  if [[ -n ${LEGACY_CACHE:-} ]]; then
+    cached="$LEGACY_CACHE/legacy-$n-dirt${DIRT:-0}-seed1.db"
+    if [[ ! -s $cached ]]; then
+      mkdir -p "$LEGACY_CACHE"
+      "${migrate[@]}" generate --out "$cached.partial" --messages "$n" --dirt "${DIRT:-0}" --seed 1 --no-progress >/dev/null
+      mv "$cached.partial" "$cached"
+    fi
+    cp "$cached" "$db"
+  else
+    "${migrate[@]}" generate --out "$db" --messages "$n" --dirt "${DIRT:-0}" --seed 1 --no-progress >/dev/null
+  fi
   mb=$(echo "scale=1; $(stat -c %s "$db") / 1000000" | bc)
   rows=$(sqlite3 "$db" "SELECT (SELECT count(*) FROM devices) + (SELECT count(*) FROM sessions) + (SELECT count(*) FROM messages)")
   instance="bench-$n-$(date +%s)"

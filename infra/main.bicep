@@ -68,6 +68,10 @@ param postgresMigratorPassword string
 param postgresAdminApiPassword string
 
 @secure()
+@description('The legacy import\'s bulk COPY role (ishchat_importer, docs/migration.md); the operator\'s ishchat-migrate reads it from Key Vault.')
+param postgresImporterPassword string
+
+@secure()
 @description('The API\'s admin key (Chat:AdminApiKey), as the local api-admin-key parameter.')
 param apiAdminKey string
 
@@ -166,6 +170,7 @@ module secrets 'modules/secrets.bicep' = {
     appPassword: postgresAppPassword
     migratorPassword: postgresMigratorPassword
     adminApiPassword: postgresAdminApiPassword
+    importerPassword: postgresImporterPassword
     apiAdminKey: apiAdminKey
   }
 }

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Runtime.ExceptionServices;
 using IshChat.Api.Data;
 using IshChat.Api.Diagnostics;
@@ -111,6 +112,28 @@ public sealed class ChatCache(HybridCache cache, NewestWriteMarkers markers, Api
         }
     }
 
+    /// <summary>
+    /// After a write committed at <paramref name="written"/> that also read what <paramref name="replacedKey"/> holds, exact
+    /// at <paramref name="written"/> (read in its own transaction under the lock that orders such writes, and no other such
+    /// write committed before <paramref name="written"/> was read: the caller checks): as <see cref="InvalidateAsync"/> for
+    /// <paramref name="invalidated"/>, but <paramref name="replacedKey"/> is refilled with <paramref name="value"/> instead
+    /// of dropped, so the writer's next read (read-your-writes, token <paramref name="written"/>) is a hit.
+    /// </summary>
+    public async Task ReplaceAsync<T>(string replacedKey, T value, IReadOnlyCollection<string> invalidated, ConsistencyToken written, CancellationToken cancellationToken)
+    {
+        await markers.RaiseAsync(invalidated.Append(replacedKey), written.Lsn, cancellationToken);
+        try
+        {
+            await Task.WhenAll(
+                cache.RemoveAsync(invalidated, cancellationToken).AsTask(),
+                cache.SetAsync(replacedKey, new StampedValue<T>(value, (ulong)written.Lsn), entryOptions, cancellationToken: cancellationToken).AsTask());
+        }
+        catch (Exception ex) when (CacheFailures.IsCacheFailure(ex, cancellationToken))
+        {
+            logger.LogWarning("Query cache unavailable ({Message}); entries expire on their own", ex.Message);
+        }
+    }
+
     private async Task SetAsync<T>(string key, ReadResult<T> fresh, CancellationToken cancellationToken)
     {
         try
@@ -128,7 +151,11 @@ public sealed class ChatCache(HybridCache cache, NewestWriteMarkers markers, Api
         : token is { } own && own.IsReachedBy(marker) ? own
         : new ConsistencyToken(marker);
 
-    /// <summary>What the cache holds: a value and the WAL position it is at least as new as.</summary>
+    /// <summary>
+    /// What the cache holds: a value and the WAL position it is at least as new as. Immutable to HybridCache, so a memory
+    /// hit hands out the stored object instead of deserialising a copy per request: no caller changes what it reads.
+    /// </summary>
+    [ImmutableObject(true)]
     public sealed record StampedValue<T>(T Value, ulong Position);
 
     private sealed class NothingToCacheException : Exception;

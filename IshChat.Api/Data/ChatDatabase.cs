@@ -28,7 +28,7 @@ public sealed record WriteResult<T>(T Value, ConsistencyToken Token);
 /// Writes go to PgBouncer's read-write entry, reads to the read-only one; whole transactions are
 /// retried on transient errors (so <paramref name="work"/> must be safe to run again).
 /// </summary>
-public sealed class ChatDatabase(ChatDataSources dataSources, ApiMetrics metrics, ILogger<ChatDatabase> logger)
+public sealed partial class ChatDatabase(ChatDataSources dataSources, ApiMetrics metrics, ILogger<ChatDatabase> logger)
 {
     public const string ReadWriteName = ResourceNames.ChatDatabase;
     public const string ReadOnlyName = ResourceNames.ChatDatabaseReadOnly;

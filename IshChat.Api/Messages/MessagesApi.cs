@@ -38,11 +38,22 @@ public static class MessagesApi
         }
 
         var instance = chat.Instance;
-        var candidate = new MessageResponse(0, clientMessageId, senderDeviceId, request.Text!, DateTimeOffset.UtcNow);
         var numberAbove = await acknowledged.HighestAsync(instance.InstanceId, session, chat.Aborted);
-        var written = await chat.Database.WriteAsync(
-            chat.Instance, (connection, ct) => PostAsync(connection, instance.InstanceId, session, candidate, numberAbove, ct), chat.Aborted);
-        var (outcome, message) = chat.Written(written);
+        var createdAt = DateTimeOffset.UtcNow;
+        var written = await chat.Database.WriteBatchAsync(instance, batch =>
+        {
+            batch.BatchCommands.Add(Sql.BatchCommand(
+                "SELECT outcome, message_seq, message_client_id, message_sender_id, message_body, message_created_at FROM chat.post_message($1, $2, $3, $4, $5, $6, $7)",
+                instance.InstanceId, session, clientMessageId, senderDeviceId, request.Text, createdAt, numberAbove));
+            // The newest page as this transaction leaves it (the session's lock keeps other posts out until the commit): the
+            // cache's copy, so the poster's read-back is a hit.
+            batch.BatchCommands.Add(Sql.BatchCommand(NewestFirstSql, instance.InstanceId, session, long.MaxValue, DefaultPageSize));
+        }, ReadPostAsync, chat.Aborted, afterCommit: (
+            // Read after the token: a post to the session that committed before the token was read (so the token is past
+            // its commit) shows in the counter, and then the page above is not exact at the token.
+            batch => batch.BatchCommands.Add(Sql.BatchCommand("SELECT message_count FROM chat.sessions WHERE instance_id = $1 AND session_id = $2", instance.InstanceId, session)),
+            async (reader, post, ct) => await reader.ReadAsync(ct) && post.Item2 is { } posted && reader.GetInt64(0) == posted.Seq ? post : post with { Item3 = null }));
+        var (outcome, message, newestPage) = chat.Written(written);
         string[] changed = [CacheKeys.Session(instance.InstanceId, session), CacheKeys.LatestMessages(instance.InstanceId, session)];
 
         switch (outcome)
@@ -64,64 +75,44 @@ public static class MessagesApi
                 return TypedResults.Ok(message);
         }
 
-        // Recorded before the client hears of it: every number a client holds is at or below the mark.
-        await acknowledged.RecordAsync(instance.InstanceId, session, message!.Seq, chat.Aborted);
+        // Recorded before the client hears of it: every number a client holds is at or below the mark. The newest page,
+        // when it is exact at the token, replaces the cached one, so the poster's read-back is a hit.
         metrics.MessagePosted(instance.InstanceType);
         chat.Activity.Record(instance.InstanceId, session, message!.CreatedAt);
-        await chat.Cache.InvalidateAsync(changed, written.Token, chat.Aborted);
+        await Task.WhenAll(
+            acknowledged.RecordAsync(instance.InstanceId, session, message.Seq, chat.Aborted),
+            newestPage is null
+                ? chat.Cache.InvalidateAsync(changed, written.Token, chat.Aborted)
+                : chat.Cache.ReplaceAsync(changed[1], newestPage, [changed[0]], written.Token, chat.Aborted));
         return TypedResults.Created($"/sessions/{session}/messages?after={message.Seq - 1}", message);
     }
 
-    /// <summary>
-    /// One transaction; safe to retry: a second run finds the first run's message by its client id. The new number is
-    /// above both the session's counter and <paramref name="numberAbove"/> (the highest number ever acknowledged).
-    /// </summary>
-    private static async Task<(PostOutcome, MessageResponse?)> PostAsync(
-        NpgsqlConnection connection, Guid instanceId, Guid sessionId, MessageResponse candidate, long numberAbove, CancellationToken cancellationToken)
+    // Keyset pages, each walking the primary key one way: fixed statements (prepared once), not built per request.
+    private const string NewestFirstSql =
+        $"SELECT {MessageResponse.Columns} FROM chat.messages WHERE instance_id = $1 AND session_id = $2 AND seq < $3 ORDER BY seq DESC LIMIT $4";
+
+    private const string OldestFirstSql =
+        $"SELECT {MessageResponse.Columns} FROM chat.messages WHERE instance_id = $1 AND session_id = $2 AND seq > $3 ORDER BY seq LIMIT $4";
+
+    /// <summary>chat.post_message's row (migration 0005: lock, duplicate check, numbering and insert in one statement), then the newest page.</summary>
+    private static async Task<(PostOutcome, MessageResponse?, List<MessageResponse>?)> ReadPostAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
     {
-        // The session row's lock serialises posts to one session, so sequence numbers have no races, and no gaps
-        // except past numbers a lossy failover took back (see AcknowledgedSequences).
-        var session = await connection.Command("""
-            SELECT s.state, EXISTS (SELECT 1 FROM chat.devices AS d WHERE d.instance_id = $1 AND d.device_id = $3)
-              FROM chat.sessions AS s WHERE s.instance_id = $1 AND s.session_id = $2
-               FOR UPDATE OF s
-            """, instanceId, sessionId, candidate.SenderDeviceId).SingleOrDefaultAsync(r => new { State = r.GetString(0), DeviceExists = r.GetBoolean(1) }, cancellationToken);
-        if (session is null)
+        await reader.ReadAsync(cancellationToken);
+        var outcome = reader.GetString(0) switch
         {
-            return (PostOutcome.SessionNotFound, null);
-        }
-
-        var existing = await connection.Command(
-            $"SELECT {MessageResponse.Columns} FROM chat.messages WHERE instance_id = $1 AND session_id = $2 AND client_message_id = $3",
-            instanceId, sessionId, candidate.ClientMessageId).SingleOrDefaultAsync(MessageResponse.Read, cancellationToken);
-        if (existing is not null)
-        {
-            // A retry carries the same sender and text; anything else reusing the id is answered 409, not as the old message.
-            return existing.SenderDeviceId == candidate.SenderDeviceId && existing.Text == candidate.Text
-                ? (PostOutcome.Duplicate, existing)
-                : (PostOutcome.DifferentContentForSameClientId, existing);
-        }
-
-        if (!session.DeviceExists)
-        {
-            return (PostOutcome.DeviceNotFound, null);
-        }
-
-        if (session.State != "active")
-        {
-            return (PostOutcome.SessionEnded, null);
-        }
-
-        var seq = (long)(await connection.Command("""
-            WITH numbered AS (
-                UPDATE chat.sessions SET message_count = greatest(message_count, $7) + 1, last_message_at = $6
-                 WHERE instance_id = $1 AND session_id = $2
-             RETURNING message_count)
-            INSERT INTO chat.messages (instance_id, session_id, seq, client_message_id, sender_device_id, body, created_at)
-            SELECT $1, $2, message_count, $3, $4, $5, $6 FROM numbered
-            RETURNING seq
-            """, instanceId, sessionId, candidate.ClientMessageId, candidate.SenderDeviceId, candidate.Text, candidate.CreatedAt, numberAbove).ScalarAsync(cancellationToken))!;
-        return (PostOutcome.Created, candidate with { Seq = seq });
+            "created" => PostOutcome.Created,
+            "duplicate" => PostOutcome.Duplicate,
+            "different-content" => PostOutcome.DifferentContentForSameClientId,
+            "session-not-found" => PostOutcome.SessionNotFound,
+            "device-not-found" => PostOutcome.DeviceNotFound,
+            "session-ended" => PostOutcome.SessionEnded,
+            var other => throw new InvalidOperationException($"chat.post_message answered '{other}'."),
+        };
+        var message = reader.IsDBNull(1)
+            ? null
+            : new MessageResponse(reader.GetInt64(1), reader.GetGuid(2), reader.GetGuid(3), reader.GetString(4), reader.GetFieldValue<DateTimeOffset>(5));
+        await reader.NextResultAsync(cancellationToken);
+        return (outcome, message, await reader.ListAsync(MessageResponse.Read, cancellationToken));
     }
 
     private static async Task<Results<Ok<MessagePage>, NotFound<ProblemDetails>, ValidationProblem>> ListMessagesAsync(
@@ -155,14 +146,20 @@ public static class MessagesApi
 
         var direction = after is null ? PageDirection.Backward : PageDirection.Forward;
         var instanceId = chat.Instance.InstanceId;
-        Task<ReadResult<List<MessageResponse>?>> ReadAsync(ConsistencyToken? required, CancellationToken cancellationToken) => chat.Database.ReadAsync(
-            chat.Instance, required, (connection, ct) => ReadPageAsync(connection, instanceId, session, direction, cursor, pageSize, ct), cancellationToken);
+        var bound = cursor?.Seq ?? (direction == PageDirection.Backward ? long.MaxValue : 0);
+        Task<ReadResult<List<MessageResponse>?>> ReadAsync(ConsistencyToken? required, CancellationToken cancellationToken) => chat.Database.ReadBatchAsync(
+            chat.Instance, required, batch =>
+            {
+                batch.BatchCommands.Add(Sql.BatchCommand("SELECT 1 FROM chat.sessions WHERE instance_id = $1 AND session_id = $2", instanceId, session));
+                batch.BatchCommands.Add(Sql.BatchCommand(direction == PageDirection.Backward ? NewestFirstSql : OldestFirstSql, instanceId, session, bound, pageSize));
+            }, ReadPageAsync, cancellationToken);
 
-        // The newest page at the default size is what every open chat polls: that one is cached.
+        // The newest page at the default size is what every open chat polls: that one is cached (and refilled by each post).
         var isLatestPage = direction == PageDirection.Backward && cursor is null && pageSize == DefaultPageSize;
         var items = chat.Read(isLatestPage
             ? await chat.Cache.GetOrReadAsync(CacheKeys.LatestMessages(instanceId, session), token, ReadAsync, chat.Aborted)
             : await ReadAsync(token, chat.Aborted));
+
         if (items is null)
         {
             return Problems.NotFound("No such session in this instance.");
@@ -175,21 +172,11 @@ public static class MessagesApi
         return TypedResults.Ok(new MessagePage(items, next));
     }
 
-    private static async Task<List<MessageResponse>?> ReadPageAsync(
-        NpgsqlConnection connection, Guid instanceId, Guid sessionId, PageDirection direction, MessageCursor? cursor, int pageSize, CancellationToken cancellationToken)
+    /// <summary>The session's existence, then the page: null when there is no such session.</summary>
+    private static async Task<List<MessageResponse>?> ReadPageAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
     {
-        var sessionExists = await connection.Command(
-            "SELECT 1 FROM chat.sessions WHERE instance_id = $1 AND session_id = $2", instanceId, sessionId).ScalarAsync(cancellationToken) is not null;
-        if (!sessionExists)
-        {
-            return null;
-        }
-
-        // Two fixed statements (not one built per request), each walking the primary key one way.
-        var sql = direction == PageDirection.Backward
-            ? $"SELECT {MessageResponse.Columns} FROM chat.messages WHERE instance_id = $1 AND session_id = $2 AND seq < $3 ORDER BY seq DESC LIMIT $4"
-            : $"SELECT {MessageResponse.Columns} FROM chat.messages WHERE instance_id = $1 AND session_id = $2 AND seq > $3 ORDER BY seq LIMIT $4";
-        var bound = cursor?.Seq ?? (direction == PageDirection.Backward ? long.MaxValue : 0);
-        return await connection.Command(sql, instanceId, sessionId, bound, pageSize).ListAsync(MessageResponse.Read, cancellationToken);
+        var sessionExists = await reader.ReadAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        return sessionExists ? await reader.ListAsync(MessageResponse.Read, cancellationToken) : null;
     }
 }

@@ -11,7 +11,13 @@ public sealed record PgBouncerSettings
     /// <summary>The design's "100 max connections per pool": a cap per database entry across its users.</summary>
     public int MaxDbConnections { get; init; } = 100;
 
-    public int MaxClientConnections { get; init; } = 1000;
+    /// <summary>
+    /// Client connections each PgBouncer accepts. 1,000 direct clients (bench/clients.sh, issue 15) plus every API
+    /// replica's Npgsql pools (up to 100 connections per data source, idle ones kept for minutes), the exporter and a
+    /// console or two: that run peaked at 1,122 client connections, past the old 1000. A client connection costs
+    /// PgBouncer a few kB and a file descriptor (containers get 20000), never a server connection: those stay capped.
+    /// </summary>
+    public int MaxClientConnections { get; init; } = 2000;
 
     /// <summary>
     /// Server connections of each instance type's own pool, per PgBouncer and per direction (read-write to the leader,

@@ -116,7 +116,7 @@ public static class Commands
     {
         var stopwatch = Stopwatch.StartNew();
         var direct = await ImporterRoleUsableAsync(options, instanceId, cancellationToken);
-        var importer = new Importer(target, legacy, instanceId, progress, (int)options.Number("chunk", 50_000), (int)options.Number("writers", 3),
+        var importer = new Importer(target, legacy, instanceId, progress, options.Get("chunk") is null ? null : (int)options.Number("chunk", 0), (int)options.Number("writers", 3),
             () => new ChatTarget(direct ? options.ImporterConnection! : options.Connection, log), direct);
         var result = await importer.RunAsync(cancellationToken);
         summary["retries_after_failures"] = importer.Retries + target.Retries;

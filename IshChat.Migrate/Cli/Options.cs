@@ -16,7 +16,7 @@ public sealed class Options
           generate --out FILE [--messages 10000] [--dirt 0.02] [--seed 1] [--manifest FILE]
           plan     --sqlite FILE
           import   --sqlite FILE --instance NAME [--instance-id UUID] [--instance-type standard] --connection CS [--importer-connection CS]
-                   [--chunk 50000] [--writers 3] [--rejects FILE]
+                   [--chunk N] [--writers 3] [--rejects FILE]
           verify   --sqlite FILE --instance NAME --connection CS [--sample 200]
           sync     --sqlite FILE --instance NAME --connection CS [--rejects FILE]
           cutover  --sqlite FILE --instance NAME --connection CS [--sample 1000]

@@ -127,7 +127,10 @@ public sealed class LegacyDatabase : IDisposable
 
                 for (var i = 0; i < values.Length; i++)
                 {
-                    values[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                    // GetValue alone (DBNull for NULL): IsDBNull first asked SQLite for each column's type twice,
+                    // and pass 1 reads eight columns of every message.
+                    var value = reader.GetValue(i);
+                    values[i] = value is DBNull ? null : value;
                 }
 
                 yield return values;

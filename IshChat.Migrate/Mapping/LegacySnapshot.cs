@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using IshChat.Migrate.Legacy;
 
 namespace IshChat.Migrate.Mapping;
@@ -63,6 +64,9 @@ public sealed class LegacySnapshot
     /// <summary>Whether to keep each valid message's sender, time, client id and body (<see cref="Kept"/>).</summary>
     public bool KeepsMessages { get; init; }
 
+    /// <summary>Where pass 1 puts the bodies it keeps; null unless <see cref="KeepsMessages"/>.</summary>
+    public BodyStore? KeptBodies { get; private init; }
+
     /// <summary>The valid messages, at the same index as <see cref="MessageIds"/>; null unless <see cref="KeepsMessages"/>.</summary>
     public KeptMessages? Kept { get; private set; }
 
@@ -96,7 +100,11 @@ public sealed class LegacySnapshot
     public static LegacySnapshot Read(LegacyDatabase legacy, Guid instanceId, HighWater highWater, Action<long>? messageProgress = null, bool withChecksums = false,
         bool keepMessages = false)
     {
-        var snapshot = new LegacySnapshot { InstanceId = instanceId, HighWater = highWater, WithChecksums = withChecksums, KeepsMessages = keepMessages };
+        var snapshot = new LegacySnapshot
+        {
+            InstanceId = instanceId, HighWater = highWater, WithChecksums = withChecksums, KeepsMessages = keepMessages,
+            KeptBodies = keepMessages ? new BodyStore() : null,
+        };
         foreach (var raw in legacy.Devices(highWater.Devices))
         {
             var (row, code) = RowRules.Device(raw);
@@ -148,17 +156,20 @@ public sealed class LegacySnapshot
 
     private void ReadMessages(LegacyDatabase legacy, Action<long>? progress)
     {
-        var ids = new List<long>();
-        var sessions = new List<long>();
-        var times = new List<long>();
-        var claimed = new HashSet<(long Session, Guid Client)>();
-        var clients = new List<Guid>();
-        var senders = new List<string>();
-        var bodies = new List<byte[]>();
-        var duplicates = new List<long>();
         // The rules run on several threads over ranges of ids; what depends on order (the first of
         // two messages with one client id wins) is decided here, in id order.
-        foreach (var part in MessageScan.Run(legacy, this, read => progress?.Invoke(MessagesRead = read)))
+        var parts = MessageScan.Run(legacy, this, read => progress?.Invoke(MessagesRead = read));
+        // Sized once: at 10 M messages, growing lists by doubling copied gigabytes.
+        var capacity = parts.Sum(p => p.Valid.Count);
+        var ids = new List<long>(capacity);
+        var sessions = new List<long>(capacity);
+        var times = new List<long>(capacity);
+        var claimed = new HashSet<(long Session, Guid Client)>(capacity);
+        var clients = new List<Guid>(KeepsMessages ? capacity : 0);
+        var senders = new List<string>(KeepsMessages ? capacity : 0);
+        var bodies = new List<BodyRef>(KeepsMessages ? capacity : 0);
+        var duplicates = new List<long>();
+        foreach (var part in parts)
         {
             foreach (var reject in part.Rejects)
             {
@@ -181,7 +192,7 @@ public sealed class LegacySnapshot
                 {
                     clients.Add(m.Client);
                     senders.Add(m.Sender!);
-                    bodies.Add(m.Body!);
+                    bodies.Add(m.Body);
                 }
 
                 if (WithChecksums)
@@ -190,9 +201,12 @@ public sealed class LegacySnapshot
                 }
 
                 var created = new DateTimeOffset(m.Ticks, TimeSpan.Zero);
-                var stats = SessionStats.GetValueOrDefault(m.Session);
-                SessionStats[m.Session] = new SessionStats(stats.Messages + 1, stats.LastMessageAt > created ? stats.LastMessageAt : created);
+                ref var stats = ref CollectionsMarshal.GetValueRefOrAddDefault(SessionStats, m.Session, out _);
+                stats = new SessionStats(stats.Messages + 1, stats.LastMessageAt > created ? stats.LastMessageAt : created);
             }
+
+            part.Valid.Clear();
+            part.Valid.Capacity = 0;
         }
 
         // Duplicates are few: their rows are read again for the report.
@@ -210,20 +224,32 @@ public sealed class LegacySnapshot
         messageRejectIds = [.. MessageRejects.Keys.Order()];
         if (KeepsMessages)
         {
-            Kept = new KeptMessages([.. sessions], [.. senders], [.. clients], [.. times], [.. bodies]);
+            Kept = new KeptMessages([.. sessions], [.. senders], [.. clients], [.. times], [.. bodies], KeptBodies!);
         }
 
         MessageSeqs = new long[ids.Count];
         // Legacy order: by created_at within the session, the legacy id breaking ties (rowids grow with inserts).
-        var order = Enumerable.Range(0, ids.Count).ToArray();
-        Array.Sort(order, (a, b) => sessions[a] != sessions[b] ? sessions[a].CompareTo(sessions[b])
-            : times[a] != times[b] ? times[a].CompareTo(times[b]) : ids[a].CompareTo(ids[b]));
+        // Sorted as keys rather than through a comparison delegate: a tenth of pass 1 at 10 M messages.
+        var order = new SeqOrder[ids.Count];
+        for (var i = 0; i < order.Length; i++)
+        {
+            order[i] = new SeqOrder(sessions[i], times[i], ids[i], i);
+        }
+
+        Array.Sort(order);
         long seq = 0;
         for (var k = 0; k < order.Length; k++)
         {
-            seq = k > 0 && sessions[order[k - 1]] == sessions[order[k]] ? seq + 1 : 1;
-            MessageSeqs[order[k]] = seq;
+            seq = k > 0 && order[k - 1].Session == order[k].Session ? seq + 1 : 1;
+            MessageSeqs[order[k].Index] = seq;
         }
+    }
+
+    /// <summary>A message's place in its session: created_at, then legacy id.</summary>
+    private readonly record struct SeqOrder(long Session, long Ticks, long Id, int Index) : IComparable<SeqOrder>
+    {
+        public int CompareTo(SeqOrder other) =>
+            Session != other.Session ? Session.CompareTo(other.Session) : Ticks != other.Ticks ? Ticks.CompareTo(other.Ticks) : Id.CompareTo(other.Id);
     }
 
     public IEnumerable<Reject> AllRejects => DeviceRejects.Concat(SessionRejects).Concat(MessageRejects.Values);
@@ -231,5 +257,6 @@ public sealed class LegacySnapshot
 
 public readonly record struct SessionStats(long Messages, DateTimeOffset LastMessageAt);
 
-/// <summary>Valid messages as pass 1 read them, one array per column: legacy session id, sender's legacy id, client id, time (UTC ticks), body (UTF-8).</summary>
-public sealed record KeptMessages(long[] Sessions, string[] Senders, Guid[] Clients, long[] Ticks, byte[][] Bodies);
+/// <summary>Valid messages as pass 1 read them, one array per column: legacy session id, sender's legacy id, client id, time (UTC ticks),
+/// body (UTF-8, in <paramref name="BodyStore"/>).</summary>
+public sealed record KeptMessages(long[] Sessions, string[] Senders, Guid[] Clients, long[] Ticks, BodyRef[] Bodies, BodyStore BodyStore);

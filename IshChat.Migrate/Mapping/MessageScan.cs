@@ -27,14 +27,16 @@ public static class MessageScan
             // The last part also takes ids above the mark read now (HighWater.All: everything there is).
             var upTo = k == parts - 1 ? snapshot.HighWater.Messages : Math.Min((k + 1) * size, top);
             using var own = k == 0 ? null : LegacyDatabase.Open(legacy.Path);
-            results[k] = Scan(own ?? legacy, snapshot, after, upTo, n => progress(Interlocked.Add(ref read, n)));
+            // Room for every id of the range at once: growing by doubling copied each part's list several times over.
+            var capacity = (int)Math.Clamp(Math.Min(upTo, top) - after, 0, Array.MaxLength);
+            results[k] = Scan(own ?? legacy, snapshot, after, upTo, n => progress(Interlocked.Add(ref read, n)), capacity, snapshot.KeptBodies?.NewWriter());
         });
         return results;
     }
 
-    private static ScanPart Scan(LegacyDatabase legacy, LegacySnapshot snapshot, long after, long upTo, Action<long> progress)
+    private static ScanPart Scan(LegacyDatabase legacy, LegacySnapshot snapshot, long after, long upTo, Action<long> progress, int capacity, BodyStore.Writer? bodies)
     {
-        var part = new ScanPart();
+        var part = new ScanPart(capacity);
         var count = 0;
         foreach (var raw in legacy.Messages(after, upTo))
         {
@@ -54,8 +56,8 @@ public static class MessageScan
             part.Valid.Add(new ScannedMessage(row.LegacyId, row.SessionLegacyId, row.ClientMessageId, row.CreatedAt.UtcTicks, row.ClientIdDerived,
                 snapshot.WithChecksums ? Checksum.Hash(Checksum.Message(row)) : 0,
                 // The device's own key string, not this row's copy: one per device, not one per message.
-                snapshot.KeepsMessages ? snapshot.Devices[row.SenderLegacyId].LegacyId : null,
-                snapshot.KeepsMessages ? raw[4] as byte[] ?? Encoding.UTF8.GetBytes(row.Body) : null));
+                bodies is null ? null : snapshot.Devices[row.SenderLegacyId].LegacyId,
+                bodies?.Add(raw[4] as byte[] ?? Encoding.UTF8.GetBytes(row.Body)) ?? default));
         }
 
         progress(count % 50_000);
@@ -63,12 +65,13 @@ public static class MessageScan
     }
 }
 
-public sealed class ScanPart
+public sealed class ScanPart(int capacity)
 {
-    public List<ScannedMessage> Valid { get; } = [];
+    public List<ScannedMessage> Valid { get; } = new(capacity);
 
     public List<Reject> Rejects { get; } = [];
 }
 
-/// <summary>What pass 1 keeps of a valid message: its sender and body (the file's UTF-8 bytes) only when the snapshot keeps messages.</summary>
-public readonly record struct ScannedMessage(long Id, long Session, Guid Client, long Ticks, bool Derived, long Hash, string? Sender, byte[]? Body);
+/// <summary>What pass 1 keeps of a valid message: its sender and body (the file's UTF-8 bytes, in the snapshot's
+/// <see cref="BodyStore"/>) only when the snapshot keeps messages.</summary>
+public readonly record struct ScannedMessage(long Id, long Session, Guid Client, long Ticks, bool Derived, long Hash, string? Sender, BodyRef Body);

@@ -119,6 +119,9 @@ public sealed class ChatTarget(string connectionString, TextWriter log) : IAsync
         MigrationException => null,
         PostgresException { SqlState: "28P01" or "28000" } pg => new MigrationException(ExitCodes.Database,
             $"PostgreSQL refused the login ({pg.MessageText}). Check the user and password in --connection (or PGPASSWORD).", ex),
+        // 53100 is also what a full /dev/shm raises (a parallel query's shared memory), which freeing the data volume won't fix.
+        PostgresException { SqlState: "53100" } pg when pg.MessageText.Contains("shared memory", StringComparison.Ordinal) => new MigrationException(ExitCodes.DiskFull,
+            $"PostgreSQL's shared memory (/dev/shm on the leader) is full ({pg.MessageText}). Give the leader's container more (--shm-size), or run again when fewer queries run in parallel.", ex),
         PostgresException { SqlState: "53100" } pg => new MigrationException(ExitCodes.DiskFull,
             $"PostgreSQL's disk is full ({pg.MessageText}). Free space on the leader's data volume, then run import again: it resumes from its checkpoint.", ex),
         PostgresException { SqlState: "42P01" or "3F000" } pg => new MigrationException(ExitCodes.Database,

@@ -30,7 +30,7 @@ public sealed class ChunkReader(LegacyDatabase legacy, LegacySnapshot snapshot, 
         for (var i = first; i < end; i++)
         {
             messages.Add(new StagedMessage(sessions[kept.Sessions[i]], devices[kept.Senders[i]], snapshot.MessageSeqs[i], kept.Clients[i],
-                new DateTimeOffset(kept.Ticks[i], TimeSpan.Zero), null, kept.Bodies[i]));
+                new DateTimeOffset(kept.Ticks[i], TimeSpan.Zero), null, kept.BodyStore[kept.Bodies[i]]));
         }
 
         return new MessageChunk(messages, [.. snapshot.MessageRejectsIn(after, upTo)]);

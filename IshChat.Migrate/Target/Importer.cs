@@ -12,20 +12,32 @@ namespace IshChat.Migrate.Target;
 /// a crash or a failover the next run (or the retry inside this one) does exactly what the
 /// committed state lacks: no duplicate, no gap.
 /// </summary>
+/// <param name="chunkSize">Legacy message ids per chunk; null: <see cref="DefaultChunkSize"/>.</param>
 /// <param name="newWriter">A session for one message writer.</param>
 /// <param name="direct">Whether the writers are the importer role, which COPYs straight into chat.messages
 /// (<see cref="DirectCopy"/>); otherwise they are the admin role and stage every chunk (<see cref="Staging"/>).</param>
-public sealed class Importer(ChatTarget target, LegacyDatabase legacy, Guid instanceId, IProgressSteps progress, int chunkSize, int writers,
+public sealed class Importer(ChatTarget target, LegacyDatabase legacy, Guid instanceId, IProgressSteps progress, int? chunkSize, int writers,
     Func<ChatTarget> newWriter, bool direct)
 {
     public int Retries { get; private set; }
+
+    /// <summary>
+    /// A chunk's ids belong to sessions all over the file, so every chunk's rows land on every leaf page of the
+    /// messages' indexes: the fewer chunks, the fewer times each page is read, dirtied and written (at 10 M
+    /// messages the indexes are many times shared_buffers). Three chunks per writer keep the writers busy to the
+    /// end and a resumed import repeats at most a ninth; never under 50 000 ids, a resume's unit on small files.
+    /// </summary>
+    public static long DefaultChunkSize(long messagesHighWater, int writers) =>
+        Math.Max(50_000, (messagesHighWater + 3 * writers - 1) / (3 * writers));
 
     public async Task<ImportResult> RunAsync(CancellationToken cancellationToken)
     {
         var checkpoint = await target.InScopeAsync(instanceId, async (connection, ct) =>
         {
             // The high-water marks are taken once: a resumed import reads the same rows, later ones are sync's.
-            await Checkpoint.StartAsync(connection, instanceId, Path.GetFullPath(legacy.Path), legacy.ReadHighWater(), chunkSize, ct);
+            var highWater = legacy.ReadHighWater();
+            await Checkpoint.StartAsync(connection, instanceId, Path.GetFullPath(legacy.Path), highWater,
+                chunkSize ?? DefaultChunkSize(highWater.Messages, Math.Clamp(writers, 1, Staging.MessageSlots)), ct);
             return (await Checkpoint.ReadAsync(connection, instanceId, ct))!;
         }, cancellationToken);
         var resumed = checkpoint.DevicesDone;

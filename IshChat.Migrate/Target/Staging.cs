@@ -47,26 +47,30 @@ public static class Staging
         await using var copy = await connection.BeginBinaryImportAsync(
             $"COPY {table} (instance_id, session_id, seq, client_message_id, sender_device_id, body, created_at) FROM STDIN (FORMAT BINARY)",
             cancellationToken);
+        // The synchronous writes: seven fields per message, and at 10 M messages an awaited call per field was
+        // seconds of CPU spent on completed tasks. The writers are threads of their own (Importer), so blocking
+        // while a full buffer goes out holds up nothing else.
         foreach (var row in rows)
         {
-            await copy.StartRowAsync(cancellationToken);
-            await copy.WriteAsync(instanceId, NpgsqlDbType.Uuid, cancellationToken);
-            await copy.WriteAsync(row.SessionId, NpgsqlDbType.Uuid, cancellationToken);
-            await copy.WriteAsync(row.Seq, NpgsqlDbType.Bigint, cancellationToken);
-            await copy.WriteAsync(row.ClientMessageId, NpgsqlDbType.Uuid, cancellationToken);
-            await copy.WriteAsync(row.SenderId, NpgsqlDbType.Uuid, cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
+            copy.StartRow();
+            copy.Write(instanceId, NpgsqlDbType.Uuid);
+            copy.Write(row.SessionId, NpgsqlDbType.Uuid);
+            copy.Write(row.Seq, NpgsqlDbType.Bigint);
+            copy.Write(row.ClientMessageId, NpgsqlDbType.Uuid);
+            copy.Write(row.SenderId, NpgsqlDbType.Uuid);
             if (row.Utf8Body is { } utf8)
             {
                 // A text field's binary form is its UTF-8 bytes, exactly what bytea sends: the file's own bytes go
                 // unchanged, and the server still checks they are valid UTF-8 (textrecv), as for any text.
-                await copy.WriteAsync(utf8, NpgsqlDbType.Bytea, cancellationToken);
+                copy.Write(utf8, NpgsqlDbType.Bytea);
             }
             else
             {
-                await copy.WriteAsync(row.Body, NpgsqlDbType.Text, cancellationToken);
+                copy.Write(row.Body, NpgsqlDbType.Text);
             }
 
-            await copy.WriteAsync(row.CreatedAt, NpgsqlDbType.TimestampTz, cancellationToken);
+            copy.Write(row.CreatedAt, NpgsqlDbType.TimestampTz);
         }
 
         return await copy.CompleteAsync(cancellationToken);
@@ -158,7 +162,7 @@ public static class Staging
 }
 
 /// <summary>A message as it is written: the body as text or, when pass 1 kept the file's bytes, as those (UTF-8).</summary>
-public readonly record struct StagedMessage(Guid SessionId, Guid SenderId, long Seq, Guid ClientMessageId, DateTimeOffset CreatedAt, string? Body, byte[]? Utf8Body)
+public readonly record struct StagedMessage(Guid SessionId, Guid SenderId, long Seq, Guid ClientMessageId, DateTimeOffset CreatedAt, string? Body, ReadOnlyMemory<byte>? Utf8Body)
 {
     public static StagedMessage Of(MessageRow row, Guid sessionId, Guid senderId, long seq) =>
         new(sessionId, senderId, seq, row.ClientMessageId, row.CreatedAt, row.Body, null);

@@ -33,18 +33,35 @@ public sealed class Verifier(ChatTarget target, LegacyDatabase legacy, Guid inst
             await target.InScopeAsync(instanceId, async (connection, ct) =>
             {
                 checks.Clear();
+                // Right after an import the planner may still see the tables as empty (autovacuum analyses them a
+                // minute later, and only the owner may ANALYZE): it then nested loops over a million messages, and a
+                // 1 M verify that takes 30 s ran for over 7 minutes. The next three checks read whole tables, where
+                // hash joins are the right plan whatever the statistics say; the sample looks rows up, where they are not.
+                // And no parallel workers for them: a parallel hash join keeps its table in /dev/shm, of which a container
+                // has 64 MB by default, and the 10 M verify failed with "could not resize shared memory segment … No
+                // space left on device"; one backend's hash tables live in its own memory (and spill to disk).
+                await PlanForWholeTablesAsync(connection, true, ct);
                 await CompareTablesAsync(connection, snapshot, checks, ct);
                 step.Value(1);
                 await CompareSessionsAsync(connection, snapshot, checks, ct);
                 step.Value(2);
                 await CheckIntegrityAsync(connection, checks, ct);
                 step.Value(3);
+                await PlanForWholeTablesAsync(connection, false, ct);
                 await new SampleComparer(legacy, instanceId, snapshot).CompareAsync(connection, sampleSize, checks, ct);
                 return 0;
             }, cancellationToken);
         }
 
         return new VerifyResult(checks);
+    }
+
+    private static async Task PlanForWholeTablesAsync(NpgsqlConnection connection, bool wholeTables, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(wholeTables
+            ? "SET LOCAL enable_nestloop = off; SET LOCAL max_parallel_workers_per_gather = 0"
+            : "SET LOCAL enable_nestloop TO DEFAULT; SET LOCAL max_parallel_workers_per_gather TO DEFAULT", connection);
+        await command.ExecuteNonQueryAsync(ct);
     }
 
     private static async Task CompareTablesAsync(NpgsqlConnection connection, LegacySnapshot snapshot, List<Check> checks, CancellationToken ct)

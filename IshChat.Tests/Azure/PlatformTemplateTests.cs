@@ -72,6 +72,33 @@ public sealed class PlatformTemplateTests
     }
 
     [Fact(Timeout = 180_000)]
+    public async Task MigrationsJobCreatesTheImporterRoleFromTheLocalClustersOwnDefinition()
+    {
+        // Given the compiled template
+        var apps = InfraTemplates.Module(await InfraTemplates.MainAsync(), "container-apps");
+        var variables = apps["variables"]!.AsObject();
+        var job = InfraTemplates.Single(apps, "Microsoft.App/jobs");
+        var init = Assert.Single(job["properties"]!["template"]!["initContainers"]!.AsArray())!;
+
+        // When Azure evaluates the init container's script: the roles file with the include replaced, as the template says
+        var expression = (string)variables["bootstrapSql"]!;
+        var loaded = variables.Where(v => v.Key.StartsWith("$fxv#", StringComparison.Ordinal)).Select(v => (string)v.Value!).ToList();
+        var rolesFile = Assert.Single(loaded, text => text.Contains("CREATE ROLE ishchat_app", StringComparison.Ordinal));
+        var importerFile = File.ReadAllText(Path.Combine(RepositoryLayout.Current.Root, "containers", "patroni", "importer-role.sql"));
+        Assert.Contains(importerFile, loaded);
+        Assert.StartsWith("[replace(", expression);
+        var script = rolesFile.Replace((string)variables["importerRoleInclude"]!, importerFile, StringComparison.Ordinal);
+
+        // Then the role is the one the local cluster's post-bootstrap creates, with nothing left for psql to include from a here-document
+        Assert.Contains("ALTER ROLE :\"importer_user\" WITH LOGIN NOSUPERUSER", script);
+        Assert.Contains("\\set importer_user ishchat_importer", script);
+        Assert.DoesNotContain(script.Split('\n'), line => line.StartsWith("\\ir ", StringComparison.Ordinal));
+        Assert.Contains("GRANT CONNECT ON DATABASE :\"db\" TO ishchat_app, ishchat_admin, ishchat_importer", script);
+        // …and its password is a Key Vault secret, as the other roles'
+        Assert.Contains(init["env"]!.AsArray(), e => (string?)e!["name"] == "ISHCHAT_IMPORTER_PASSWORD" && (string?)e["secretRef"] == "postgres-importer-password");
+    }
+
+    [Fact(Timeout = 180_000)]
     public async Task ContainerAppsEnvironmentIsInTheVirtualNetworkAndZoneRedundantByDefault()
     {
         var main = await InfraTemplates.MainAsync();

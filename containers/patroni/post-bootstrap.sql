@@ -54,19 +54,8 @@ ALTER ROLE :"admin_user" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLIC
   PASSWORD :'admin_password';
 GRANT :"app_user" TO :"admin_user";
 
--- Importer: the legacy import's bulk writes only (docs/security.md, "The importer role"). BYPASSRLS
--- so that binary COPY goes straight into the chat tables, which PostgreSQL refuses under row-level
--- security; member of nothing, so it holds only what the migrations grant it directly: INSERT on the
--- tables an import fills, SELECT on the ids its checks read, no DELETE, no DDL (no CREATE anywhere),
--- and never through PgBouncer (not in ishchat_pooled). The tool names every row's instance itself.
-SELECT format('CREATE ROLE %I', :'importer_user')
- WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = :'importer_user') \gexec
-ALTER ROLE :"importer_user" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION BYPASSRLS NOINHERIT
-  PASSWORD :'importer_password';
--- The import checks a chunk's foreign keys itself, once per parent in one statement, instead of
--- PostgreSQL's trigger per row (half the server's work: docs/migration.md); switching those
--- triggers off for its own session's COPY is this setting (0004_importer_role.sql has the rest).
-GRANT SET ON PARAMETER session_replication_role TO :"importer_user";
+-- Importer: the legacy import's bulk COPY role, defined in its own file (Azure's bootstrap uses it too).
+\ir importer-role.sql
 
 -- Migrator: owns the chat schema (via CREATE on the database, granted below).
 SELECT format('CREATE ROLE %I', :'migrator_user')

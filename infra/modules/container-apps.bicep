@@ -76,7 +76,7 @@ resource environment 'Microsoft.App/managedEnvironments@2024-03-01' = {
 // Container Apps secrets are Key Vault references read with the apps' identity; the names are the
 // vault's, lower-cased (Container Apps secret names allow lower case, digits and '-').
 var apiSecrets = ['ConnectionStrings--chatdb', 'ConnectionStrings--chatdb-readonly', 'ConnectionStrings--chatdb-admin', 'ConnectionStrings--redis', 'api-admin-key']
-var jobSecrets = ['ConnectionStrings--chatdb-migrator', 'postgres-admin-login', 'postgres-admin-password', 'postgres-app-password', 'postgres-migrator-password', 'postgres-admin-api-password']
+var jobSecrets = ['ConnectionStrings--chatdb-migrator', 'postgres-admin-login', 'postgres-admin-password', 'postgres-app-password', 'postgres-migrator-password', 'postgres-admin-api-password', 'postgres-importer-password']
 
 resource api 'Microsoft.App/containerApps@2024-03-01' = {
   name: '${namePrefix}-api'
@@ -138,8 +138,11 @@ resource api 'Microsoft.App/containerApps@2024-03-01' = {
   }
 }
 
-// The init container's script: psql reads the SQL from a here-document, so meta-commands work.
-var bootstrapSql = loadTextContent('../postgres/bootstrap-roles.sql')
+// The init container's script: psql reads the SQL from a here-document, so meta-commands work, except
+// \ir, which has no file to be relative to: the importer role's definition, shared with the local
+// cluster's bootstrap, goes in place of the line that includes it.
+var importerRoleInclude = '\\ir ../../containers/patroni/importer-role.sql'
+var bootstrapSql = replace(loadTextContent('../postgres/bootstrap-roles.sql'), importerRoleInclude, loadTextContent('../../containers/patroni/importer-role.sql'))
 
 resource migrations 'Microsoft.App/jobs@2024-03-01' = {
   name: '${namePrefix}-migrations'
@@ -178,6 +181,7 @@ resource migrations 'Microsoft.App/jobs@2024-03-01' = {
             { name: 'ISHCHAT_APP_PASSWORD', secretRef: 'postgres-app-password' }
             { name: 'ISHCHAT_MIGRATOR_PASSWORD', secretRef: 'postgres-migrator-password' }
             { name: 'ISHCHAT_ADMIN_PASSWORD', secretRef: 'postgres-admin-api-password' }
+            { name: 'ISHCHAT_IMPORTER_PASSWORD', secretRef: 'postgres-importer-password' }
           ]
         }
       ]

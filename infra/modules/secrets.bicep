@@ -24,6 +24,9 @@ param migratorPassword string
 param adminApiPassword string
 
 @secure()
+param importerPassword string
+
+@secure()
 param apiAdminKey string
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
@@ -51,6 +54,7 @@ var secrets = {
   'postgres-app-password': appPassword
   'postgres-migrator-password': migratorPassword
   'postgres-admin-api-password': adminApiPassword
+  'postgres-importer-password': importerPassword
   'api-admin-key': apiAdminKey
 }
 
@@ -66,6 +70,7 @@ var secretNames = [
   'postgres-app-password'
   'postgres-migrator-password'
   'postgres-admin-api-password'
+  'postgres-importer-password'
   'api-admin-key'
 ]
 
