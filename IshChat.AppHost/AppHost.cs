@@ -71,10 +71,11 @@ var backupStore = builder.AddBackupStore(ResourceNames.BackupStore);
 // silent (frozen, cut off) is fenced (killed) and gives it up too; the dashboard can inject faults.
 // The leader archives every WAL segment to the backup store; backups are taken on a replica.
 // Ctrl+C stops the replicas first and the leader last, so nobody promotes itself on the way out.
-// Replication is asynchronous unless IshChat:SynchronousMode says on or quorum (docs/failover.md: what each costs).
+// Commits wait for any one replica (quorum, ANY 1), so a failover loses no acknowledged message; it costs 6.7 % of
+// posts/s against asynchronous (docs/failover.md). IshChat:SynchronousMode=off or on picks the others.
 var postgres = builder.AddPatroniCluster(ResourceNames.Postgres, etcd)
     .WithReplicas(3).WithSpareReplicas(2)
-    .WithSynchronousMode(builder.Configuration.GetValue("IshChat:SynchronousMode", SynchronousMode.Off))
+    .WithSynchronousMode(builder.Configuration.GetValue("IshChat:SynchronousMode", SynchronousMode.Quorum))
     .WithBackups(backupStore)
     .WithDeadLeaderKeyRelease()
     .WithPrimaryFencing()

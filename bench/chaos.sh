@@ -5,14 +5,14 @@
 # Prints one markdown table (component × fault → client-visible errors, longest write and read pause, acknowledged
 # posts lost, duplicates, sequence numbers reused, messages a cursor poll missed, goal met) and exits non-zero when
 # a row misses its goal. About a minute a row; the full matrix is 34 rows (asynchronous), 37 (on) or 34 (quorum: every replica is a quorum standby).
-#   bench/chaos.sh                                  # asynchronous replication (the AppHost's default), every row
-#   bench/chaos.sh --mode quorum                    # synchronous quorum commit (ANY 1)
+#   bench/chaos.sh                                  # quorum commit, ANY 1 (the AppHost's default), every row
+#   bench/chaos.sh --mode off                       # asynchronous replication
 #   bench/chaos.sh --rows "leader,kill redis"       # only rows whose name contains one of these
 # Run it alone on the machine (flock -x /tmp/ishchat-machine.lock bash bench/chaos.sh …): faults are timed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-mode=off
+mode=quorum  # the AppHost's default
 rows=""
 while [ $# -gt 0 ]; do
   case "$1" in

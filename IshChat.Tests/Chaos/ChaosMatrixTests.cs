@@ -8,9 +8,9 @@ namespace IshChat.Tests.Chaos;
 
 /// <summary>
 /// The chaos matrix's representative rows (<see cref="ChaosMatrix.Representative"/>) under the API load, on the
-/// AppHost (asynchronous replication, its default): no client sees an error, nothing acknowledged is lost (beyond what
-/// an asynchronous primary loss may lose) or stored twice, no sequence number names two messages and a client polling
-/// by cursor misses nothing. The whole matrix, with its table, is the benchmark (bench/chaos.sh).
+/// AppHost (quorum commit, its default): no client sees an error, nothing acknowledged is lost (in asynchronous mode a
+/// primary loss may lose up to maximum_lag_on_failover) or stored twice, no sequence number names two messages and a
+/// client polling by cursor misses nothing. The whole matrix, with its table, is the benchmark (bench/chaos.sh).
 /// </summary>
 [Collection(AppHostClusterCollection.Name)]
 [Trait(TestCategories.Name, TestCategories.Failover)]

@@ -32,7 +32,7 @@ public sealed class DashboardStateTests(AppHostClusterFixture fixture, ITestOutp
         var followed = await Eventually.GetAsync(ShownStatesAsync, s => ShowsLeader(s, after.Leader!.Name), TimeSpan.FromSeconds(30), $"the dashboard naming {after.Leader!.Name} the leader");
         output.WriteLine(string.Join(Environment.NewLine, followed.Select(s => $"{s.Key}: {s.Value}")));
         Assert.Equal("Leader", followed[after.Leader!.Name]);
-        Assert.StartsWith("Replica · lag", followed[before.Leader!.Name], StringComparison.Ordinal);
+        Assert.True(IsStreamingStandby(followed[before.Leader!.Name]), $"{before.Leader!.Name} shows '{followed[before.Leader!.Name]}'");
     }
 
     private bool ShowsLeader(IReadOnlyDictionary<string, string?> shown, string leader)
@@ -41,8 +41,14 @@ public sealed class DashboardStateTests(AppHostClusterFixture fixture, ITestOutp
         return shown[ResourceNames.Postgres] == $"Leader {leader} · {replicas} replicas"
             && fixture.Cluster.ServingNodes.All(node => node.Name == leader
                 ? shown[node.Name] == "Leader"
-                : shown[node.Name] is { } text && text.StartsWith("Replica · lag ", StringComparison.Ordinal));
+                : IsStreamingStandby(shown[node.Name]));
     }
+
+    /// <summary>"Replica · lag 0 B", or "Quorum standby · lag 0 B" / "Sync standby · …" when commits wait for it.</summary>
+    private static bool IsStreamingStandby(string? shown) =>
+        shown is not null && (shown.StartsWith("Replica · lag ", StringComparison.Ordinal)
+            || shown.StartsWith("Quorum standby · lag ", StringComparison.Ordinal)
+            || shown.StartsWith("Sync standby · lag ", StringComparison.Ordinal));
 
     /// <summary>The state text of the cluster and each node, as the dashboard's resource list shows it now.</summary>
     private async Task<IReadOnlyDictionary<string, string?>> ShownStatesAsync(CancellationToken cancellationToken)
