@@ -32,11 +32,15 @@ public sealed class ChatApiClient(HttpClient http, string adminApiKey)
         return (await response.Content.ReadFromJsonAsync<DeviceResponse>())!.DeviceId;
     }
 
-    public async Task<Guid> StartSessionAsync(TestInstance instance, Guid deviceId)
+    public async Task<Guid> StartSessionAsync(TestInstance instance, Guid deviceId) =>
+        (await StartSessionWithTokenAsync(instance, deviceId)).SessionId;
+
+    /// <summary>A new session and the consistency token of its creation, which a client that reads it next must send.</summary>
+    public async Task<(Guid SessionId, string Token)> StartSessionWithTokenAsync(TestInstance instance, Guid deviceId)
     {
         using var response = await SendAsync(HttpMethod.Post, "/sessions", instance.ApiKey, new StartSessionRequest(deviceId));
         await EnsureAsync(response, HttpStatusCode.Created);
-        return (await response.Content.ReadFromJsonAsync<SessionResponse>())!.SessionId;
+        return ((await response.Content.ReadFromJsonAsync<SessionResponse>())!.SessionId, TokenOf(response));
     }
 
     /// <summary>A fresh instance with one device and one active session.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using IshChat.Api.Messages;
@@ -69,8 +70,12 @@ public sealed class PostingLoad : IAsyncDisposable
 
     public static async Task<PostingLoad> StartAsync(ChatApiClient api, int writers)
     {
-        var (instance, device, session) = await api.CreateConversationAsync();
-        return new PostingLoad(api, instance, device, session, writers);
+        var instance = await api.CreateInstanceAsync();
+        var device = await api.RegisterDeviceAsync(instance);
+        // The client that opened the session reads it with the creation's token: without it, a poll before the first
+        // post may reach a replica that has not replayed the session yet and rightly answer 404.
+        var (session, token) = await api.StartSessionWithTokenAsync(instance, device);
+        return new PostingLoad(api, instance, device, session, writers) { newestToken = token };
     }
 
     private async Task WriteAsync(int writer, Guid device)
@@ -134,7 +139,7 @@ public sealed class PostingLoad : IAsyncDisposable
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
-                errors.Enqueue($"{Phase}: poll {ex.GetType().Name}");
+                errors.Enqueue($"{Phase}: poll {(ex is HttpRequestException { StatusCode: { } status } ? ((int)status).ToString(CultureInfo.InvariantCulture) : ex.GetType().Name)}");
             }
 
             await Task.Delay(100);

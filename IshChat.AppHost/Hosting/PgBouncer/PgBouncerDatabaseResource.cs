@@ -21,7 +21,9 @@ public sealed class PgBouncerDatabaseResource(string name, string databaseEntry,
     /// Every PgBouncer instance is listed and connections are spread over them (Load Balance Hosts): when one is
     /// gone, Npgsql marks it offline and opens the next connection on another, so a retried transaction succeeds; the
     /// mark is rechecked after 2 s (not 10), since a failover behind PgBouncer also marks a live PgBouncer offline.
+    /// Timeout 5: Npgsql gives each host the whole connect time-out before it tries the next, and a frozen or cut-off
+    /// PgBouncer never answers the startup; at the default 15 s that was the whole write pause of a frozen PgBouncer.
     /// </summary>
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
-        $"Host={MultiHost.Of(Parent.Instances.Select(i => i.PrimaryEndpoint))};Load Balance Hosts=true;Host Recheck Seconds=2;Username={Role};Password={Password};Database={DatabaseEntry};No Reset On Close=true");
+        $"Host={MultiHost.Of(Parent.Instances.Select(i => i.PrimaryEndpoint))};Load Balance Hosts=true;Host Recheck Seconds=2;Timeout=5;Username={Role};Password={Password};Database={DatabaseEntry};No Reset On Close=true");
 }
