@@ -8,7 +8,7 @@ using IshChat.Tests.Api;
 using IshChat.Tests.EndToEnd;
 using IshChat.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 
 namespace IshChat.Tests.Chaos;
@@ -105,7 +105,8 @@ public sealed class AppHostChaosRunner(AppHostClusterFixture fixture, ITestOutpu
             _ => component.Name,
         };
         var resource = App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == name);
-        return await ContainerVictim.OfAsync(App, resource, NullLogger.Instance);
+        // The AppHost's own log (the test output): a fault or repair that did not happen says so there.
+        return await ContainerVictim.OfAsync(App, resource, App.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Chaos"));
     }
 
     private Task<ClusterState> SettledClusterAsync() =>
