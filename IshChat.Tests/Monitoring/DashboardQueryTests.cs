@@ -28,20 +28,26 @@ public sealed class DashboardQueryTests(AppHostClusterFixture fixture, ITestOutp
         Assert.NotEmpty(queries);
         using var prometheus = fixture.PrometheusApi();
 
-        // When each is evaluated (rates need two scrapes; the backup and drill panels fill after the first backup and drill)
-        var empty = new List<string>();
-        foreach (var (panel, expr) in queries)
+        // When each is evaluated (rates need two scrapes; the backup and drill panels fill after the first backup and
+        // drill), all at once: one wait per panel in turn could add up past the test's time-out and hide which was empty
+        var results = await Task.WhenAll(queries.Select(async query =>
         {
             try
             {
-                var samples = await Eventually.GetAsync(ct => prometheus.QueryAsync(expr, ct), s => s.Count > 0, TimeSpan.FromMinutes(3), $"data for '{panel}'");
-                output.WriteLine($"{panel}: {samples.Count} series");
+                var samples = await Eventually.GetAsync(ct => prometheus.QueryAsync(query.Expr, ct), s => s.Count > 0, TimeSpan.FromMinutes(3), $"data for '{query.Panel}'");
+                return (query.Panel, Empty: (string?)null, Series: samples.Count);
             }
             catch (TimeoutException ex)
             {
-                empty.Add($"{panel}: {expr} ({ex.Message})");
+                return (query.Panel, Empty: $"{query.Panel}: {query.Expr} ({ex.Message})", Series: 0);
             }
+        }));
+        foreach (var (panel, _, series) in results.Where(r => r.Empty is null))
+        {
+            output.WriteLine($"{panel}: {series} series");
         }
+
+        var empty = results.Select(r => r.Empty).OfType<string>().ToList();
 
         // Then none is empty
         Assert.True(empty.Count == 0, $"Panels without data:{Environment.NewLine}{string.Join(Environment.NewLine, empty)}");
