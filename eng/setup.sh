@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares this machine for IshChat: a Docker engine with API >= 1.44, the local Debian
 # trixie base image every container image is built FROM, and says whether the ASP.NET Core
-# development certificate the dashboard wants is there. Idempotent: a second run only checks and returns in
+# development certificate the dashboard wants is there, and restores the repository's dotnet tools (the Aspire CLI
+# that eng/cluster.sh uses). Idempotent: a second run only checks and returns in
 # seconds. Never pulls from a container registry. Prints how long each step took.
 set -euo pipefail
 
@@ -173,7 +174,15 @@ check_dev_certificate() {
   fi
 }
 
+# The repository's own dotnet tools (.config/dotnet-tools.json): the Aspire CLI that eng/cluster.sh drives the
+# running AppHost's commands with. From NuGet like every package; a second run finds it in the cache.
+restore_tools() {
+  command -v dotnet >/dev/null || return 0
+  (cd "$(dirname "$0")/.." && dotnet tool restore >/dev/null) || fail "dotnet tool restore failed (the Aspire CLI in .config/dotnet-tools.json)"
+}
+
 timed "docker engine" ensure_docker
 timed "base image" ensure_base_image
 timed "development certificate" check_dev_certificate
+timed "dotnet tools" restore_tools
 say "ready"
