@@ -62,9 +62,10 @@ require_running_apphost() {
 status() {
   require_running_apphost
   # From the JSON (a table wraps at 80 columns when not on a terminal): each resource's name and state, which for the
-  # cluster names the leader and for a node its role and lag. Only the cluster's rows; resource keys sit 6 spaces deep.
+  # cluster names the leader and for a node its role and lag. Only the cluster's rows, by display name (a container's
+  # name carries a suffix, pg-0-abcdefgh); resource keys sit 6 spaces deep.
   aspire describe --format Json | awk '
-    /^      "name": /  { name = $0; sub(/^[^:]*: "/, "", name); sub(/",?$/, "", name) }
+    /^      "displayName": /  { name = $0; sub(/^[^:]*: "/, "", name); sub(/",?$/, "", name) }
     /^      "state": / { state = $0; sub(/^[^:]*: "/, "", state); sub(/",?$/, "", state)
                          if (name ~ /^pg(-[0-9]+)?$/) printf "%-6s %s\n", name, state }' |
     perl -CS -pe 's/\\u([0-9A-Fa-f]{4})/chr(hex($1))/ge'  # JSON writes "·" as \u00B7
