@@ -74,19 +74,9 @@ public sealed partial class ChatDatabase
     public Task<ReadResult<T>> ReadBatchAsync<T>(
         InstanceContext instance, ConsistencyToken? token, Action<NpgsqlBatch> addCommands, Func<NpgsqlDataReader, CancellationToken, Task<T>> read,
         CancellationToken cancellationToken) =>
-        WithRetriesAsync(async ct =>
-        {
-            var pool = dataSources.For(instance.InstanceType);
-            var fromReplica = await TryReadBatchAsync(pool.Replicas, ReadRoute.Replica, instance.InstanceId, token, addCommands, read, ct);
-            if (fromReplica is not null)
-            {
-                metrics.ReadRouted(ReadRoute.Replica);
-                return fromReplica;
-            }
-
-            metrics.ReadRouted(ReadRoute.Primary);
-            return (await TryReadBatchAsync(pool.Primary, ReadRoute.Primary, instance.InstanceId, token: null, addCommands, read, ct))!;
-        }, cancellationToken);
+        RoutedReadAsync(
+            dataSources.For(instance.InstanceType), token,
+            (source, route, required, ct) => TryReadBatchAsync(source, route, instance.InstanceId, required, addCommands, read, ct), cancellationToken);
 
     private async Task<ReadResult<T>?> TryReadBatchAsync<T>(
         NpgsqlDataSource dataSource, ReadRoute route, Guid instanceId, ConsistencyToken? token, Action<NpgsqlBatch> addCommands,
@@ -101,16 +91,10 @@ public sealed partial class ChatDatabase
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         var position = reader.GetFieldValue<NpgsqlLogSequenceNumber>(2);
-        if (token is { } required && !required.IsReachedBy(position))
+        if (!HasReplayed(token, position))
         {
             // The replica's page is dropped unread; checking first would cost the round trip this batch saves.
-            metrics.ConsistencyTokenWaited(caughtUp: false);
             return null;
-        }
-
-        if (token is not null)
-        {
-            metrics.ConsistencyTokenWaited(caughtUp: true);
         }
 
         await reader.NextResultAsync(cancellationToken);

@@ -90,9 +90,18 @@ public sealed partial class ChatDatabase(ChatDataSources dataSources, ApiMetrics
 
     private Task<ReadResult<T>> ReadAsync<T>(
         DataSourcePair pool, Guid instanceId, ConsistencyToken? token, Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        RoutedReadAsync(pool, token, (source, route, required, ct) => TryReadAsync(source, route, instanceId, required, work, ct), cancellationToken);
+
+    /// <summary>
+    /// A read on a replica by <paramref name="tryRead"/>, which answers null when that replica has not replayed the token;
+    /// then on the primary, without a token. Retried whole on transient errors.
+    /// </summary>
+    private Task<ReadResult<T>> RoutedReadAsync<T>(
+        DataSourcePair pool, ConsistencyToken? token,
+        Func<NpgsqlDataSource, ReadRoute, ConsistencyToken?, CancellationToken, Task<ReadResult<T>?>> tryRead, CancellationToken cancellationToken) =>
         WithRetriesAsync(async ct =>
         {
-            var fromReplica = await TryReadAsync(pool.Replicas, ReadRoute.Replica, instanceId, token, work, ct);
+            var fromReplica = await tryRead(pool.Replicas, ReadRoute.Replica, token, ct);
             if (fromReplica is not null)
             {
                 metrics.ReadRouted(ReadRoute.Replica);
@@ -100,8 +109,21 @@ public sealed partial class ChatDatabase(ChatDataSources dataSources, ApiMetrics
             }
 
             metrics.ReadRouted(ReadRoute.Primary);
-            return (await TryReadAsync(pool.Primary, ReadRoute.Primary, instanceId, token: null, work, ct))!;
+            return (await tryRead(pool.Primary, ReadRoute.Primary, null, ct))!;
         }, cancellationToken);
+
+    /// <summary>Whether a server at <paramref name="position"/> has replayed <paramref name="token"/> (yes without one); counted when there is one.</summary>
+    private bool HasReplayed(ConsistencyToken? token, NpgsqlLogSequenceNumber position)
+    {
+        if (token is not { } required)
+        {
+            return true;
+        }
+
+        var caughtUp = required.IsReachedBy(position);
+        metrics.ConsistencyTokenWaited(caughtUp);
+        return caughtUp;
+    }
 
     /// <summary>Runs unscoped <paramref name="work"/> (the SECURITY DEFINER directory functions) on the primary.</summary>
     public Task<T> DirectoryAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
@@ -118,15 +140,9 @@ public sealed partial class ChatDatabase(ChatDataSources dataSources, ApiMetrics
         // One transaction, so the position check and the read meet the same server behind PgBouncer and HAProxy.
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var position = await ScopeAsync(connection, instanceId, cancellationToken);
-        if (token is { } required && !required.IsReachedBy(position))
+        if (!HasReplayed(token, position))
         {
-            metrics.ConsistencyTokenWaited(caughtUp: false);
             return null;
-        }
-
-        if (token is not null)
-        {
-            metrics.ConsistencyTokenWaited(caughtUp: true);
         }
 
         var value = await work(connection, cancellationToken);
