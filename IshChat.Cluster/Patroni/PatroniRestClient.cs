@@ -97,12 +97,35 @@ public sealed class PatroniRestClient(HttpClient http, string restApiPassword)
         SendAsync(HttpMethod.Patch, node, "config", new Dictionary<string, object?> { ["member_slots_ttl"] = value }, cancellationToken);
 
     /// <summary>The dynamic configuration's <c>member_slots_ttl</c> as written (e.g. <c>1800</c>, <c>"30min"</c>), or null when unset.</summary>
-    public async Task<JsonElement?> GetMemberSlotsTtlAsync(Uri node, CancellationToken cancellationToken = default)
+    public async Task<JsonElement?> GetMemberSlotsTtlAsync(Uri node, CancellationToken cancellationToken = default) =>
+        (await GetDynamicConfigurationAsync(node, cancellationToken)).TryGetProperty("member_slots_ttl", out var ttl) ? ttl : null;
+
+    /// <summary>Patroni's dynamic configuration as etcd holds it (GET /config).</summary>
+    public async Task<JsonElement> GetDynamicConfigurationAsync(Uri node, CancellationToken cancellationToken = default)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(ReadTimeout);
-        var config = await http.GetFromJsonAsync<JsonElement>(new Uri(node, "config"), timeout.Token);
-        return config.TryGetProperty("member_slots_ttl", out var ttl) ? ttl.Clone() : null;
+        return (await http.GetFromJsonAsync<JsonElement>(new Uri(node, "config"), timeout.Token)).Clone();
+    }
+
+    /// <summary>Changes the given keys of the dynamic configuration (<c>patronictl edit-config -s key=value</c>); the others stay.</summary>
+    public Task<string> PatchDynamicConfigurationAsync(Uri node, IReadOnlyDictionary<string, object> keys, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Patch, node, "config", keys, cancellationToken);
+
+    /// <summary>
+    /// Writes back each key of the dynamic configuration that <paramref name="settings"/> owns and that differs from them
+    /// (<see cref="DynamicConfiguration"/>), in one PATCH /config; returns what it changed, empty when nothing had drifted.
+    /// Keys the settings don't own (<c>pause</c>, <c>member_slots_ttl</c>, PostgreSQL parameters) are left alone.
+    /// </summary>
+    public async Task<IReadOnlyList<ConfigurationDrift>> ReconcileDynamicConfigurationAsync(Uri node, PatroniSettings settings, CancellationToken cancellationToken = default)
+    {
+        var drift = DynamicConfiguration.Drift(await GetDynamicConfigurationAsync(node, cancellationToken), settings);
+        if (drift.Count > 0)
+        {
+            await PatchDynamicConfigurationAsync(node, drift.ToDictionary(d => d.Key, d => d.Desired), cancellationToken);
+        }
+
+        return drift;
     }
 
     private Task<string> PostAsync(Uri node, string path, object body, CancellationToken cancellationToken) =>

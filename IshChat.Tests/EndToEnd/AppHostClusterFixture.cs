@@ -134,7 +134,7 @@ public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
     public async Task<IAsyncDisposable> PatroniMaintenanceModeAsync()
     {
         var rest = await PatroniRestAsync(default);
-        var node = new Uri(App.GetEndpoint(Cluster.Nodes[0].Name, PatroniNodeResource.RestEndpointName), "/");
+        var node = FirstNodeRestUrl();
         await rest.SetMaintenanceModeAsync(node, paused: true);
         return new AsyncDisposable(() => rest.SetMaintenanceModeAsync(node, paused: false));
     }
@@ -171,8 +171,18 @@ public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
     public async Task SetPostgresParametersAsync(IReadOnlyDictionary<string, string> parameters)
     {
         var rest = await PatroniRestAsync(default);
-        await rest.SetPostgresParametersAsync(new Uri(App.GetEndpoint(Cluster.Nodes[0].Name, PatroniNodeResource.RestEndpointName), "/"), parameters);
+        await rest.SetPostgresParametersAsync(FirstNodeRestUrl(), parameters);
     }
+
+    /// <summary>Patroni's dynamic configuration as etcd holds it.</summary>
+    public async Task<System.Text.Json.JsonElement> DynamicConfigurationAsync() =>
+        await (await PatroniRestAsync(default)).GetDynamicConfigurationAsync(FirstNodeRestUrl());
+
+    /// <summary>Changes keys of Patroni's dynamic configuration behind the AppHost's back (<c>patronictl edit-config</c>).</summary>
+    public async Task SetDynamicConfigurationAsync(IReadOnlyDictionary<string, object> keys) =>
+        await (await PatroniRestAsync(default)).PatchDynamicConfigurationAsync(FirstNodeRestUrl(), keys);
+
+    private Uri FirstNodeRestUrl() => new(App.GetEndpoint(Cluster.Nodes[0].Name, PatroniNodeResource.RestEndpointName), "/");
 
     private async Task<PatroniRestClient> PatroniRestAsync(CancellationToken cancellationToken)
     {

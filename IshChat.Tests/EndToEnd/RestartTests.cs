@@ -10,7 +10,8 @@ namespace IshChat.Tests.EndToEnd;
 
 /// <summary>
 /// Ctrl+C, then <c>eng/run.sh</c> again: the AppHost on volumes of its own (a prefix per test run, removed afterwards)
-/// is stopped and started, and the same cluster comes back with everything written to it.
+/// is stopped and started, and the same cluster comes back with everything written to it, and with the AppHost's
+/// Patroni settings even where etcd's copy had drifted from them.
 /// </summary>
 [Collection(AppHostRestartCollection.Name)]
 [Trait(TestCategories.Name, TestCategories.Restart)]
@@ -35,6 +36,11 @@ public sealed class RestartTests(AppHostClusterFixture fixture, ITestOutputHelpe
         Assert.Single(systemBefore.Distinct());
         var before = await Eventually.GetAsync(fixture.PatroniClusterAsync, fixture.IsHealthy, convergence, "a healthy cluster before the restart");
         var timelineBefore = before.Members.Single(m => m.IsLeader).Timeline;
+
+        // and etcd's copy of the dynamic configuration drifted from the AppHost's settings, as on volumes bootstrapped
+        // under another synchronous mode (Patroni reads its bootstrap settings only when it initialises a cluster)
+        await fixture.SetDynamicConfigurationAsync(new Dictionary<string, object> { ["synchronous_mode"] = false, ["maximum_lag_on_failover"] = 2097152 });
+        Assert.Equal(2, DynamicConfiguration.Drift(await fixture.DynamicConfigurationAsync(), fixture.Cluster.Settings).Count);
 
         // When the AppHost stops and starts again on its volumes, with the app's and replication's passwords changed
         // in the meantime (user secrets regenerated, a secret rotated) while the volumes hold the old ones
@@ -66,6 +72,12 @@ public sealed class RestartTests(AppHostClusterFixture fixture, ITestOutputHelpe
             }, n => n == fixture.Cluster.ServingNodes.Count - 1, convergence, "every replica streaming with the changed replication password");
             Assert.Equal(fixture.Cluster.ServingNodes.Count - 1, streaming);
         }
+
+        // and the AppHost wrote its settings back over the drifted dynamic configuration (once a leader was elected)
+        var drift = await Eventually.GetAsync(
+            async _ => DynamicConfiguration.Drift(await fixture.DynamicConfigurationAsync(), fixture.Cluster.Settings),
+            d => d.Count == 0, convergence, "the dynamic configuration back at the AppHost's settings");
+        Assert.Empty(drift);
 
         // and the API, connecting with the changed app password, reads every message through the old instance's key
         api = await ChatApiAsync();

@@ -13,6 +13,8 @@ namespace IshChat.AppHost.Hosting.Patroni;
 /// first, the state column of the resource list: each node's role and lag ("Leader", "Replica · lag 0 B"), the
 /// cluster's leader and streaming replicas (<see cref="StatusLabel"/>); and, as properties, role, state, lag,
 /// timeline and pending restart. Its last reading also decides the cluster's health (<see cref="ClusterState.Evaluate"/>).
+/// Once a leader is seen, it also writes the AppHost's settings over a dynamic configuration that drifted from them
+/// (<see cref="DynamicConfigurationReconciler"/>).
 /// </summary>
 internal static class PatroniClusterMonitor
 {
@@ -47,6 +49,7 @@ internal static class PatroniClusterMonitor
         try
         {
             var rest = await cluster.CreateRestClientAsync(@event.Services, cancellationToken);
+            var reconciler = new DynamicConfigurationReconciler(cluster, @event.Logger);
             using var timer = new PeriodicTimer(pollInterval);
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
@@ -65,6 +68,10 @@ internal static class PatroniClusterMonitor
                 }
 
                 await PublishAsync(cluster, state.State, @event.Notifications, published, shown, @event.Logger);
+                if (!reconciler.Done && state.State.Leader is not null)
+                {
+                    await reconciler.TryAsync(rest, cancellationToken);
+                }
             }
         }
         catch (OperationCanceledException)
