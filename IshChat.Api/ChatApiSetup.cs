@@ -25,6 +25,8 @@ public static class ChatApiSetup
 
         // Hot queries are prepared automatically after their second use; PgBouncer 1.24
         // (max_prepared_statements) re-prepares them on whichever server connection a transaction gets.
+        // The chat's transactions use ChatDataSources (one data source per PgBouncer, SpreadDataSource); these
+        // registrations serve the health checks, /cluster/route and the admin API.
         builder.AddNpgsqlDataSource(ChatDatabase.ReadWriteName, configureDataSourceBuilder: PrepareHotQueries);
         builder.AddKeyedNpgsqlDataSource(ChatDatabase.ReadOnlyName, configureDataSourceBuilder: PrepareHotQueries);
         // Each instance type's own PgBouncer pools, where the configuration names them (the HA AppHost does).
@@ -50,7 +52,10 @@ public static class ChatApiSetup
 
         builder.Services.Configure<ChatOptions>(builder.Configuration.GetSection("Chat"));
         builder.Services.AddSingleton<ApiMetrics>();
-        builder.Services.AddSingleton<ChatDataSources>();
+        builder.Services.AddSingleton<SilentHostWatch>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<SilentHostWatch>());
+        builder.Services.AddSingleton(services => ChatDataSources.Create(
+            builder.Configuration, PrepareHotQueries, services.GetRequiredService<ILoggerFactory>(), services.GetRequiredService<SilentHostWatch>()));
         builder.Services.AddSingleton<ChatDatabase>();
         builder.Services.AddKeyedSingleton(ChatDatabase.AdminName, (services, _) =>
         {

@@ -79,7 +79,7 @@ public sealed partial class ChatDatabase
             (source, route, required, ct) => TryReadBatchAsync(source, route, instance.InstanceId, required, addCommands, read, ct), cancellationToken);
 
     private async Task<ReadResult<T>?> TryReadBatchAsync<T>(
-        NpgsqlDataSource dataSource, ReadRoute route, Guid instanceId, ConsistencyToken? token, Action<NpgsqlBatch> addCommands,
+        SpreadDataSource dataSource, ReadRoute route, Guid instanceId, ConsistencyToken? token, Action<NpgsqlBatch> addCommands,
         Func<NpgsqlDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);

@@ -28,7 +28,7 @@ public sealed record WriteResult<T>(T Value, ConsistencyToken Token);
 /// Writes go to PgBouncer's read-write entry, reads to the read-only one; whole transactions are
 /// retried on transient errors (so <paramref name="work"/> must be safe to run again).
 /// </summary>
-public sealed partial class ChatDatabase(ChatDataSources dataSources, ApiMetrics metrics, ILogger<ChatDatabase> logger)
+public sealed partial class ChatDatabase(ChatDataSources dataSources, ApiMetrics metrics, ILogger<ChatDatabase> logger, SilentHostWatch? silentHosts = null)
 {
     public const string ReadWriteName = ResourceNames.ChatDatabase;
     public const string ReadOnlyName = ResourceNames.ChatDatabaseReadOnly;
@@ -98,7 +98,7 @@ public sealed partial class ChatDatabase(ChatDataSources dataSources, ApiMetrics
     /// </summary>
     private Task<ReadResult<T>> RoutedReadAsync<T>(
         DataSourcePair pool, ConsistencyToken? token,
-        Func<NpgsqlDataSource, ReadRoute, ConsistencyToken?, CancellationToken, Task<ReadResult<T>?>> tryRead, CancellationToken cancellationToken) =>
+        Func<SpreadDataSource, ReadRoute, ConsistencyToken?, CancellationToken, Task<ReadResult<T>?>> tryRead, CancellationToken cancellationToken) =>
         WithRetriesAsync(async ct =>
         {
             var fromReplica = await tryRead(pool.Replicas, ReadRoute.Replica, token, ct);
@@ -134,7 +134,7 @@ public sealed partial class ChatDatabase(ChatDataSources dataSources, ApiMetrics
         }, cancellationToken);
 
     private async Task<ReadResult<T>?> TryReadAsync<T>(
-        NpgsqlDataSource dataSource, ReadRoute route, Guid instanceId, ConsistencyToken? token, Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+        SpreadDataSource dataSource, ReadRoute route, Guid instanceId, ConsistencyToken? token, Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         // One transaction, so the position check and the read meet the same server behind PgBouncer and HAProxy.
@@ -165,7 +165,15 @@ public sealed partial class ChatDatabase(ChatDataSources dataSources, ApiMetrics
         {
             try
             {
-                return await transaction(cancellationToken);
+                if (await AttemptAsync(transaction, cancellationToken) is (true, var value))
+                {
+                    return value!;
+                }
+
+                // A PgBouncer the attempt waited on went silent: the retry goes to another one, straight away.
+                metrics.TransactionRetried("silent_pgbouncer");
+                logger.LogWarning("Transaction attempt {Attempt} abandoned: its PgBouncer went silent; retrying on another", attempt);
+                continue;
             }
             catch (Exception ex) when (TransientFailures.Reason(ex) is { } reason && stopwatch.Elapsed < RetryPolicy.Budget && !cancellationToken.IsCancellationRequested)
             {
@@ -185,7 +193,7 @@ public sealed partial class ChatDatabase(ChatDataSources dataSources, ApiMetrics
                     // quickly and is skipped again.
                     foreach (var dataSource in dataSources.All)
                     {
-                        (dataSource as NpgsqlMultiHostDataSource)?.ClearDatabaseStates();
+                        dataSource.ClearHostStates();
                     }
                 }
 
@@ -194,5 +202,36 @@ public sealed partial class ChatDatabase(ChatDataSources dataSources, ApiMetrics
                 await Task.Delay(delay, cancellationToken);
             }
         }
+    }
+
+    /// <summary>
+    /// One attempt of <paramref name="transaction"/>: its value, or (false, default) when a PgBouncer it waits on went silent
+    /// (<see cref="SilentHostWatch"/>). The abandoned attempt runs on by itself with a token of its own, so neither the
+    /// caller's cancellation nor anything else makes Npgsql wait for a cancel request to the silent PgBouncer; whatever it
+    /// ends with is observed and dropped.
+    /// </summary>
+    private async Task<(bool Completed, T? Value)> AttemptAsync<T>(Func<CancellationToken, Task<T>> transaction, CancellationToken cancellationToken)
+    {
+        if (silentHosts is not { WatchesAny: true })
+        {
+            return (true, await transaction(cancellationToken));
+        }
+
+        // The caller's cancellation reaches the attempt through a registration that an abandoned attempt drops.
+        var own = new CancellationTokenSource();
+        var link = cancellationToken.UnsafeRegister(static source => ((CancellationTokenSource)source!).Cancel(), own);
+        using var attempt = silentHosts.BeginAttempt();
+        var running = transaction(own.Token);
+        var completed = await Task.WhenAny(running, attempt.Abandoned) == running;
+        await link.DisposeAsync();
+        if (completed)
+        {
+            own.Dispose();
+            return (true, await running);
+        }
+
+        _ = running.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        cancellationToken.ThrowIfCancellationRequested();
+        return (false, default);
     }
 }
