@@ -44,6 +44,7 @@ File.WriteAllText(args[0], $"""
     BENCH_PG_SUPERUSER={ClusterRoles.Superuser}
     BENCH_PG_SUPERUSER_PASSWORD={Quote(cluster.Secret(ClusterRoles.PasswordOf(ClusterRoles.Superuser)))}
     BENCH_PG_APP_PASSWORD={Quote(cluster.Secret(ClusterRoles.PasswordOf(ClusterRoles.App)))}
+    BENCH_NODE_CONTAINERS={Quote(string.Join(' ', cluster.Nodes.Select(n => n.ContainerId)))}
 
     """);
 Console.Error.WriteLine($"Cluster up; settings in {args[0]}. Close stdin to remove it.");

@@ -11,6 +11,7 @@
 # ishchat-migrate runs as in production: ishchat_admin, and ishchat_importer for the messages' COPY.
 # LEGACY_CACHE=DIR keeps each generated file there and copies it for the next run (the same size, dirt and
 # seed give the same file; 10 M messages take minutes to generate): the run changes its own copy only.
+# VERIFY_AND_SYNC=0 times the two imports only (the pgloader cells then hold its wall time alone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("${@:-1000000}")
@@ -41,18 +42,36 @@ done
 # shellcheck disable=SC1091
 source "$work/env"
 
-# seconds LABEL COMMAND...: runs it, keeps its output in $work/LABEL.{out,err}, prints the wall time.
+# The leader and the replica, for their CPU time (cgroup v1, cgroupfs driver: what this machine's engine uses).
+leader_ip=$(PGPASSWORD="$BENCH_PG_SUPERUSER_PASSWORD" psql -h "$BENCH_PG_HOST" -p "$BENCH_PG_PORT" -U "$BENCH_PG_SUPERUSER" -d postgres -Atc 'SELECT host(inet_server_addr())')
+for id in $BENCH_NODE_CONTAINERS; do
+  if docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$id" | grep -qw "$leader_ip"; then leader=$id; else replica=$id; fi
+done
+container_cpu() { cat "/sys/fs/cgroup/cpuacct/docker/$1/cpuacct.usage" 2>/dev/null || echo 0; }
+load() { cut -d' ' -f1 /proc/loadavg; }
+
+# seconds LABEL COMMAND...: runs it, keeps its output in $work/LABEL.{out,err}, prints the wall time; appends to
+# $results/cpu.md the CPU seconds of the command itself, of the leader and of the replica, and the 1-min load before and after.
 seconds() {
-  local label=$1 start end
+  local label=$1 start end load0 leader0 replica0 tool
   shift
+  load0=$(load); leader0=$(container_cpu "$leader"); replica0=$(container_cpu "$replica")
   start=$(date +%s.%N)
-  "$@" >"$work/$label.out" 2>"$work/$label.err" || { echo "$label failed:" >&2; tail -20 "$work/$label.err" >&2; return 1; }
+  /usr/bin/time -f '%U %S' -o "$work/$label.time" "$@" >"$work/$label.out" 2>"$work/$label.err" || { echo "$label failed:" >&2; tail -20 "$work/$label.err" >&2; return 1; }
   end=$(date +%s.%N)
+  tool=$(tail -1 "$work/$label.time" | awk '{print $1 + $2}')
+  mkdir -p "$results"
+  printf '| %s | %s | %.1f | %.1f | %.1f | %.1f | %s → %s | %s |\n' "$label" "$(date -u -d @"${start%.*}" +%H:%M:%S)" "$(echo "$end - $start" | bc)" "$tool" \
+    "$(echo "($(container_cpu "$leader") - $leader0) / 1000000000" | bc -l)" "$(echo "($(container_cpu "$replica") - $replica0) / 1000000000" | bc -l)" \
+    "$load0" "$(load)" "$(date -u -d @"${end%.*}" +%H:%M:%S)" >>"$results/cpu.md"
   echo "$end - $start" | bc
 }
 
 rate() { echo "scale=0; $1 / $2" | bc; }
 
+mkdir -p "$results"
+echo "| step | start (UTC) | wall (s) | tool CPU (s) | leader CPU (s) | replica CPU (s) | load (1 min) | end (UTC) |" >"$results/cpu.md"
+echo "|---|---|---:|---:|---:|---:|---|---|" >>"$results/cpu.md"
 echo "| messages | file (MB) | rows | ishchat-migrate import (s) | rows/s | MB/s | pgloader (s) | rows/s | MB/s | verify (s) | sync after 1 % (s) |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for n in "${sizes[@]}"; do
@@ -92,6 +111,10 @@ LOAD
     cp "$work/pgloader-$n.err" "$results/pgloader-$n.err"
     theirs=failed
   fi
+  if [[ ${VERIFY_AND_SYNC:-1} == 0 ]]; then
+    echo "| $n | $mb | $rows | $ours | $(rate "$rows" "$ours") | $(echo "scale=1; $mb / $ours" | bc) | $theirs | – | – | – | – |"
+    continue
+  fi
   verify=$(seconds "verify-$n" "${migrate[@]}" verify "${args[@]}")
 
   # 1 % of the messages change: every 200th edited, one new message for every other 200th.
@@ -110,3 +133,4 @@ LOAD
   grep -E '"(rejected_total|messages_per_s|rows_per_s)"' "$work/import-$n.out" >&2 || true
   grep -iE 'Total import time|errors' "$work/pgloader-$n.out" "$work/pgloader-$n.err" >&2 || true
 done
+cat "$results/cpu.md" >&2

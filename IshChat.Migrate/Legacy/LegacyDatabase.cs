@@ -148,6 +148,19 @@ public sealed class LegacyDatabase : IDisposable
     public IEnumerable<object?[]> Sessions(long highWater) =>
         Rows($"SELECT {SessionColumns} FROM sessions WHERE id <= $hw ORDER BY id", ("$hw", highWater));
 
+    /// <summary>The messages with these rowids (ascending), read in batches: a chunk's sessions' messages are all over the file.</summary>
+    public IEnumerable<object?[]> MessagesWithIds(IReadOnlyList<long> ids)
+    {
+        for (var start = 0; start < ids.Count; start += 10_000)
+        {
+            var batch = "[" + string.Join(',', ids.Skip(start).Take(10_000).Select(id => id.ToString(CultureInfo.InvariantCulture))) + "]";
+            foreach (var row in Rows($"SELECT {MessageColumns} FROM messages WHERE id IN (SELECT value FROM json_each($ids)) ORDER BY id", ("$ids", batch)))
+            {
+                yield return row;
+            }
+        }
+    }
+
     public IEnumerable<object?[]> Messages(long after, long highWater, long limit = long.MaxValue) =>
         Rows($"SELECT {MessageColumns} FROM messages WHERE id > $after AND id <= $hw ORDER BY id LIMIT $limit",
             ("$after", after), ("$hw", highWater), ("$limit", limit));

@@ -70,24 +70,6 @@ public sealed class LegacySnapshot
     /// <summary>The valid messages, at the same index as <see cref="MessageIds"/>; null unless <see cref="KeepsMessages"/>.</summary>
     public KeptMessages? Kept { get; private set; }
 
-    private long[] messageRejectIds = [];
-
-    /// <summary>The message rejects with legacy ids in (<paramref name="after"/>, <paramref name="upTo"/>], in id order.</summary>
-    public IEnumerable<Reject> MessageRejectsIn(long after, long upTo)
-    {
-        for (var i = LowerBound(messageRejectIds, after + 1); i < messageRejectIds.Length && messageRejectIds[i] <= upTo; i++)
-        {
-            yield return MessageRejects[messageRejectIds[i]];
-        }
-    }
-
-    /// <summary>The index of the first id at least <paramref name="id"/> in ascending, distinct <paramref name="ids"/>.</summary>
-    public static int LowerBound(long[] ids, long id)
-    {
-        var i = Array.BinarySearch(ids, id);
-        return i >= 0 ? i : ~i;
-    }
-
     /// <summary>
     /// Whether import may keep every valid message of <paramref name="path"/> in memory: about the file's size (bodies
     /// as the file's bytes, the rest fixed-size), twice over for headroom, within a quarter of what this process may use.
@@ -221,7 +203,6 @@ public sealed class LegacySnapshot
         MessagesRead = MessageRejects.Count + ids.Count;
         progress?.Invoke(MessagesRead);
         MessageIds = [.. ids];
-        messageRejectIds = [.. MessageRejects.Keys.Order()];
         if (KeepsMessages)
         {
             Kept = new KeptMessages([.. sessions], [.. senders], [.. clients], [.. times], [.. bodies], KeptBodies!);
@@ -238,12 +219,29 @@ public sealed class LegacySnapshot
 
         Array.Sort(order);
         long seq = 0;
+        InSessionOrder = new int[order.Length];
         for (var k = 0; k < order.Length; k++)
         {
             seq = k > 0 && order[k - 1].Session == order[k].Session ? seq + 1 : 1;
             MessageSeqs[order[k].Index] = seq;
+            InSessionOrder[k] = order[k].Index;
+            if (seq == 1)
+            {
+                sessionSpans[order[k].Session] = (k, 0);
+            }
+
+            CollectionsMarshal.GetValueRefOrNullRef(sessionSpans, order[k].Session).Count++;
         }
     }
+
+    /// <summary>Indexes into <see cref="MessageIds"/> ordered by legacy session, then seq: each session's valid messages side by side.</summary>
+    public int[] InSessionOrder { get; private set; } = [];
+
+    private readonly Dictionary<long, (int Start, int Count)> sessionSpans = [];
+
+    /// <summary>The indexes into <see cref="MessageIds"/> of one session's valid messages, in seq order.</summary>
+    public ReadOnlySpan<int> MessagesOf(long legacySessionId) =>
+        sessionSpans.TryGetValue(legacySessionId, out var span) ? InSessionOrder.AsSpan(span.Start, span.Count) : [];
 
     /// <summary>A message's place in its session: created_at, then legacy id.</summary>
     private readonly record struct SeqOrder(long Session, long Ticks, long Id, int Index) : IComparable<SeqOrder>

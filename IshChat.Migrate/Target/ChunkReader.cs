@@ -5,56 +5,64 @@ using IshChat.Migrate.Mapping;
 namespace IshChat.Migrate.Target;
 
 /// <summary>
-/// The messages of one chunk (a range of legacy ids): the valid ones with their new ids and seq,
-/// sorted by session; the others with their rejects. From pass 1's memory when the snapshot kept
-/// the messages; otherwise read and converted again from the file (one reader per writer: SQLite
-/// connections are not shared between threads), when a row changed since pass 1 is rejected.
+/// The messages of one chunk (whole sessions, <see cref="SessionChunks"/>): the valid ones with their new ids and seq,
+/// session after session in session_id order, each in seq order. From pass 1's memory when the snapshot kept the
+/// messages; otherwise read and converted again from the file (one reader per writer: SQLite connections are not
+/// shared between threads), when a row changed since pass 1 is rejected.
 /// </summary>
 public sealed class ChunkReader(LegacyDatabase legacy, LegacySnapshot snapshot, Guid instanceId,
     Dictionary<string, Guid> devices, Dictionary<long, Guid> sessions)
 {
-    public MessageChunk Read(long after, long upTo)
-    {
-        var chunk = snapshot.Kept is { } kept ? FromMemory(kept, after, upTo) : FromFile(after, upTo);
-        // One session's messages together, in seq order: the writes walk each index page once, not once per message.
-        chunk.Messages.Sort((a, b) => a.SessionId != b.SessionId ? a.SessionId.CompareTo(b.SessionId) : a.Seq.CompareTo(b.Seq));
-        return chunk;
-    }
+    /// <param name="legacySessions">The chunk's sessions (legacy ids) in session_id order.</param>
+    public MessageChunk Read(IReadOnlyList<long> legacySessions) =>
+        snapshot.Kept is { } kept ? FromMemory(kept, legacySessions) : FromFile(legacySessions);
 
-    private MessageChunk FromMemory(KeptMessages kept, long after, long upTo)
-    {
-        var ids = snapshot.MessageIds;
-        var first = LegacySnapshot.LowerBound(ids, after + 1);
-        var end = LegacySnapshot.LowerBound(ids, upTo + 1);
-        var messages = new List<StagedMessage>(end - first);
-        for (var i = first; i < end; i++)
-        {
-            messages.Add(new StagedMessage(sessions[kept.Sessions[i]], devices[kept.Senders[i]], snapshot.MessageSeqs[i], kept.Clients[i],
-                new DateTimeOffset(kept.Ticks[i], TimeSpan.Zero), null, kept.BodyStore[kept.Bodies[i]]));
-        }
-
-        return new MessageChunk(messages, [.. snapshot.MessageRejectsIn(after, upTo)]);
-    }
-
-    private MessageChunk FromFile(long after, long upTo)
+    private MessageChunk FromMemory(KeptMessages kept, IReadOnlyList<long> legacySessions)
     {
         var messages = new List<StagedMessage>();
+        foreach (var session in legacySessions)
+        {
+            var sessionId = sessions[session];
+            foreach (var i in snapshot.MessagesOf(session))
+            {
+                messages.Add(new StagedMessage(sessionId, devices[kept.Senders[i]], snapshot.MessageSeqs[i], kept.Clients[i],
+                    new DateTimeOffset(kept.Ticks[i], TimeSpan.Zero), null, kept.BodyStore[kept.Bodies[i]]));
+            }
+        }
+
+        return new MessageChunk(messages, []);
+    }
+
+    private MessageChunk FromFile(IReadOnlyList<long> legacySessions)
+    {
+        var place = new Dictionary<long, (int Session, long Seq)>();
+        for (var s = 0; s < legacySessions.Count; s++)
+        {
+            foreach (var i in snapshot.MessagesOf(legacySessions[s]))
+            {
+                place[snapshot.MessageIds[i]] = (s, snapshot.MessageSeqs[i]);
+            }
+        }
+
+        var messages = new List<(int Session, StagedMessage Message)>(place.Count);
         var rejects = new List<Reject>();
-        foreach (var raw in legacy.Messages(after, upTo))
+        foreach (var raw in legacy.MessagesWithIds([.. place.Keys.Order()]))
         {
             var id = (long)raw[0]!;
-            var seq = snapshot.SeqOf(id);
-            if (seq > 0 && RowRules.Message(raw, instanceId, snapshot.Session, snapshot.Device).Row is { } row)
+            var (session, seq) = place[id];
+            // Valid as pass 1 saw it, and still in the session pass 1 numbered it in.
+            if (RowRules.Message(raw, instanceId, snapshot.Session, snapshot.Device).Row is { } row && row.SessionLegacyId == legacySessions[session])
             {
-                messages.Add(StagedMessage.Of(row, sessions[row.SessionLegacyId], devices[row.SenderLegacyId], seq));
+                messages.Add((session, StagedMessage.Of(row, sessions[row.SessionLegacyId], devices[row.SenderLegacyId], seq)));
                 continue;
             }
 
-            rejects.Add(seq == 0 && snapshot.MessageRejects.TryGetValue(id, out var reject) ? reject
-                : new Reject(LegacySchema.Messages, id, id.ToString(CultureInfo.InvariantCulture), RejectCodes.ChangedDuringImport, RowHash.Describe(raw), RowHash.Of(raw)));
+            rejects.Add(new Reject(LegacySchema.Messages, id, id.ToString(CultureInfo.InvariantCulture), RejectCodes.ChangedDuringImport, RowHash.Describe(raw), RowHash.Of(raw)));
         }
 
-        return new MessageChunk(messages, rejects);
+        // Session by session in the chunk's order, each in seq order: the writes walk each index page once.
+        messages.Sort((a, b) => a.Session != b.Session ? a.Session.CompareTo(b.Session) : a.Message.Seq.CompareTo(b.Message.Seq));
+        return new MessageChunk([.. messages.Select(m => m.Message)], rejects);
     }
 }
 

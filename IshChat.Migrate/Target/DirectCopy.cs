@@ -1,4 +1,5 @@
 using Npgsql;
+using NpgsqlTypes;
 
 namespace IshChat.Migrate.Target;
 
@@ -21,6 +22,7 @@ public static class DirectCopy
             SELECT r.rolbypassrls AND has_table_privilege('chat.messages', 'INSERT')
                    AND has_table_privilege('chat.legacy_import_chunks', 'INSERT')
                    AND has_table_privilege('chat.legacy_rejects', 'INSERT')
+                   AND has_table_privilege('chat.sessions', 'INSERT') AND has_table_privilege('chat.legacy_id_map', 'INSERT')
                    AND has_column_privilege('chat.sessions', 'session_id', 'SELECT')
                    AND has_column_privilege('chat.devices', 'device_id', 'SELECT')
                    AND has_parameter_privilege('session_replication_role', 'SET')
@@ -32,7 +34,9 @@ public static class DirectCopy
     /// <summary>Writes a chunk's messages in the caller's transaction; throws, writing nothing, if a parent is missing.</summary>
     public static async Task WriteMessagesAsync(NpgsqlConnection connection, Guid instanceId, IReadOnlyList<StagedMessage> rows, CancellationToken cancellationToken)
     {
-        await CheckParentsAsync(connection, instanceId, rows, cancellationToken);
+        await CheckParentsAsync(connection, instanceId, "chunk's messages",
+            [("chat.sessions", "session_id", "session", [.. rows.Select(r => r.SessionId).Distinct()]), ("chat.devices", "device_id", "sender", [.. rows.Select(r => r.SenderId).Distinct()])],
+            cancellationToken);
         // Switches off, for this transaction's COPY only, the triggers whose work CheckParentsAsync did (the
         // foreign keys'; chat.messages has no other). CHECK constraints and unique keys still apply to every row.
         await ExecuteAsync(connection, "SET LOCAL session_replication_role = replica", cancellationToken);
@@ -41,29 +45,92 @@ public static class DirectCopy
     }
 
     /// <summary>
-    /// The chunk's foreign keys, once per parent: every session and sender is a row of the instance. Nothing in the
-    /// chat API deletes a session or a device (only a whole instance goes, with everything in it), so no parent can
+    /// Writes the import's sessions and their id map rows in the caller's transaction, what <see cref="Staging.MoveSessions"/>
+    /// does for the admin role; throws, writing nothing, if a device is not the instance's. chat.sessions has no
+    /// trigger but its foreign keys'.
+    /// </summary>
+    public static async Task WriteSessionsAsync(NpgsqlConnection connection, Guid instanceId, IReadOnlyList<StagedRow> rows, CancellationToken cancellationToken)
+    {
+        await CheckParentsAsync(connection, instanceId, "sessions", [("chat.devices", "device_id", "device", [.. rows.Select(r => r.ParentId!.Value).Distinct()])], cancellationToken);
+        await ExecuteAsync(connection, "SET LOCAL session_replication_role = replica", cancellationToken);
+        await using (var copy = await connection.BeginBinaryImportAsync(
+            "COPY chat.sessions (instance_id, session_id, device_id, state, started_at, ended_at, message_count, last_message_at, last_activity_at) FROM STDIN (FORMAT BINARY)",
+            cancellationToken))
+        {
+            foreach (var row in rows)
+            {
+                copy.StartRow();
+                copy.Write(instanceId, NpgsqlDbType.Uuid);
+                copy.Write(row.NewId, NpgsqlDbType.Uuid);
+                copy.Write(row.ParentId!.Value, NpgsqlDbType.Uuid);
+                // As MoveSessions: ended ⇔ an end time, the chat schema's CHECK.
+                copy.Write(row.EndedAt is null ? "active" : "ended", NpgsqlDbType.Text);
+                copy.Write(row.Time, NpgsqlDbType.TimestampTz);
+                WriteNullable(copy, row.EndedAt);
+                copy.Write(row.MessageCount, NpgsqlDbType.Bigint);
+                WriteNullable(copy, row.LastMessageAt);
+                copy.Write(new[] { row.Time, row.EndedAt ?? row.Time, row.LastMessageAt ?? row.Time }.Max(), NpgsqlDbType.TimestampTz);
+            }
+
+            await copy.CompleteAsync(cancellationToken);
+        }
+
+        await using (var copy = await connection.BeginBinaryImportAsync(
+            "COPY chat.legacy_id_map (instance_id, legacy_table, legacy_id, legacy_rowid, new_id, row_hash) FROM STDIN (FORMAT BINARY)", cancellationToken))
+        {
+            foreach (var row in rows)
+            {
+                copy.StartRow();
+                copy.Write(instanceId, NpgsqlDbType.Uuid);
+                copy.Write(row.Table, NpgsqlDbType.Text);
+                copy.Write(row.LegacyId, NpgsqlDbType.Text);
+                copy.Write(row.RowId, NpgsqlDbType.Bigint);
+                copy.Write(row.NewId, NpgsqlDbType.Uuid);
+                copy.Write(row.RowHash, NpgsqlDbType.Bytea);
+            }
+
+            await copy.CompleteAsync(cancellationToken);
+        }
+
+        await ExecuteAsync(connection, "SET LOCAL session_replication_role = origin", cancellationToken);
+    }
+
+    private static void WriteNullable(NpgsqlBinaryImporter copy, DateTimeOffset? value)
+    {
+        if (value is { } time)
+        {
+            copy.Write(time, NpgsqlDbType.TimestampTz);
+        }
+        else
+        {
+            copy.WriteNull();
+        }
+    }
+
+    /// <summary>
+    /// The foreign keys of what is about to be written, once per parent: every id is one row of the instance. Nothing in
+    /// the chat API deletes a session or a device (only a whole instance goes, with everything in it), so no parent can
     /// vanish between this and the commit; verify counts orphans all the same.
     /// </summary>
-    private static async Task CheckParentsAsync(NpgsqlConnection connection, Guid instanceId, IReadOnlyList<StagedMessage> rows, CancellationToken cancellationToken)
+    private static async Task CheckParentsAsync(NpgsqlConnection connection, Guid instanceId, string what,
+        (string Table, string Column, string Noun, Guid[] Ids)[] parents, CancellationToken cancellationToken)
     {
-        var sessions = rows.Select(r => r.SessionId).Distinct().ToArray();
-        var senders = rows.Select(r => r.SenderId).Distinct().ToArray();
-        await using var command = new NpgsqlCommand("""
-            SELECT (SELECT count(*) FROM chat.sessions WHERE instance_id = $1 AND session_id = ANY($2)),
-                   (SELECT count(*) FROM chat.devices WHERE instance_id = $1 AND device_id = ANY($3))
-            """, connection)
+        await using var command = new NpgsqlCommand(
+            "SELECT " + string.Join(", ", parents.Select((p, i) => $"(SELECT count(*) FROM {p.Table} WHERE instance_id = $1 AND {p.Column} = ANY(${i + 2}))")), connection);
+        command.Parameters.Add(new() { Value = instanceId });
+        foreach (var parent in parents)
         {
-            Parameters = { new() { Value = instanceId }, new() { Value = sessions }, new() { Value = senders } },
-        };
+            command.Parameters.Add(new() { Value = parent.Ids });
+        }
+
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        var (foundSessions, foundSenders) = (reader.GetInt64(0), reader.GetInt64(1));
-        if (foundSessions != sessions.Length || foundSenders != senders.Length)
+        var missing = parents.Select((p, i) => (p.Noun, Count: p.Ids.Length - reader.GetInt64(i))).Where(m => m.Count != 0).ToList();
+        if (missing.Count > 0)
         {
             throw new MigrationException(ExitCodes.Database,
-                $"{sessions.Length - foundSessions} session(s) and {senders.Length - foundSenders} sender(s) of a chunk's messages are not in instance {instanceId}: " +
-                "the instance changed during the import. Nothing of the chunk was written; run verify, then import again.");
+                $"{string.Join(" and ", missing.Select(m => $"{m.Count} {m.Noun}(s)"))} of the {what} are not in instance {instanceId}: " +
+                "the instance changed during the import. Nothing of them was written; run verify, then import again.");
         }
     }
 

@@ -7,12 +7,12 @@ using Npgsql;
 namespace IshChat.Migrate.Target;
 
 /// <summary>
-/// import: devices, then sessions, then messages in fixed chunks of legacy ids written by several
-/// sessions at once. Each phase or chunk is one transaction that also records it as done, so after
+/// import: devices, then sessions, then messages in chunks of whole sessions (<see cref="SessionChunks"/>) written
+/// by several PostgreSQL sessions at once, then the message rejects. Each phase or chunk is one transaction that also records it as done, so after
 /// a crash or a failover the next run (or the retry inside this one) does exactly what the
 /// committed state lacks: no duplicate, no gap.
 /// </summary>
-/// <param name="chunkSize">Legacy message ids per chunk; null: <see cref="DefaultChunkSize"/>.</param>
+/// <param name="chunkSize">Messages per chunk (whole sessions); null: <see cref="DefaultChunkSize"/>.</param>
 /// <param name="newWriter">A session for one message writer.</param>
 /// <param name="direct">Whether the writers are the importer role, which COPYs straight into chat.messages
 /// (<see cref="DirectCopy"/>); otherwise they are the admin role and stage every chunk (<see cref="Staging"/>).</param>
@@ -22,13 +22,12 @@ public sealed class Importer(ChatTarget target, LegacyDatabase legacy, Guid inst
     public int Retries { get; private set; }
 
     /// <summary>
-    /// A chunk's ids belong to sessions all over the file, so every chunk's rows land on every leaf page of the
-    /// messages' indexes: the fewer chunks, the fewer times each page is read, dirtied and written (at 10 M
-    /// messages the indexes are many times shared_buffers). Three chunks per writer keep the writers busy to the
-    /// end and a resumed import repeats at most a ninth; never under 50 000 ids, a resume's unit on small files.
+    /// A chunk writes one region of the messages' indexes (<see cref="SessionChunks"/>), so more chunks cost little more
+    /// than their commits and parent checks: eight per writer keep the writers busy to the end, and a resume repeats
+    /// at most one chunk per writer. At least 10 000 messages (a resume's unit on small files), at most 250 000.
     /// </summary>
     public static long DefaultChunkSize(long messagesHighWater, int writers) =>
-        Math.Max(50_000, (messagesHighWater + 3 * writers - 1) / (3 * writers));
+        Math.Clamp(messagesHighWater / (8 * writers), 10_000, 250_000);
 
     public async Task<ImportResult> RunAsync(CancellationToken cancellationToken)
     {
@@ -79,42 +78,83 @@ public sealed class Importer(ChatTarget target, LegacyDatabase legacy, Guid inst
             return 0;
         }, cancellationToken);
 
-    private Task<int> ImportSessionsAsync(LegacySnapshot snapshot, CancellationToken cancellationToken) =>
-        target.InScopeAsync(instanceId, async (connection, ct) =>
+    /// <summary>The record in chat.legacy_import_chunks of the sessions, when the importer role writes them (it may not update the checkpoint).</summary>
+    private const long SessionsUnit = -1;
+
+    private async Task ImportSessionsAsync(LegacySnapshot snapshot, CancellationToken cancellationToken)
+    {
+        var (done, devices) = await target.InScopeAsync(instanceId, async (connection, ct) =>
+            ((await Checkpoint.ReadAsync(connection, instanceId, ct))!.SessionsDone, await Checkpoint.ReadMapAsync(connection, LegacySchema.Devices, ct)), cancellationToken);
+        if (done)
+        {
+            return;
+        }
+
+        using var step = progress.Start("Importing sessions", snapshot.Sessions.Count + snapshot.SessionRejects.Count, "rows");
+        var rows = snapshot.Sessions.Values.Select(s =>
+        {
+            var stats = snapshot.SessionStats.GetValueOrDefault(s.LegacyId);
+            var legacyId = s.LegacyId.ToString(CultureInfo.InvariantCulture);
+            return new StagedRow(LegacySchema.Sessions, legacyId, s.LegacyId, NewIds.For(instanceId, LegacySchema.Sessions, legacyId, s.StartedAt), devices[s.DeviceLegacyId],
+                null, s.StartedAt, s.EndedAt, stats.Messages, stats.Messages > 0 ? stats.LastMessageAt : null, s.RowHash);
+        }).ToList();
+        if (direct)
+        {
+            // Straight into chat.sessions as the importer role, recorded as a unit of its own; the checkpoint's flag follows.
+            await using var writer = newWriter();
+            await writer.InScopeAsync(instanceId, async (connection, ct) =>
+            {
+                if (!await ChunkDoneAsync(connection, instanceId, SessionsUnit, ct))
+                {
+                    await DirectCopy.WriteSessionsAsync(connection, instanceId, rows, ct);
+                    await Staging.InsertRejectsAsync(connection, instanceId, snapshot.SessionRejects, ct, replace: false);
+                    await RecordChunkAsync(connection, SessionsUnit, ct);
+                }
+
+                return 0;
+            }, cancellationToken);
+            Retries += writer.Retries;
+        }
+
+        await target.InScopeAsync(instanceId, async (connection, ct) =>
         {
             if ((await Checkpoint.ReadAsync(connection, instanceId, ct))!.SessionsDone)
             {
                 return 0;
             }
 
-            using var step = progress.Start("Importing sessions", snapshot.Sessions.Count + snapshot.SessionRejects.Count, "rows");
-            var devices = await Checkpoint.ReadMapAsync(connection, LegacySchema.Devices, ct);
-            await Staging.CopyRowsAsync(connection, instanceId, snapshot.Sessions.Values.Select(s =>
+            // An earlier run may have written them as the importer (a run without its connection now resumes that one).
+            if (!direct && !await ChunkDoneAsync(connection, instanceId, SessionsUnit, ct))
             {
-                var stats = snapshot.SessionStats.GetValueOrDefault(s.LegacyId);
-                return new StagedRow(LegacySchema.Sessions, s.LegacyId.ToString(CultureInfo.InvariantCulture), s.LegacyId,
-                    NewIds.For(instanceId, LegacySchema.Sessions, s.LegacyId.ToString(CultureInfo.InvariantCulture), s.StartedAt), devices[s.DeviceLegacyId],
-                    null, s.StartedAt, s.EndedAt, stats.Messages, stats.Messages > 0 ? stats.LastMessageAt : null, s.RowHash);
-            }), ct);
-            await ExecuteAsync(connection, Staging.MoveSessions, ct);
-            await Staging.InsertRejectsAsync(connection, instanceId, snapshot.SessionRejects, ct);
+                await Staging.CopyRowsAsync(connection, instanceId, rows, ct);
+                await ExecuteAsync(connection, Staging.MoveSessions, ct);
+                await Staging.InsertRejectsAsync(connection, instanceId, snapshot.SessionRejects, ct);
+            }
+
             await Checkpoint.SetAsync(connection, instanceId, "sessions_done = true", ct);
-            step.Value(snapshot.Sessions.Count + snapshot.SessionRejects.Count);
             return 0;
         }, cancellationToken);
+        step.Value(snapshot.Sessions.Count + snapshot.SessionRejects.Count);
+    }
 
-    private async Task ImportMessagesAsync(LegacySnapshot snapshot, long size, CancellationToken cancellationToken)
+    private async Task ImportMessagesAsync(LegacySnapshot snapshot, long messagesPerChunk, CancellationToken cancellationToken)
     {
-        var (devices, sessions) = await target.InScopeAsync(instanceId, async (connection, ct) =>
-            (await Checkpoint.ReadMapAsync(connection, LegacySchema.Devices, ct),
-             (await Checkpoint.ReadMapAsync(connection, LegacySchema.Sessions, ct)).ToDictionary(p => long.Parse(p.Key, CultureInfo.InvariantCulture), p => p.Value)), cancellationToken);
-        var total = (snapshot.HighWater.Messages + size - 1) / size;
+        var (devices, sessions, bounds) = await target.InScopeAsync(instanceId, async (connection, ct) =>
+        {
+            var devices = await Checkpoint.ReadMapAsync(connection, LegacySchema.Devices, ct);
+            var sessions = (await Checkpoint.ReadMapAsync(connection, LegacySchema.Sessions, ct)).ToDictionary(p => long.Parse(p.Key, CultureInfo.InvariantCulture), p => p.Value);
+            return (devices, sessions, await PlanChunksAsync(connection, snapshot, sessions, messagesPerChunk, ct));
+        }, cancellationToken);
+        var chunkSessions = SessionChunks.Assign(bounds, sessions);
+        // One unit per chunk of sessions, and a last one for the message rejects: a reject may name no session at all.
+        var total = bounds.Length + 1;
+        var rejectsUnit = bounds.Length;
         using var step = progress.Start("Importing messages", total, "chunks");
         while (true)
         {
             // Asked of the leader each round: after a failover it may lack chunks another writer committed.
             var done = await target.InScopeAsync(instanceId, (c, ct) => Checkpoint.ReadChunksAsync(c, ct), cancellationToken);
-            var pending = new System.Collections.Concurrent.ConcurrentQueue<long>(Enumerable.Range(0, (int)total).Select(k => (long)k).Where(k => !done.Contains(k)));
+            var pending = new System.Collections.Concurrent.ConcurrentQueue<int>(Enumerable.Range(0, total).Where(k => !done.Contains(k)));
             if (pending.IsEmpty)
             {
                 await target.InScopeAsync(instanceId, async (connection, ct) =>
@@ -146,7 +186,7 @@ public sealed class Importer(ChatTarget target, LegacyDatabase legacy, Guid inst
                 var chunks = new ChunkReader(reader, snapshot, instanceId, devices, sessions);
                 while (pending.TryDequeue(out var k))
                 {
-                    var chunk = chunks.Read(k * size, Math.Min((k + 1) * size, snapshot.HighWater.Messages));
+                    var chunk = k == rejectsUnit ? new MessageChunk([], [.. snapshot.MessageRejects.Values.OrderBy(r => r.RowId)]) : chunks.Read(chunkSessions[k]);
                     await writer.InScopeAsync(instanceId, async (connection, ct) =>
                     {
                         if (await ChunkDoneAsync(connection, instanceId, k, ct))
@@ -154,7 +194,11 @@ public sealed class Importer(ChatTarget target, LegacyDatabase legacy, Guid inst
                             return 0;
                         }
 
-                        if (direct)
+                        if (chunk.Messages.Count == 0)
+                        {
+                            // Nothing to write but the rejects and the record.
+                        }
+                        else if (direct)
                         {
                             await DirectCopy.WriteMessagesAsync(connection, instanceId, chunk.Messages, ct);
                         }
@@ -164,11 +208,7 @@ public sealed class Importer(ChatTarget target, LegacyDatabase legacy, Guid inst
                         }
 
                         await Staging.InsertRejectsAsync(connection, instanceId, chunk.Rejects, ct, replace: !direct);
-                        await using var record = new NpgsqlCommand("INSERT INTO chat.legacy_import_chunks (instance_id, chunk) VALUES ($1, $2)", connection)
-                        {
-                            Parameters = { new() { Value = instanceId }, new() { Value = k } },
-                        };
-                        await record.ExecuteNonQueryAsync(ct);
+                        await RecordChunkAsync(connection, k, ct);
                         return 0;
                     }, cancellationToken);
                     step.Value(Interlocked.Increment(ref completed));
@@ -180,6 +220,40 @@ public sealed class Importer(ChatTarget target, LegacyDatabase legacy, Guid inst
                 }
             }, cancellationToken)));
         }
+    }
+
+    /// <summary>
+    /// The chunks, planned once from the committed sessions and each one's valid messages, and kept in the checkpoint:
+    /// every later run (a resume, a retry) reads the same plan. An import begun by a version that chunked by legacy ids
+    /// has chunk records but no plan; its chunks mean something else, so it is not resumed with this one.
+    /// </summary>
+    private async Task<Guid[]> PlanChunksAsync(NpgsqlConnection connection, LegacySnapshot snapshot, Dictionary<long, Guid> sessions, long messagesPerChunk,
+        CancellationToken ct)
+    {
+        if ((await Checkpoint.ReadAsync(connection, instanceId, ct))!.ChunkBounds is { } planned)
+        {
+            return planned;
+        }
+
+        if ((await Checkpoint.ReadChunksAsync(connection, ct)).Count > 0)
+        {
+            throw new MigrationException(ExitCodes.Database,
+                $"The import into instance {instanceId} was begun by an earlier ishchat-migrate that wrote messages by ranges of legacy ids; " +
+                "this one writes them by sessions and can't resume it. Finish it with the version that began it, or delete the instance and import again.");
+        }
+
+        var bounds = SessionChunks.Plan(sessions.Select(p => (p.Value, snapshot.SessionStats.GetValueOrDefault(p.Key).Messages)), messagesPerChunk);
+        await Checkpoint.SetAsync(connection, instanceId, "chunk_bounds = $2", ct, bounds);
+        return bounds;
+    }
+
+    private async Task RecordChunkAsync(NpgsqlConnection connection, long chunk, CancellationToken ct)
+    {
+        await using var record = new NpgsqlCommand("INSERT INTO chat.legacy_import_chunks (instance_id, chunk) VALUES ($1, $2)", connection)
+        {
+            Parameters = { new() { Value = instanceId }, new() { Value = chunk } },
+        };
+        await record.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>The instance named, not left to row-level security: the importer role bypasses it.</summary>

@@ -35,6 +35,7 @@ public sealed class ImporterRoleTests(MigrationClusterFixture fixture)
         string[] writes =
         [
             "UPDATE chat.messages SET body = 'x'", "DELETE FROM chat.messages", "TRUNCATE chat.messages", "DELETE FROM chat.sessions",
+            "UPDATE chat.sessions SET message_count = 0", "UPDATE chat.legacy_id_map SET new_id = new_id", "DELETE FROM chat.legacy_id_map",
             "UPDATE chat.legacy_import_chunks SET chunk = chunk", "DELETE FROM chat.legacy_rejects",
             "INSERT INTO chat.instances (instance_id, name, instance_type) VALUES (gen_random_uuid(), 'x', 'trial')",
             "ALTER TABLE chat.messages DISABLE TRIGGER ALL", "CREATE TABLE chat.planted (id int)", "CREATE TABLE public.planted (id int)",

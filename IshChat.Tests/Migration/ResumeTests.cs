@@ -29,19 +29,24 @@ public sealed class ResumeTests(MigrationClusterFixture fixture)
 
         // When: it is killed (SIGKILL, no clean-up) once some chunks are committed
         var instance = await Eventually(async () => (await run.QueryAsync(null, "SELECT instance_id FROM chat.list_instances(NULL, 1000) WHERE name = $1", run.Instance)).Select(r => (Guid?)r[0]).FirstOrDefault());
-        await Eventually(async () => await run.CountAsync(instance, "SELECT count(*) FROM chat.legacy_import_chunks") > 0 ? true : (bool?)null);
+        await Eventually(async () => await run.CountAsync(instance, "SELECT count(*) FROM chat.legacy_import_chunks WHERE chunk >= 0") > 0 ? true : (bool?)null);
         process.Kill(entireProcessTree: true);
         await process.WaitForExitAsync();
         Assert.Equal(0, await run.CountAsync(instance, "SELECT count(*) FROM chat.legacy_imports WHERE finished_at IS NOT NULL"));
         var partial = await run.CountAsync(instance, "SELECT count(*) FROM chat.messages");
+        var plan = (Guid[])(await run.QueryAsync(instance, "SELECT chunk_bounds FROM chat.legacy_imports"))[0][0]!;
 
-        // When: the same command runs again
-        var (exit, summary) = await run.RunAsync("import");
+        // When: the same command runs again, asking for other chunks
+        var (exit, summary) = await run.RunAsync("import", "--chunk", "7000");
 
-        // Then: it went on from the checkpoint, and the result is exactly the valid rows, each once, numbered without gaps
+        // Then: it went on from the checkpoint with the first run's chunks, and the result is exactly the valid rows,
+        // each once, numbered without gaps
         Assert.Equal(0, exit);
         Assert.Equal(true, summary.Values["resumed"]);
         Assert.True(partial < manifest.ValidMessages!.Count, "the kill came after the last chunk; nothing was resumed");
+        Assert.True(plan.Length > 10, $"{plan.Length} chunks of 1 000 messages for 40 000");
+        Assert.Equal(plan, (Guid[])(await run.QueryAsync(instance, "SELECT chunk_bounds FROM chat.legacy_imports"))[0][0]!);
+        Assert.Equal(plan.Length + 1, await run.CountAsync(instance, "SELECT count(*) FROM chat.legacy_import_chunks WHERE chunk >= 0"));
         await AssertCompleteAsync(run, instance, manifest.ValidMessages.Count, manifest.ExpectedRejects.Count);
     }
 
@@ -52,7 +57,7 @@ public sealed class ResumeTests(MigrationClusterFixture fixture)
         var run = MigrationRun.Generate(fixture, "failover", 30_000, dirt: 0.02, seed: 17, out var manifest);
         var import = Task.Run(() => run.RunAsync("import", "--chunk", "1000"));
         var instance = await Eventually(async () => (await run.QueryAsync(null, "SELECT instance_id FROM chat.list_instances(NULL, 1000) WHERE name = $1", run.Instance)).Select(r => (Guid?)r[0]).FirstOrDefault());
-        await Eventually(async () => await run.CountAsync(instance, "SELECT count(*) FROM chat.legacy_import_chunks") > 0 ? true : (bool?)null);
+        await Eventually(async () => await run.CountAsync(instance, "SELECT count(*) FROM chat.legacy_import_chunks WHERE chunk >= 0") > 0 ? true : (bool?)null);
 
         // When: the leader is killed; the replica takes over (asynchronous replication: the last chunks may be lost)
         var leader = await fixture.Cluster.LeaderAsync();
@@ -83,6 +88,15 @@ public sealed class ResumeTests(MigrationClusterFixture fixture)
             SELECT count(*) FROM chat.sessions s
               LEFT JOIN (SELECT session_id, count(*) AS n, max(seq) AS top FROM chat.messages GROUP BY session_id) c USING (session_id)
              WHERE coalesce(c.n, 0) <> s.message_count OR coalesce(c.top, 0) <> coalesce(c.n, 0)
+            """));
+        // Chunks of whole sessions: each session's messages came in one transaction, and the transactions' sessions are
+        // runs of adjacent session_ids that do not interleave.
+        Assert.Equal(0, await run.CountAsync(instance, "SELECT count(*) FROM (SELECT session_id FROM chat.messages GROUP BY session_id HAVING count(DISTINCT xmin::text) > 1) AS split"));
+        Assert.Equal(0, await run.CountAsync(instance, """
+            WITH written AS (
+                SELECT xmin::text AS tx, min(session_id::text COLLATE "C") AS first, max(session_id::text COLLATE "C") AS last
+                  FROM chat.messages GROUP BY xmin::text)
+            SELECT count(*) FROM written AS a JOIN written AS b ON a.tx <> b.tx AND a.first <= b.last AND b.first <= a.last
             """));
         Assert.Equal(0, (await run.RunAsync("verify")).Exit);
     }
