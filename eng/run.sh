@@ -10,15 +10,27 @@ cd "$(dirname "$0")/.."
 
 # The AppHost's ready line also counts from here, so it reports the whole first run.
 export ISHCHAT_RUN_STARTED_AT="${ISHCHAT_RUN_STARTED_AT:-$(date +%s)}"
+# The build needs neither the engine nor the base image: it runs beside eng/setup.sh (on a fresh
+# machine the engine's install and debootstrap wait on the network, the build on the CPU).
+mkdir -p TestResults
+build_log=TestResults/run-build.log
+echo "[run] building the solution beside the machine's setup (log: $build_log)"
+build_started=$SECONDS
+dotnet build IshChat.AppHost/IshChat.AppHost.csproj -nologo -v quiet -clp:ErrorsOnly >"$build_log" 2>&1 &
+build_pid=$!
+trap 'kill "$build_pid" 2>/dev/null || true' EXIT
 bash eng/setup.sh
 # On Linux the development certificate eng/setup.sh trusted counts only for processes that read
 # ~/.aspnet/dev-certs/trust: with it the dashboard shows no "untrusted certificate" banner.
 if [ "$(uname -s)" = Linux ]; then
   export SSL_CERT_DIR="$HOME/.aspnet/dev-certs/trust:${SSL_CERT_DIR:-$(openssl version -d 2>/dev/null | sed -E 's/^OPENSSLDIR: "(.*)"$/\1/')/certs}"
 fi
-echo "[run] building the solution"
-started=$SECONDS
-dotnet build IshChat.AppHost/IshChat.AppHost.csproj -nologo -v quiet -clp:ErrorsOnly
-echo "[run] dotnet build: $(( SECONDS - started )) s"
+if ! wait "$build_pid"; then
+  cat "$build_log" >&2
+  echo "[run] dotnet build failed" >&2
+  exit 1
+fi
+trap - EXIT
+echo "[run] dotnet build: $(( SECONDS - build_started )) s (beside the setup)"
 echo "[run] starting the AppHost (dashboard: http://localhost:18888 unless --headless); it builds every missing image at once"
 exec dotnet run --no-build --project IshChat.AppHost/IshChat.AppHost.csproj --launch-profile http -- "$@"
