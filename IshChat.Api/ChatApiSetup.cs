@@ -8,6 +8,7 @@ using IshChat.Api.Instances;
 using IshChat.Api.Limits;
 using IshChat.Api.Messages;
 using IshChat.Api.Sessions;
+using Aspire.Npgsql;
 using Scalar.AspNetCore;
 using StackExchange.Redis;
 using IshChat.ServiceDefaults;
@@ -25,18 +26,21 @@ public static class ChatApiSetup
 
         // Hot queries are prepared automatically after their second use; PgBouncer 1.24
         // (max_prepared_statements) re-prepares them on whichever server connection a transaction gets.
-        builder.AddNpgsqlDataSource(ChatDatabase.ReadWriteName, configureDataSourceBuilder: PrepareHotQueries);
-        builder.AddKeyedNpgsqlDataSource(ChatDatabase.ReadOnlyName, configureDataSourceBuilder: PrepareHotQueries);
+        // Spans of every command only where traces are exported (Extensions.ExportsTraces).
+        var traced = Extensions.ExportsTraces(builder.Configuration);
+        void Tracing(NpgsqlSettings settings) => settings.DisableTracing = !traced;
+        builder.AddNpgsqlDataSource(ChatDatabase.ReadWriteName, Tracing, PrepareHotQueries);
+        builder.AddKeyedNpgsqlDataSource(ChatDatabase.ReadOnlyName, Tracing, PrepareHotQueries);
         // Each instance type's own PgBouncer pools, where the configuration names them (the HA AppHost does).
         foreach (var name in ChatDataSources.InstanceTypeConnectionNames.Where(n => !string.IsNullOrEmpty(builder.Configuration.GetConnectionString(n))))
         {
-            builder.AddKeyedNpgsqlDataSource(name, configureDataSourceBuilder: PrepareHotQueries);
+            builder.AddKeyedNpgsqlDataSource(name, Tracing, PrepareHotQueries);
         }
         // The admin API's own role: the tenant role can neither list nor create instances or keys.
-        builder.AddKeyedNpgsqlDataSource(ChatDatabase.AdminName);
+        builder.AddKeyedNpgsqlDataSource(ChatDatabase.AdminName, Tracing);
 
         // Fail fast while Redis is away instead of queueing commands for seconds: the cache steps aside.
-        builder.AddRedisClient(ResourceNames.Redis, configureOptions: options =>
+        builder.AddRedisClient(ResourceNames.Redis, settings => settings.DisableTracing = !traced, options =>
         {
             options.AbortOnConnectFail = false;
             options.BacklogPolicy = BacklogPolicy.FailFast;
