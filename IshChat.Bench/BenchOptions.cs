@@ -7,11 +7,11 @@ namespace IshChat.Bench;
 public sealed record BenchOptions(
     string? Url, string? AdminKey, IReadOnlyList<string> SelfHosted, int Clients, TimeSpan Duration, TimeSpan Warmup, string Label,
     SynchronousMode Synchronous = SynchronousMode.Off, bool ContainerAddresses = true, bool Isolation = false, int FloodClients = 64,
-    bool Backups = false, int PgBouncerClients = 0)
+    bool Backups = false, int PgBouncerClients = 0, string? Profile = null)
 {
     public const string Usage =
         "Usage: --url URL --admin-key KEY | --self-hosted cluster,leader,single   [--clients 16] [--seconds 30] [--warmup 5] [--label text] "
-        + "[--synchronous off|on|quorum] [--address container|published] [--isolation [--flood-clients 64]] [--backups] [--pgbouncer-clients 1000]";
+        + "[--synchronous off|on|quorum] [--address container|published] [--isolation [--flood-clients 64]] [--backups] [--pgbouncer-clients 1000] [--profile [perf|dotnet-trace]]";
 
     /// <summary>cluster: through PgBouncer and HAProxy; leader: the same cluster, API straight on the leader; single: one plain PostgreSQL.</summary>
     public static readonly string[] StackNames = ["cluster", "leader", "single"];
@@ -66,6 +66,10 @@ public sealed record BenchOptions(
             // The self-hosted cluster archives WAL to a backup store, and the bench samples how far archiving trails.
             Backups: args.Contains("--backups"),
             // After the API run on the cluster: this many direct pgbench clients on PgBouncer (bench/clients.sh).
-            PgBouncerClients: Value("--pgbouncer-clients") is null ? 0 : Number("--pgbouncer-clients", 0));
+            PgBouncerClients: Value("--pgbouncer-clients") is null ? 0 : Number("--pgbouncer-clients", 0),
+            // A CPU profile of the API over the measured window, under TestResults/profile/ (ApiProfile).
+            Profile: !args.Contains("--profile") ? null
+                : Value("--profile") is ApiProfile.Perf or ApiProfile.DotnetTrace ? Value("--profile")
+                : ApiProfile.DefaultTool);
     }
 }

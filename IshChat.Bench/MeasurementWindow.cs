@@ -130,3 +130,77 @@ public sealed class ReplicationLagSampler(string leaderConnection) : SamplingWin
         }
     }
 }
+
+/// <summary>
+/// The part of the API's CPU time its tiered compiler's background thread used (Linux, from /proc): re-compiling hot
+/// methods with optimisations, a cost of the first minute or so after a start, not of each request. Sampled twice a
+/// second, since the runtime ends that thread when it idles and starts a new one when work comes.
+/// </summary>
+public sealed class TieredJitSampler(Func<int> processId) : SamplingWindow
+{
+    private const string ThreadName = ".NET Tiered Com"; // the kernel keeps 15 characters of ".NET Tiered Compilation Worker"
+    private const double TicksPerSecond = 100; // USER_HZ
+
+    private readonly Dictionary<int, (long First, long Last)> threads = [];
+    private bool baselineTaken;
+
+    protected override async Task SampleAsync(CancellationToken stop)
+    {
+        Sample();
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
+        while (await timer.WaitForNextTickAsync(stop))
+        {
+            Sample();
+        }
+    }
+
+    protected override string Report(int requests)
+    {
+        Sample();
+        if (!baselineTaken)
+        {
+            return "tiered JIT thread: not measured (no /proc)";
+        }
+
+        var seconds = threads.Values.Sum(t => t.Last - t.First) / TicksPerSecond;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"of the API CPU, the tiered JIT's background thread: {seconds:F1} s, {1000 * seconds / Math.Max(1, requests):F2} ms per request");
+    }
+
+    private void Sample()
+    {
+        var tasks = $"/proc/{processId()}/task";
+        if (!Directory.Exists(tasks))
+        {
+            return;
+        }
+
+        foreach (var task in Directory.EnumerateDirectories(tasks))
+        {
+            string stat;
+            try
+            {
+                stat = File.ReadAllText(Path.Combine(task, "stat"));
+            }
+            catch (IOException)
+            {
+                continue; // the thread ended
+            }
+
+            // "tid (name) state …": the name may hold spaces, so the fields are counted from its closing parenthesis.
+            var nameEnds = stat.LastIndexOf(')');
+            if (nameEnds < 0 || stat[(stat.IndexOf('(') + 1)..nameEnds] != ThreadName)
+            {
+                continue;
+            }
+
+            var fields = stat[(nameEnds + 2)..].Split(' ');
+            var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture); // utime + stime
+            var tid = int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture);
+            // A thread already there at the first sample counts from then; one started later, from its start.
+            threads[tid] = threads.TryGetValue(tid, out var seen) ? (seen.First, ticks) : (baselineTaken ? 0 : ticks, ticks);
+        }
+
+        baselineTaken = true;
+    }
+}

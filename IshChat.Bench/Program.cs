@@ -25,6 +25,14 @@ if (options.Url is { } url)
     return 0;
 }
 
+if (options.Profile == ApiProfile.Perf)
+{
+    foreach (var (name, value) in ApiProfile.PerfEnvironment)
+    {
+        Environment.SetEnvironmentVariable(name, value);
+    }
+}
+
 using var loggerFactory = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
 var logger = loggerFactory.CreateLogger("bench");
 var reports = new List<string>();
@@ -49,11 +57,22 @@ foreach (var name in options.SelfHosted)
     using var lag = stack.LeaderMonitorConnection is { } leader ? new ReplicationLagSampler(leader) : null;
     // The HTTP connections to the API and, in a many-client run, PgBouncer's client and server connections.
     using var connections = new ConnectionSampler(stack.ApiUrl.Port, options.PgBouncerClients > 0 ? stack.PgBouncer : null);
-    IMeasurementWindow[] windows = lag is null
-        ? [new ApiCpuMeter(() => stack.ApiCpuTime), connections]
-        : [new ApiCpuMeter(() => stack.ApiCpuTime), lag, connections];
+    using var jit = new TieredJitSampler(() => stack.ApiProcessId);
+    List<IMeasurementWindow> windows = [new ApiCpuMeter(() => stack.ApiCpuTime), jit];
+    if (lag is not null)
+    {
+        windows.Add(lag);
+    }
+
+    windows.Add(connections);
+
+    if (options.Profile is { } tool)
+    {
+        windows.Add(new ApiProfile(() => stack.ApiProcessId, tool, name, options.Duration));
+    }
+
     await using var archive = options.Backups && stack.Cluster is { } cluster ? ArchiveSampler.Start(cluster) : null;
-    var results = await new ChatLoad(http, options, stack.AdminKey).RunAsync(windows);
+    var results = await new ChatLoad(http, options, stack.AdminKey).RunAsync([.. windows]);
     var report = results.Report(options with { Label = stack.Description });
     if (archive is not null)
     {

@@ -58,7 +58,7 @@ public static class Extensions
 
         // Traces leave the process only through OTLP (the AppHost's dashboard). Without an endpoint nobody reads them, and
         // recording one per request (an Activity, its tags) was a measurable share of the API's CPU per request (issue 15).
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        if (ExportsTraces(builder.Configuration))
         {
             telemetry
                 .WithTracing(tracing => tracing
@@ -71,6 +71,16 @@ public static class Extensions
         }
 
         return builder;
+    }
+
+    /// <summary>
+    /// Whether traces leave the process: only through OTLP, when an endpoint is configured. Client integrations (Npgsql,
+    /// Redis) record spans only then: otherwise every command's span, or Redis's profiling session, is work nobody reads.
+    /// </summary>
+    public static bool ExportsTraces(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
     }
 
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder

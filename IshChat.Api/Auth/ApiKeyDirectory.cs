@@ -42,18 +42,17 @@ public sealed class ApiKeyDirectory : IDisposable
         });
     }
 
-    /// <summary>The instance of the key whose SHA-256 is <paramref name="hash"/>, or null for an unknown, revoked or expired key.</summary>
+    /// <summary>The instance of the <paramref name="key"/>, or null for an unknown, revoked or expired key.</summary>
     /// <exception cref="LookupsExhaustedException">Too many lookups of new keys are already waiting.</exception>
-    public async Task<InstanceContext?> FindAsync(byte[] hash, CancellationToken cancellationToken)
+    public async Task<InstanceContext?> FindAsync(PresentedKey key, CancellationToken cancellationToken)
     {
-        var cacheKey = Convert.ToHexString(hash);
-        if (entries.TryGetValue(cacheKey, out Entry? remembered))
+        if (entries.TryGetValue(key.HashHex, out Entry? remembered))
         {
             return remembered!.Instance;
         }
 
         // Concurrent requests with the same new key share one lookup.
-        var lookup = inFlight.GetOrAdd(cacheKey, _ => LookUpAsync(hash, cacheKey));
+        var lookup = inFlight.GetOrAdd(key.HashHex, _ => LookUpAsync(key.Hash, key.HashHex));
         return (await lookup.WaitAsync(cancellationToken)).Instance;
     }
 

@@ -14,7 +14,7 @@ public sealed class InstanceKeyFilter(ApiKeyDirectory directory) : IEndpointFilt
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        if (!TryReadKey(http, out var key))
+        if (PresentedKey.Of(http) is not { } key)
         {
             return KeyProblems.Unauthorized("Send an instance API key in the X-Api-Key header.");
         }
@@ -22,7 +22,7 @@ public sealed class InstanceKeyFilter(ApiKeyDirectory directory) : IEndpointFilt
         InstanceContext? instance;
         try
         {
-            instance = await directory.FindAsync(ApiKeys.Hash(key), http.RequestAborted);
+            instance = await directory.FindAsync(key, http.RequestAborted);
         }
         catch (LookupsExhaustedException ex)
         {

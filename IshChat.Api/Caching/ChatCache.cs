@@ -97,11 +97,13 @@ public sealed class ChatCache(HybridCache cache, NewestWriteMarkers markers, Api
     /// <summary>
     /// After a write committed at <paramref name="written"/>: raises the keys' newest-write markers first (so no
     /// older copy is served or stored from now on, by any API replica), then drops the entries. A cache that is
-    /// down has nothing to drop.
+    /// down has nothing to drop. <paramref name="alongside"/>: the write's other rising values, raised in the same Redis call
+    /// as the markers.
     /// </summary>
-    public async Task InvalidateAsync(IReadOnlyCollection<string> keys, ConsistencyToken written, CancellationToken cancellationToken)
+    public async Task InvalidateAsync(
+        IReadOnlyCollection<string> keys, ConsistencyToken written, CancellationToken cancellationToken, params IEnumerable<RisingValue> alongside)
     {
-        await markers.RaiseAsync(keys, written.Lsn, cancellationToken);
+        await markers.RaiseAsync(keys, written.Lsn, alongside, cancellationToken);
         try
         {
             await cache.RemoveAsync(keys, cancellationToken);
@@ -119,9 +121,11 @@ public sealed class ChatCache(HybridCache cache, NewestWriteMarkers markers, Api
     /// <paramref name="invalidated"/>, but <paramref name="replacedKey"/> is refilled with <paramref name="value"/> instead
     /// of dropped, so the writer's next read (read-your-writes, token <paramref name="written"/>) is a hit.
     /// </summary>
-    public async Task ReplaceAsync<T>(string replacedKey, T value, IReadOnlyCollection<string> invalidated, ConsistencyToken written, CancellationToken cancellationToken)
+    public async Task ReplaceAsync<T>(
+        string replacedKey, T value, IReadOnlyCollection<string> invalidated, ConsistencyToken written, CancellationToken cancellationToken,
+        params IEnumerable<RisingValue> alongside)
     {
-        await markers.RaiseAsync(invalidated.Append(replacedKey), written.Lsn, cancellationToken);
+        await markers.RaiseAsync(invalidated.Append(replacedKey), written.Lsn, alongside, cancellationToken);
         try
         {
             await Task.WhenAll(

@@ -17,9 +17,12 @@ public sealed class NewestWriteMarkers(RisingValues values)
 
     public static string KeyOf(string cacheKey) => $"{cacheKey}:newest-write";
 
-    /// <summary>Records that a write committed at <paramref name="position"/> changed what each key holds.</summary>
-    public Task RaiseAsync(IEnumerable<string> cacheKeys, NpgsqlLogSequenceNumber position, CancellationToken cancellationToken) =>
-        values.RaiseAsync(cacheKeys.Select(KeyOf), (ulong)position, Lifetime, cancellationToken);
+    /// <summary>
+    /// Records that a write committed at <paramref name="position"/> changed what each key holds, in one Redis call with
+    /// the write's other rising values (<paramref name="alongside"/>, e.g. a post's acknowledged number).
+    /// </summary>
+    public Task RaiseAsync(IEnumerable<string> cacheKeys, NpgsqlLogSequenceNumber position, IEnumerable<RisingValue> alongside, CancellationToken cancellationToken) =>
+        values.RaiseAsync([.. cacheKeys.Select(key => new RisingValue(KeyOf(key), (ulong)position, Lifetime)), .. alongside], cancellationToken);
 
     /// <summary>The newest write's position for <paramref name="cacheKey"/>, or null when none is recorded (or Redis is down).</summary>
     public async Task<NpgsqlLogSequenceNumber?> ReadAsync(string cacheKey, CancellationToken cancellationToken) =>

@@ -1,6 +1,10 @@
+using System.Globalization;
 using StackExchange.Redis;
 
 namespace IshChat.Api.Caching;
+
+/// <summary>A number to raise in Redis: its key, the value it must reach, and how long the key is kept.</summary>
+public readonly record struct RisingValue(string Key, ulong Value, TimeSpan Lifetime);
 
 /// <summary>
 /// Numbers in Redis that only ever rise: two API replicas may report to one key out of order, and the higher report
@@ -9,27 +13,43 @@ namespace IshChat.Api.Caching;
 /// </summary>
 public sealed class RisingValues(IConnectionMultiplexer redis, ILogger<RisingValues> logger)
 {
-    // Fixed-width hex text, so Lua's string order is numeric order.
+    // Fixed-width hex text, so Lua's string order is numeric order. Every key a write raises goes in one call (a post
+    // raises three): one round trip and one reply for Redis and the API to handle, not one per key.
     private const string RaiseScript = """
-        local current = redis.call('GET', KEYS[1])
-        if not current or current < ARGV[1] then
-          redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-        else
-          redis.call('PEXPIRE', KEYS[1], ARGV[2])
+        for i, key in ipairs(KEYS) do
+          local value, lifetime = ARGV[2 * i - 1], ARGV[2 * i]
+          local current = redis.call('GET', key)
+          if not current or current < value then
+            redis.call('SET', key, value, 'PX', lifetime)
+          else
+            redis.call('PEXPIRE', key, lifetime)
+          end
         end
         return 1
         """;
 
-    /// <summary>Raises each key to at least <paramref name="value"/> and keeps it for <paramref name="lifetime"/>.</summary>
-    public async Task RaiseAsync(IEnumerable<string> keys, ulong value, TimeSpan lifetime, CancellationToken cancellationToken)
+    /// <summary>Raises each key to at least its value and keeps it for its lifetime, all in one Redis call.</summary>
+    public async Task RaiseAsync(IReadOnlyCollection<RisingValue> values, CancellationToken cancellationToken)
     {
-        var database = redis.GetDatabase();
-        var encoded = value.ToString("X16", System.Globalization.CultureInfo.InvariantCulture);
-        var milliseconds = (long)lifetime.TotalMilliseconds;
+        if (values.Count == 0)
+        {
+            return;
+        }
+
+        var keys = new RedisKey[values.Count];
+        var arguments = new RedisValue[2 * values.Count];
+        var i = 0;
+        foreach (var value in values)
+        {
+            keys[i] = value.Key;
+            arguments[2 * i] = value.Value.ToString("X16", CultureInfo.InvariantCulture);
+            arguments[2 * i + 1] = (long)value.Lifetime.TotalMilliseconds;
+            i++;
+        }
+
         try
         {
-            await Task.WhenAll(keys.Select(key => database.ScriptEvaluateAsync(RaiseScript, [key], [encoded, milliseconds])))
-                .WaitAsync(cancellationToken);
+            await redis.GetDatabase().ScriptEvaluateAsync(RaiseScript, keys, arguments).WaitAsync(cancellationToken);
         }
         catch (Exception ex) when (CacheFailures.IsCacheFailure(ex, cancellationToken))
         {
@@ -45,7 +65,7 @@ public sealed class RisingValues(IConnectionMultiplexer redis, ILogger<RisingVal
             var value = await redis.GetDatabase().StringGetAsync(key).WaitAsync(cancellationToken);
             return value.IsNullOrEmpty
                 ? null
-                : ulong.Parse(value.ToString(), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture);
+                : ulong.Parse(value.ToString(), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
         }
         catch (Exception ex) when (CacheFailures.IsCacheFailure(ex, cancellationToken))
         {

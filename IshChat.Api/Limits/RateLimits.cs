@@ -76,8 +76,8 @@ public static class RateLimits
         }
 
         // The key's hash, never the key: partitions are kept in memory and may show up in a dump.
-        return InstanceKeyFilter.TryReadKey(http, out var key)
-            ? KeyedPrefix + Convert.ToHexString(ApiKeys.Hash(key))
+        return PresentedKey.Of(http) is { } key
+            ? KeyedPrefix + key.HashHex
             : "address:" + http.Connection.RemoteIpAddress;
     }
 

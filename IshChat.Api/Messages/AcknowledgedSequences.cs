@@ -17,6 +17,7 @@ public sealed class AcknowledgedSequences(RisingValues values)
     public async Task<long> HighestAsync(Guid instanceId, Guid sessionId, CancellationToken cancellationToken) =>
         (long)(await values.ReadAsync(CacheKeys.HighestAcknowledgedSeq(instanceId, sessionId), cancellationToken) ?? 0);
 
-    public Task RecordAsync(Guid instanceId, Guid sessionId, long seq, CancellationToken cancellationToken) =>
-        values.RaiseAsync([CacheKeys.HighestAcknowledgedSeq(instanceId, sessionId)], (ulong)seq, Lifetime, cancellationToken);
+    /// <summary>The mark to raise once <paramref name="seq"/> is acknowledged: raised with the write's other marks, in one Redis call.</summary>
+    public static RisingValue Acknowledged(Guid instanceId, Guid sessionId, long seq) =>
+        new(CacheKeys.HighestAcknowledgedSeq(instanceId, sessionId), (ulong)seq, Lifetime);
 }

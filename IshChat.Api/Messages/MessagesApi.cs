@@ -70,20 +70,19 @@ public static class MessagesApi
                 // A retry of a post that already succeeded: the same message, not a second one. Its first attempt may have
                 // committed without reaching the invalidation below (a lost response), so invalidate now: this retry's
                 // token is at or past the first attempt's commit.
-                await acknowledged.RecordAsync(instance.InstanceId, session, message!.Seq, chat.Aborted);
-                await chat.Cache.InvalidateAsync(changed, written.Token, chat.Aborted);
+                await chat.Cache.InvalidateAsync(changed, written.Token, chat.Aborted, AcknowledgedSequences.Acknowledged(instance.InstanceId, session, message!.Seq));
                 return TypedResults.Ok(message);
         }
 
-        // Recorded before the client hears of it: every number a client holds is at or below the mark. The newest page,
-        // when it is exact at the token, replaces the cached one, so the poster's read-back is a hit.
+        // The acknowledged number is recorded before the client hears of it (every number a client holds is at or below the
+        // mark), in the same Redis call as the newest-write markers. The newest page, when it is exact at the token,
+        // replaces the cached one, so the poster's read-back is a hit.
         metrics.MessagePosted(instance.InstanceType);
         chat.Activity.Record(instance.InstanceId, session, message!.CreatedAt);
-        await Task.WhenAll(
-            acknowledged.RecordAsync(instance.InstanceId, session, message.Seq, chat.Aborted),
-            newestPage is null
-                ? chat.Cache.InvalidateAsync(changed, written.Token, chat.Aborted)
-                : chat.Cache.ReplaceAsync(changed[1], newestPage, [changed[0]], written.Token, chat.Aborted));
+        var acknowledgedNow = AcknowledgedSequences.Acknowledged(instance.InstanceId, session, message.Seq);
+        await (newestPage is null
+            ? chat.Cache.InvalidateAsync(changed, written.Token, chat.Aborted, acknowledgedNow)
+            : chat.Cache.ReplaceAsync(changed[1], newestPage, [changed[0]], written.Token, chat.Aborted, acknowledgedNow));
         return TypedResults.Created($"/sessions/{session}/messages?after={message.Seq - 1}", message);
     }
 

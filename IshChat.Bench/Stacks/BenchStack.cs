@@ -29,6 +29,9 @@ internal sealed class BenchStack : IAsyncDisposable
     /// <summary>What the API's server process has used of the CPU so far (user + system), for CPU per request.</summary>
     public TimeSpan ApiCpuTime => api?.CpuTime ?? TimeSpan.Zero;
 
+    /// <summary>The API server's process id (to profile it); 0 before it started.</summary>
+    public int ApiProcessId => api?.Id ?? 0;
+
     /// <summary>The leader as the monitoring role, to sample replication lag during the run; null without replicas.</summary>
     public string? LeaderMonitorConnection { get; private set; }
 

@@ -15,6 +15,8 @@ internal sealed class ServiceProcess : IAsyncDisposable
 
     private ServiceProcess(Process process) => this.process = process;
 
+    public int Id => process.Id;
+
     /// <summary>CPU time (user + system) the process has used so far.</summary>
     public TimeSpan CpuTime
     {
