@@ -1,10 +1,8 @@
 using System.Net.Http.Json;
 using System.Text;
-using DotNet.Testcontainers.Builders;
 using IshChat.Cluster.Etcd;
-using IshChat.Cluster.Testcontainers;
+using IshChat.Cluster.Tls;
 using IshChat.Tests.Infrastructure;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace IshChat.Tests.Etcd;
 
@@ -13,31 +11,24 @@ namespace IshChat.Tests.Etcd;
 /// exactly as it was read, so a holder that restarted and took its key again keeps it.
 /// </summary>
 [Trait(TestCategories.Name, TestCategories.Docker)]
-public sealed class LeaderKeyReleaseTests : IAsyncLifetime
+public sealed class LeaderKeyReleaseTests : IAsyncLifetime, IDisposable
 {
     private const string Scope = "release-test";
-    private static readonly HttpClient http = new() { Timeout = TimeSpan.FromSeconds(10) };
-    private DotNet.Testcontainers.Containers.IContainer etcd = null!;
+    private SingleEtcdMember etcd = null!;
+    private HttpClient http = null!;
     private Uri etcdUrl = null!;
 
     public async Task InitializeAsync()
     {
-        var layout = RepositoryLayout.Current;
-        await new ClusterImageBuilder(layout, NullLogger.Instance).EnsureBuiltAsync([ClusterImages.Etcd]);
-        etcd = await HostPortClash.StartAsync(() => new ContainerBuilder(ClusterImages.Etcd.Reference(layout))
-            .WithEnvironment(ComponentEnvironment.EtcdMember("etcd-0", ["etcd-0"], "release-test")
-                .ToDictionary(e => e.Key, e => e.Value.Literal!))
-            .WithNetworkAliases("etcd-0")
-            .WithPortBinding(ClusterPorts.EtcdClient, assignRandomHostPort: true)
-            .WithWaitStrategy(Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(ClusterPorts.EtcdClient).ForPath("/health")))
-            .Build(), NullLogger.Instance, CancellationToken.None);
-        etcdUrl = new Uri($"http://127.0.0.1:{etcd.GetMappedPublicPort(ClusterPorts.EtcdClient)}/");
+        etcd = await SingleEtcdMember.StartAsync("release-test");
+        // etcd takes only clients with a certificate its CA issued.
+        http = new HttpClient(ClusterHttp.CreateHandler(etcd.Authority)) { Timeout = TimeSpan.FromSeconds(10) };
+        etcdUrl = etcd.ClientUrl;
     }
 
-    public async Task DisposeAsync()
-    {
-        await etcd.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await etcd.DisposeAsync();
+
+    public void Dispose() => http.Dispose();
 
     [Fact(Timeout = TestTimeouts.Docker)]
     public async Task KeyOfAHolderThatRestartedAndTookItAgainIsNeverReleased()
