@@ -11,6 +11,7 @@
 #   bench/tls-cost.sh --rounds 5 --seconds 60 --base 62f7e3a
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib/api-rounds.sh
 
 # The last commit without TLS: main when the TLS work landed on it.
 base=62f7e3a rounds=3 seconds=30 clients=16 prepare_only=0
@@ -51,28 +52,12 @@ for round in $(seq 1 "$rounds"); do
     echo "[tls-cost] round $round, $variant: load $(cut -d' ' -f1-3 /proc/loadavg) at the start"
     bash "$tree/bench/api.sh" --self-hosted cluster --clients "$clients" --seconds "$seconds" \
       --label "$variant round $round" > "$log" 2>&1 || echo "[tls-cost] round $round, $variant FAILED (see $log)"
-    # The report's post line: "post  <count>  <ops/s>  <p50>  <p99>"; errors on their own line.
-    awk -v variant="$variant" -v round="$round" '
-      $1 == "post" { posts = $3; p50 = $4; p99 = $5 }
-      $1 == "errors:" { errors = $2 }
-      END { printf "[tls-cost] round %s, %s: %s posts/s, post p50 %s ms, p99 %s ms, errors %s\n", round, variant, posts, p50, p99, errors }
-    ' "$log" | tee -a "$logs/summary"
+    api_round_line tls-cost "$round" "$variant" "$log" | tee -a "$logs/summary"
   done
 done
 
 echo
-echo "| build | runs | posts/s (median; each run) | post p50 ms (median) | post p99 ms (median; each run) | errors |"
-echo "|---|---|---|---|---|---|"
-for variant in plain tls; do
-  grep ", $variant: " "$logs/summary" | awk -v variant="$variant" '
-    function median(a, n,   i, j, t) {
-      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-    }
-    { n++; posts[n] = $5 + 0; each = each (n > 1 ? ", " : "") $5; p50[n] = $9 + 0; p99[n] = $12 + 0; p99each = p99each (n > 1 ? ", " : "") $12; errors += $15 }
-    END { printf "| %s | %d | %s (%s) | %.1f | %.1f (%s) | %d |\n", variant, n, median(posts, n), each, median(p50, n), median(p99, n), p99each, errors }
-  '
-done | tee "$logs/table"
+api_rounds_table "$logs/summary" build plain tls | tee "$logs/table"
 awk -F'|' '{ gsub(/ /, "", $2); split($4, m, " "); posts[$2] = m[1]; split($6, q, " "); p99[$2] = q[1] } END {
   if (posts["plain"] > 0) printf "\nTLS costs %.1f %% of posts/s; post p99 %+.1f ms\n",
     100 * (1 - posts["tls"] / posts["plain"]), p99["tls"] - p99["plain"] }' "$logs/table"
