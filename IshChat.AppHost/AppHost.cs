@@ -3,6 +3,7 @@ using IshChat.AppHost.Hosting.Alertmanager;
 using IshChat.AppHost.Hosting.Api;
 using IshChat.AppHost.Hosting.Azure;
 using IshChat.AppHost.Hosting.BackupStore;
+using IshChat.AppHost.Hosting.CertificateAuthority;
 using IshChat.AppHost.Hosting.Etcd;
 using IshChat.AppHost.Hosting.FaultInjection;
 using IshChat.AppHost.Hosting.Grafana;
@@ -59,8 +60,11 @@ if (args.Contains("--single") || builder.Configuration.GetValue<bool>("IshChat:S
 // Data outlives Ctrl+C: every etcd member, Patroni node and the backup store keep theirs on a named volume
 // (ishchat-<resource>-data; wiping is `eng/down.sh --volumes`), so the next run starts the same cluster.
 
-// Leader election: three etcd members, so losing one changes nothing.
-var etcd = builder.AddEtcdCluster(ResourceNames.Etcd, members: 3);
+// TLS: the cluster's own CA, made on the first run and kept in user secrets; it signs every server's certificate.
+var certificateAuthority = builder.AddCertificateAuthority(ResourceNames.CertificateAuthority);
+
+// Leader election: three etcd members, so losing one changes nothing; TLS with client certificates only.
+var etcd = builder.AddEtcdCluster(ResourceNames.Etcd, certificateAuthority, members: 3);
 
 // Backups: an object store (Azure Blob API) on a named volume, for pgBackRest's WAL archive and base backups.
 var backupStore = builder.AddBackupStore(ResourceNames.BackupStore);
@@ -73,7 +77,7 @@ var backupStore = builder.AddBackupStore(ResourceNames.BackupStore);
 // Ctrl+C stops the replicas first and the leader last, so nobody promotes itself on the way out.
 // Commits wait for any one replica (quorum, ANY 1), so a failover loses no acknowledged message; it costs 6.7 % of
 // posts/s against asynchronous (docs/failover.md). IshChat:SynchronousMode=off or on picks the others.
-var postgres = builder.AddPatroniCluster(ResourceNames.Postgres, etcd)
+var postgres = builder.AddPatroniCluster(ResourceNames.Postgres, etcd, certificateAuthority)
     .WithReplicas(3).WithSpareReplicas(2)
     .WithSynchronousMode(builder.Configuration.GetValue("IshChat:SynchronousMode", SynchronousMode.Quorum))
     .WithBackups(backupStore)

@@ -6,6 +6,12 @@ using Microsoft.Extensions.Logging;
 // message and read the newest page back (with the consistency token, as a real client would).
 //   against a running stack:  --url http://localhost:5080 --admin-key KEY --clients 16 --seconds 30
 //   stacks it starts itself:  --self-hosted cluster,leader,single --clients 16 --seconds 30   (bench/api.sh)
+//   a server's TLS files for a shell bench:  tls-archive --ca FILE --image patroni --name pg-0   (bench/backup.sh)
+if (args is [TlsArchive.Command, ..])
+{
+    return TlsArchive.Run(args[1..]);
+}
+
 BenchOptions options;
 try
 {

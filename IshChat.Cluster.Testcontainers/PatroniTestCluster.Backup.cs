@@ -105,7 +105,8 @@ public sealed partial class PatroniTestCluster
             // Its own scope: the live cluster's keys in etcd stay untouched.
             ComponentEnvironment.PatroniNode(name, name, [.. Etcd.Select(e => e.Name)], Options.Patroni),
             [ClusterPorts.Postgres, ClusterPorts.PatroniRest],
-            Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(ClusterPorts.PatroniRest).ForPath("/liveness")), cancellationToken, environment);
+            PatroniAlive, cancellationToken, environment,
+            PatroniNodeCertificate(name));
 
         // /primary answers 200 once the restored node has promoted and leads its new cluster.
         var primary = new Uri(RestUrl(node), "primary");
@@ -113,7 +114,7 @@ public sealed partial class PatroniTestCluster
         {
             try
             {
-                using var response = await Http.GetAsync(primary, cancellationToken);
+                using var response = await Https.GetAsync(primary, cancellationToken);
                 if (response.IsSuccessStatusCode)
                 {
                     break;

@@ -3,6 +3,7 @@ using DotNet.Testcontainers.Builders;
 using DotNet.Testcontainers.Configurations;
 using DotNet.Testcontainers.Containers;
 using DotNet.Testcontainers.Networks;
+using IshChat.Cluster.Tls;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -18,6 +19,7 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
     private readonly List<IContainer> containers = [];
     private readonly Dictionary<ClusterSecret, string> secrets = Enum.GetValues<ClusterSecret>().ToDictionary(s => s, _ => NewPassword());
     private readonly ILogger logger;
+    private readonly SocketsHttpHandler httpsHandler;
     private DeadLeaderReleaser? releaser;
     private ContainerSupervisor? supervisor;
     private PrimaryFencer? fencer;
@@ -27,11 +29,21 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
         Options = options;
         Network = network;
         this.logger = logger;
-        Rest = new PatroniRestClient(RestHttp, secrets[ClusterSecret.RestApiPassword]);
-        LeaderKey = new EtcdLeaderKey(Http, options.Scope);
+        CertificateAuthorityFile = HostTrust.CertificateAuthorityFile(CertificateAuthority);
+        httpsHandler = ClusterHttp.CreateHandler(CertificateAuthority);
+        Https = new HttpClient(httpsHandler, disposeHandler: false) { Timeout = TimeSpan.FromSeconds(30) };
+        // Per-request timeouts live in PatroniRestClient.
+        Rest = new PatroniRestClient(new HttpClient(httpsHandler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan }, secrets[ClusterSecret.RestApiPassword]);
+        LeaderKey = new EtcdLeaderKey(Https, options.Scope);
     }
 
     public TestClusterOptions Options { get; }
+
+    /// <summary>This cluster's own CA (never the AppHost's): it signs every node's and PgBouncer's certificate.</summary>
+    public ClusterCertificateAuthority CertificateAuthority { get; } = ClusterCertificateAuthority.Create(TimeSpan.FromDays(2));
+
+    /// <summary>The CA's certificate on the host: what the connection strings below verify servers against.</summary>
+    public string CertificateAuthorityFile { get; }
 
     public INetwork Network { get; }
 
@@ -69,10 +81,11 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
         }
     }
 
-    // Per-request timeouts live in PatroniRestClient; etcd calls are quick or fail fast on a closed port.
-    private static HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
-
-    private static HttpClient RestHttp { get; } = new() { Timeout = Timeout.InfiniteTimeSpan };
+    /// <summary>
+    /// HTTPS to this cluster's servers (etcd, Patroni REST) with its client certificate (etcd takes no other client);
+    /// etcd's calls are quick or fail fast on a closed port.
+    /// </summary>
+    public HttpClient Https { get; }
 
     public string Secret(ClusterSecret secret) => secrets[secret];
 
@@ -109,7 +122,8 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
 
         Etcd = await Task.WhenAll(etcdNames.Select(name => StartAsync(name, ClusterImages.Etcd.Reference(layout),
             ComponentEnvironment.EtcdMember(name, etcdNames, Options.Scope), [ClusterPorts.EtcdClient],
-            Wait.ForUnixContainer().UntilInternalTcpPortIsAvailable(ClusterPorts.EtcdClient), cancellationToken)));
+            Wait.ForUnixContainer().UntilInternalTcpPortIsAvailable(ClusterPorts.EtcdClient), cancellationToken,
+            tls: (ClusterImages.Etcd, TlsFiles.ForServer(CertificateAuthority, ServerNames.EtcdMember(name))))));
 
         if (Options.BackupStore)
         {
@@ -121,10 +135,12 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
         // Every slot, spares included: a spare that starts later is routed to without touching HAProxy.
         HAProxy = await StartAsync("haproxy", ClusterImages.HAProxy.Reference(layout), ComponentEnvironment.HAProxy(NodeSlots),
             [ClusterPorts.HAProxyReadWrite, ClusterPorts.HAProxyReadOnly, ClusterPorts.HAProxyStats],
-            Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(ClusterPorts.HAProxyStats).ForPath("/healthz")), cancellationToken);
+            Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(ClusterPorts.HAProxyStats).ForPath("/healthz")), cancellationToken,
+            tls: (ClusterImages.HAProxy, TlsFiles.ForClient(CertificateAuthority)));
 
         PgBouncer = await StartAsync("pgbouncer", ClusterImages.PgBouncer.Reference(layout), ComponentEnvironment.PgBouncer(["haproxy"], Options.PgBouncer),
-            [ClusterPorts.PgBouncer], Wait.ForUnixContainer().UntilInternalTcpPortIsAvailable(ClusterPorts.PgBouncer), cancellationToken);
+            [ClusterPorts.PgBouncer], Wait.ForUnixContainer().UntilInternalTcpPortIsAvailable(ClusterPorts.PgBouncer), cancellationToken,
+            tls: (ClusterImages.PgBouncer, TlsFiles.ForServer(CertificateAuthority, ServerNames.PgBouncer("pgbouncer", "pgbouncer"))));
 
         if (Options.SelfHealing)
         {
@@ -142,7 +158,7 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
 
         if (Options.FenceSilentPrimary)
         {
-            fencer = new PrimaryFencer(Options.Fencing, LeaderKey, () => [.. Etcd.Select(EtcdUrl)],
+            fencer = new PrimaryFencer(Options.Fencing, httpsHandler, LeaderKey, () => [.. Etcd.Select(EtcdUrl)],
                 _ => Task.FromResult<IReadOnlyList<FencedNode>>([.. Nodes.Select(n => new FencedNode(n.Name, n.ContainerId, RestUrl(n)))]), logger);
             fencer.Start();
         }
@@ -151,12 +167,22 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
     private Task<TestClusterNode> StartNodeAsync(string name, IReadOnlyList<string> nodeNames, CancellationToken cancellationToken) =>
         StartAsync(name, ClusterImages.Patroni.Reference(RepositoryLayout.Current),
             ComponentEnvironment.PatroniNode(name, Options.Scope, [.. Etcd.Select(e => e.Name)], Options.Patroni), [ClusterPorts.Postgres, ClusterPorts.PatroniRest],
-            Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(ClusterPorts.PatroniRest).ForPath("/liveness")), cancellationToken,
-            Options.BackupStore ? BackupEnvironmentOf(name, nodeNames) : null);
+            PatroniAlive, cancellationToken,
+            Options.BackupStore ? BackupEnvironmentOf(name, nodeNames) : null, PatroniNodeCertificate(name));
+
+    /// <summary>A node's certificate: its own name and HAProxy's, whose TCP pass-through hands clients this certificate.</summary>
+    /// <summary>
+    /// Patroni answers /liveness, asked as the image's own healthcheck asks it (HTTPS, verified with the cluster CA, from
+    /// inside the container): Testcontainers' HTTP wait can't be told to trust this cluster's CA.
+    /// </summary>
+    private static IWaitForContainerOS PatroniAlive => Wait.ForUnixContainer().UntilCommandIsCompleted("/usr/local/bin/ishchat-healthcheck");
+
+    private (ClusterImage, IReadOnlyList<TlsFile>) PatroniNodeCertificate(string name) =>
+        (ClusterImages.Patroni, TlsFiles.ForServer(CertificateAuthority, ServerNames.PatroniNode(name, ["haproxy"])));
 
     private async Task<TestClusterNode> StartAsync(
         string name, string image, IReadOnlyDictionary<string, EnvironmentValue> environment, int[] ports, IWaitForContainerOS wait, CancellationToken cancellationToken,
-        IReadOnlyDictionary<string, string>? moreEnvironment = null)
+        IReadOnlyDictionary<string, string>? moreEnvironment = null, (ClusterImage Image, IReadOnlyList<TlsFile> Files)? tls = null)
     {
         var builder = new ContainerBuilder(image)
             .WithNetwork(Network)
@@ -164,6 +190,10 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
             .WithEnvironment(environment.ToDictionary(e => e.Key, e => e.Value.Resolve(s => secrets[s])))
             .WithEnvironment(moreEnvironment ?? new Dictionary<string, string>())
             .WithWaitStrategy(wait);
+        if (tls is { } certificate)
+        {
+            builder = builder.WithTlsFiles(certificate.Image, certificate.Files);
+        }
         foreach (var port in ports)
         {
             builder = builder.WithPortBinding(port, assignRandomHostPort: true);
@@ -203,9 +233,9 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
             })
             : null;
 
-    public Uri EtcdUrl(TestClusterNode member) => new($"http://127.0.0.1:{member.HostPort(ClusterPorts.EtcdClient)}/");
+    public Uri EtcdUrl(TestClusterNode member) => new($"https://127.0.0.1:{member.HostPort(ClusterPorts.EtcdClient)}/");
 
-    public Uri RestUrl(TestClusterNode node) => new($"http://127.0.0.1:{node.HostPort(ClusterPorts.PatroniRest)}/");
+    public Uri RestUrl(TestClusterNode node) => new($"https://127.0.0.1:{node.HostPort(ClusterPorts.PatroniRest)}/");
 
     public TestClusterNode Node(string name) => Nodes.Single(n => n.Name == name);
 
@@ -225,11 +255,12 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
     public string ReplicaConnectionString(string role = ClusterRoles.App, string database = ClusterRoles.Database) =>
         Connection("127.0.0.1", HAProxy.HostPort(ClusterPorts.HAProxyReadOnly), database, role);
 
+    /// <summary>Verified TLS (<see cref="HostTrust"/>): every server here shows a certificate for 127.0.0.1 from this cluster's CA.</summary>
     private string Connection(string host, int port, string database, string role) => new NpgsqlConnectionStringBuilder
     {
         Host = host, Port = port, Database = database, Username = role, Pooling = false, Timeout = 3, CommandTimeout = 5,
         Password = secrets[ClusterRoles.PasswordOf(role)],
-    }.ConnectionString;
+    }.VerifyFull(CertificateAuthorityFile).ConnectionString;
 
     /// <summary>
     /// Random, and hostile on purpose: a quote, a double quote, a space, '#', ':' and a backslash in every password
@@ -271,5 +302,7 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
         }
 
         await Network.DisposeAsync();
+        Https.Dispose();
+        httpsHandler.Dispose();
     }
 }

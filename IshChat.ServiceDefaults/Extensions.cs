@@ -95,7 +95,7 @@ public static class Extensions
         app.MapHealthChecks(HealthEndpointPath);
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
         // Every instance serves its own metrics; Prometheus scrapes each replica separately, on a listener of its own
-        // (the AppHost's "metrics" endpoint, the one bound to MetricsListener.Host so the Prometheus container reaches it).
+        // (the AppHost's "metrics" endpoint, the one bound to the Docker host's gateway so the Prometheus container reaches it).
         // The public endpoints answer /metrics with 404: counters name routes, instance types and failure reasons.
         if (MetricsListenerPort(app.Configuration) is { } metricsPort)
         {
@@ -116,7 +116,7 @@ public static class Extensions
     }
 
     /// <summary>
-    /// The port of the listener bound to <see cref="MetricsListener.Host"/> in the service's URLs (ASPNETCORE_URLS), or
+    /// The port of the metrics listener (<see cref="MetricsListener.IsMetricsListener"/>) in the service's URLs (ASPNETCORE_URLS), or
     /// null when there is none (a service run on its own serves /metrics on its one listener).
     /// </summary>
     public static int? MetricsListenerPort(IConfiguration configuration)
@@ -125,7 +125,7 @@ public static class Extensions
         var urls = configuration["urls"] ?? configuration["ASPNETCORE_URLS"] ?? "";
         foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Host == MetricsListener.Host && uri.Port > 0)
+            if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && MetricsListener.IsMetricsListener(uri) && uri.Port > 0)
             {
                 return uri.Port;
             }

@@ -40,6 +40,9 @@ public static class ResourceNames
     public const string Grafana = "grafana";
     public const string BackupStore = "backup-store";
 
+    /// <summary>The secret parameter holding the cluster's certificate authority (docs/security.md, TLS).</summary>
+    public const string CertificateAuthority = "cluster-ca";
+
     // Services.
     public const string Api = "api";
     public const string Migrations = "migrations";

@@ -25,8 +25,11 @@
 #      backup + WAL to it, checks consistency, the stop at the point and pg_amcheck; the
 #      restored row counts must equal the leader's at the point; timed (RTO and in all).
 # Secrets (store key, cipher passphrase, passwords, the CA for pgBackRest's TLS) are made
-# at run time. Traffic stays on the network. Everything it starts (label
-# io.ishchat.backupbench=1), the network and the store's volume are removed on exit unless --keep.
+# at run time. etcd and each Patroni node get their TLS files (the cluster CA's certificate,
+# their own certificate and key) from the same code as the AppHost and the test clusters
+# (IshChat.Bench's tls-archive: IshChat.Cluster/Tls), copied in before they start.
+# Traffic stays on the network. Everything it starts (label io.ishchat.backupbench=1), the
+# network and the store's volume are removed on exit unless --keep.
 #
 # Usage: bench/backup.sh [--no-build] [--keep] [--rows N] [--instances N] [--api-seconds N]
 set -euo pipefail
@@ -87,7 +90,11 @@ if ((build)); then
     docker build -q "${secret[@]}" "${from[@]}" -t "ishchat/$c:$tag" "$root/containers/$c" >/dev/null
     echo "built in $(elapsed "$start" "$(now)") s"
   done
+  say "build IshChat.Bench (the cluster's TLS files)"
+  dotnet build "$root/IshChat.Bench" -c Release -nologo -v quiet -clp:ErrorsOnly
 fi
+bench_dll="$root/IshChat.Bench/bin/Release/net10.0/IshChat.Bench.dll"
+[[ -f $bench_dll ]] || fail "$bench_dll is missing: run once without --no-build"
 
 say "network $net, secrets"
 remove_all
@@ -102,11 +109,21 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=ishchat-backup-ca"
   -keyout "$work/ca.key" -out "$work/ca.crt" 2>/dev/null
 ca_cert="$(cat "$work/ca.crt")" ca_key="$(cat "$work/ca.key")"
 
+# The cluster CA (its key included: it stays in $work, 0700, removed on exit); its certificate
+# beside it, $work/cluster-ca.crt, is what the host's clients verify the nodes against.
+cluster_ca="$work/cluster-ca.pem"
 run() { # run <node-name> <image> [docker run args...]
   local node=$1 image=$2
   shift 2
-  docker run -d --name "$prefix$node" --hostname "$node" --network "$net" \
+  docker create --name "$prefix$node" --hostname "$node" --network "$net" \
     --network-alias "$node" --label "$label" "$@" "ishchat/$image:$tag" >/dev/null
+  # etcd and PostgreSQL/Patroni serve only TLS: their files before they start, owned by the
+  # image's user (docker cp -a keeps the archive's owners), as the AppHost hands them over.
+  if [[ $image == etcd || $image == patroni ]]; then
+    dotnet "$bench_dll" tls-archive --ca "$cluster_ca" --image "$image" --name "$node" \
+      | docker cp -a - "$prefix$node:/etc" || fail "could not copy $node's TLS files in"
+  fi
+  docker start "$prefix$node" >/dev/null
 }
 
 say "start backup-store and etcd-0"
@@ -151,7 +168,7 @@ run_pg() { # run_pg <node> <scope> <nodes> [extra VAR=value...]
 host_port() { docker port "$prefix$1" 5432/tcp | head -1 | sed 's/.*://'; }
 
 members() { # members <node>: "name role state timeline" per member, from Patroni's REST API
-  docker exec "$prefix$1" curl -fsS "http://$1:8008/cluster" 2>/dev/null | python3 -c '
+  docker exec "$prefix$1" curl -fsS --cacert /etc/ishchat/tls/ca.crt "https://$1:8008/cluster" 2>/dev/null | python3 -c '
 import json, sys
 for m in json.load(sys.stdin)["members"]:
     print(m["name"], m["role"], m["state"], m.get("timeline", "-"))' 2>/dev/null || true
@@ -260,8 +277,9 @@ restored=$(docker run --rm -i --network "$net" --label "$label" --entrypoint bas
     export ISHCHAT_BACKUP_STANZA=ishchat
     /usr/local/lib/ishchat/render-pgbackrest-config
     pgbackrest --stanza=ishchat --log-level-console=error --type=default --archive-mode=off restore
+    # Socket only, so ssl=off: the copy'"'"'s TLS settings name certificate files this container lacks.
     pg_ctl -D /var/lib/postgresql/data -w -t 300 -l /tmp/pg.log start \
-      -o "-c listen_addresses= -c unix_socket_directories=/var/run/postgresql" >/dev/null
+      -o "-c listen_addresses= -c unix_socket_directories=/var/run/postgresql -c ssl=off" >/dev/null
     for _ in $(seq 300); do
       [[ $(psql -X -At -d ishchat -c "SELECT pg_is_in_recovery()") == f ]] && break
       sleep 0.2
@@ -295,7 +313,8 @@ members pitr-0
 
 say "6. restore instance 1 to T with ishchat-restore-instance (live leader $leader)"
 if ((build)); then dotnet build "$root/IshChat.InstanceRestore" -c Release -nologo -v quiet -clp:ErrorsOnly; fi
-live="Host=127.0.0.1;Port=$(host_port "$leader");Database=ishchat;Username=ishchat_admin;Password=$admin_pw;Timeout=30"
+# Verified TLS, as the AppHost's connection strings: the node's certificate names 127.0.0.1 too.
+live="Host=127.0.0.1;Port=$(host_port "$leader");Database=ishchat;Username=ishchat_admin;Password=$admin_pw;Timeout=30;SSL Mode=VerifyFull;Root Certificate=${cluster_ca%.pem}.crt"
 start=$(now)
 ISHCHAT_LIVE_CONNECTION="$live" dotnet "$root/IshChat.InstanceRestore/bin/Release/net10.0/ishchat-restore-instance.dll" \
   --node "$prefix$leader" --instance "$(instance_id 1)" --time "$target_time" | tee "$work/instance.log" \

@@ -46,7 +46,7 @@ done
 [[ -n $found ]] || die "no running AppHost's cluster accepts this checkout's app password (start eng/run.sh, or pass --network)"
 network=$found
 pg0=$(container_on "$network" pg-0)
-leader=$(docker exec "$pg0" curl -fsS http://127.0.0.1:8008/cluster | python3 -c 'import json,sys; print(next(m["name"] for m in json.load(sys.stdin)["members"] if m["role"] == "leader"))')
+leader=$(docker exec "$pg0" curl -fsS --cacert /etc/ishchat/tls/ca.crt https://127.0.0.1:8008/cluster | python3 -c 'import json,sys; print(next(m["name"] for m in json.load(sys.stdin)["members"] if m["role"] == "leader"))')
 echo "[path] cluster network $network, leader $leader, image $image; $clients clients, ${seconds} s per run, scale $scale; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 client() { # network, password, then pgbench/psql arguments after the program name

@@ -8,6 +8,7 @@
 #   bench/sync-modes.sh --rounds 5 --seconds 60
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib/api-rounds.sh
 
 rounds=3 seconds=30 clients=16
 while [ $# -gt 0 ]; do
@@ -27,28 +28,12 @@ for round in $(seq 1 "$rounds"); do
     echo "[sync-modes] round $round, $mode: load $(cut -d' ' -f1-3 /proc/loadavg) at the start"
     bash bench/api.sh --self-hosted cluster --synchronous "$mode" --clients "$clients" --seconds "$seconds" \
       --label "synchronous=$mode round $round" > "$log" 2>&1 || echo "[sync-modes] round $round, $mode FAILED (see $log)"
-    # The report's post line: "post  <count>  <ops/s>  <p50>  <p99>"; errors on their own line.
-    awk -v mode="$mode" -v round="$round" '
-      $1 == "post" { posts = $3; p50 = $4; p99 = $5 }
-      $1 == "errors:" { errors = $2 }
-      END { printf "[sync-modes] round %s, %s: %s posts/s, post p50 %s ms, p99 %s ms, errors %s\n", round, mode, posts, p50, p99, errors }
-    ' "$log" | tee -a "$logs/summary"
+    api_round_line sync-modes "$round" "$mode" "$log" | tee -a "$logs/summary"
   done
 done
 
 echo
-echo "| replication | runs | posts/s (median; each run) | post p50 ms (median) | post p99 ms (median) | errors |"
-echo "|---|---|---|---|---|---|"
-for mode in off on quorum; do
-  grep ", $mode: " "$logs/summary" | awk -v mode="$mode" '
-    function median(a, n,   i, j, t) {
-      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-    }
-    { n++; posts[n] = $5 + 0; each = each (n > 1 ? ", " : "") $5; p50[n] = $9 + 0; p99[n] = $12 + 0; errors += $15 }
-    END { printf "| %s | %d | %s (%s) | %.1f | %.1f | %d |\n", mode, n, median(posts, n), each, median(p50, n), median(p99, n), errors }
-  '
-done | tee "$logs/table"
+api_rounds_table "$logs/summary" replication off on quorum | tee "$logs/table"
 awk -F'|' '{ gsub(/ /, "", $2); split($4, m, " "); median[$2] = m[1] } END {
   if (median["off"] > 0) printf "\nquorum costs %.1f %% of asynchronous posts/s, synchronous %.1f %%\n",
     100 * (1 - median["quorum"] / median["off"]), 100 * (1 - median["on"] / median["off"]) }' "$logs/table"

@@ -25,6 +25,23 @@ bash eng/setup.sh
 if [ "$(uname -s)" = Linux ]; then
   export SSL_CERT_DIR="$HOME/.aspnet/dev-certs/trust:${SSL_CERT_DIR:-$(openssl version -d 2>/dev/null | sed -E 's/^OPENSSLDIR: "(.*)"$/\1/')/certs}"
 fi
+# etcd serves its peers over TLS since issue 10, and a member keeps the peer URLs it joined with:
+# the developer's etcd volumes from an older checkout (no peers-use-tls marker beside the member's
+# data) can't rejoin, and each member would stop at start. Say so here, before twenty containers
+# start, instead of in etcd's log; wiping is the developer's call (the volumes hold the dev data).
+# Only the default volume set: a run with its own (--IshChat:Volumes:Prefix=…) starts empty.
+if [[ " $* " != *"Volumes:Prefix"* && " $* " != *" --single "* ]]; then
+  stale=()
+  for volume in $(docker volume ls -q --filter label=io.ishchat.volume-set=ishchat | grep -E '^ishchat-etcd-[0-9]+-data$' || true); do
+    docker run --rm --network none -v "$volume:/v:ro" "${ISHCHAT_BASE_IMAGE:-ishchat/debian-trixie:base}" \
+      sh -c 'test ! -d /v/data/member || test -e /v/peers-use-tls' || stale+=("$volume")
+  done
+  if ((${#stale[@]})); then
+    echo "[run] ${stale[*]}: etcd data from before etcd used TLS (plain-HTTP peer URLs); it cannot rejoin." >&2
+    echo "[run] Wipe the cluster's volumes once, then run again: eng/down.sh --volumes   (this removes the dev data and backups)" >&2
+    exit 1
+  fi
+fi
 if ! wait "$build_pid"; then
   cat "$build_log" >&2
   echo "[run] dotnet build failed" >&2

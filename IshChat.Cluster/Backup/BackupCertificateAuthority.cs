@@ -1,5 +1,4 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
+using IshChat.Cluster.Tls;
 
 namespace IshChat.Cluster.Backup;
 
@@ -12,14 +11,8 @@ public sealed record BackupCertificateAuthority(string CertificatePem, string Pr
 {
     public static BackupCertificateAuthority Create(TimeSpan? validity = null)
     {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=ishchat-backup-ca", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: true, hasPathLengthConstraint: true, pathLengthConstraint: 0, critical: true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, critical: true));
-        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));
-        var now = DateTimeOffset.UtcNow;
-        using var certificate = request.CreateSelfSigned(now.AddMinutes(-5), now + (validity ?? TimeSpan.FromDays(3650)));
-        return new(certificate.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
+        var authority = ClusterCertificateAuthority.Create(validity, "CN=ishchat-backup-ca");
+        return new(authority.CertificatePem, authority.PrivateKeyPem);
     }
 
     /// <summary>The value of <paramref name="secret"/> when it is one of the CA's.</summary>

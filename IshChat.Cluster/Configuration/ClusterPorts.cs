@@ -5,6 +5,9 @@ public static class ClusterPorts
 {
     public const int EtcdClient = 2379;
     public const int EtcdPeer = 2380;
+
+    /// <summary>etcd's /metrics and /health in plain HTTP (they hold no secret): the client port wants a client certificate.</summary>
+    public const int EtcdMetrics = 2381;
     public const int Postgres = 5432;
     public const int PatroniRest = 8008;
     public const int HAProxyReadWrite = 5000;

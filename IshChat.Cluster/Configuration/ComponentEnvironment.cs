@@ -114,7 +114,7 @@ public static class ComponentEnvironment
 
         return new Dictionary<string, EnvironmentValue>
         {
-            ["ISHCHAT_PGBOUNCER_UPSTREAM_HOST"] = string.Join(',', upstreamHosts),
+            ["ISHCHAT_PGBOUNCER_UPSTREAM_HOST"] = Tls.ServerNames.PgBouncerUpstream(upstreamHosts),
             ["ISHCHAT_PGBOUNCER_RW_PORT"] = ClusterPorts.HAProxyReadWrite.ToString(CultureInfo.InvariantCulture),
             ["ISHCHAT_PGBOUNCER_RO_PORT"] = ClusterPorts.HAProxyReadOnly.ToString(CultureInfo.InvariantCulture),
             ["ISHCHAT_DATABASE"] = PgBouncerDatabases.ReadWrite,

@@ -149,6 +149,20 @@ public static class DockerCli
         return result.Output.Count > 0 && result.Output[0].Trim() == "false false false";
     }
 
+    /// <summary>
+    /// The address a container's <c>host-gateway</c> names: the default bridge network's gateway (Docker's default
+    /// <c>host-gateway-ip</c>), or null when the engine does not say. A host process bound to it alone is reachable from
+    /// containers and not from the machine's own network.
+    /// </summary>
+    public static async Task<string?> HostGatewayAddressAsync(CancellationToken cancellationToken = default)
+    {
+        var result = await ExecuteAsync(["network", "inspect", "bridge", "--format", "{{range .IPAM.Config}}{{.Gateway}} {{end}}"], cancellationToken: cancellationToken);
+        return result.Succeeded
+            ? result.Text.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .FirstOrDefault(a => System.Net.IPAddress.TryParse(a, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+            : null;
+    }
+
     /// <summary>The names of the networks <paramref name="container"/> is attached to.</summary>
     public static async Task<IReadOnlyList<string>> NetworksOfAsync(string container, CancellationToken cancellationToken = default) =>
         (await RunAsync(["inspect", "--format", "{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}", container], cancellationToken))

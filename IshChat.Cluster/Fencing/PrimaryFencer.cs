@@ -17,12 +17,14 @@ namespace IshChat.Cluster.Fencing;
 /// </summary>
 public sealed class PrimaryFencer(
     FencingSettings settings,
+    HttpMessageHandler restHandler,
     EtcdLeaderKey leaderKey,
     Func<IReadOnlyList<Uri>> etcdClientUrls,
     Func<CancellationToken, Task<IReadOnlyList<FencedNode>>> nodes,
     ILogger logger) : IAsyncDisposable
 {
-    private readonly HttpClient http = new() { Timeout = settings.ProbeTimeout };
+    // Patroni's REST API is HTTPS from the cluster CA: the caller's handler trusts it (ClusterHttp).
+    private readonly HttpClient http = new(restHandler, disposeHandler: false) { Timeout = settings.ProbeTimeout };
     private readonly CancellationTokenSource stopping = new();
     private Task? watching;
     private LeaderKeyState? watched;

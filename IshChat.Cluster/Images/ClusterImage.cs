@@ -34,6 +34,9 @@ public sealed record ClusterImage(string Component, ClusterImage? BuiltOn = null
 
     public string Repository => $"{Namespace}/{Component}";
 
+    /// <summary>The user its containers run as, for images that are handed files of their own (TLS keys); else null.</summary>
+    public ContainerUser? RunsAs { get; init; }
+
     public string ContextDirectory(RepositoryLayout layout) => Path.Combine(layout.ContainersDirectory, Component);
 
     public string Tag(RepositoryLayout layout) => ComputeContentTag(ContextDirectory(layout), BuiltOn?.Reference(layout));

@@ -1,3 +1,5 @@
+using IshChat.AppHost.Hosting.CertificateAuthority;
+using IshChat.Cluster.Tls;
 using IshChat.AppHost.Hosting.Prometheus;
 using IshChat.AppHost.Hosting.FaultInjection;
 using IshChat.Cluster.Faults;
@@ -39,7 +41,7 @@ public sealed class AppHostModelTests : IAsyncDisposable
     private Task<Dictionary<string, string>> EnvironmentOf(IResource resource) => ResourceEnvironment.EvaluateAsync(resource, services);
 
     [Fact]
-    public async Task AppHostHasThreeEtcdMembersEachWithAHealthCheck()
+    public async Task AppHostHasThreeEtcdMembersEachWithAHealthCheckAndACertificateForItsHttpsClientPort()
     {
         var model = await BuildModelAsync();
 
@@ -48,7 +50,9 @@ public sealed class AppHostModelTests : IAsyncDisposable
         Assert.All(cluster.Members, member =>
         {
             Assert.True(member.TryGetAnnotationsOfType<HealthCheckAnnotation>(out _), $"{member.Name} has no health check");
-            Assert.Contains(member.Annotations.OfType<EndpointAnnotation>(), e => e.Name == EtcdMemberResource.ClientEndpointName && e.TargetPort == ClusterPorts.EtcdClient);
+            Assert.Contains(member.Annotations.OfType<EndpointAnnotation>(),
+                e => e.Name == EtcdMemberResource.ClientEndpointName && e.TargetPort == ClusterPorts.EtcdClient && e.UriScheme == "https");
+            Assert.Contains(member.Annotations.OfType<ContainerFileSystemCallbackAnnotation>(), a => a.DestinationPath == TlsFiles.Directory);
         });
     }
 
@@ -65,6 +69,7 @@ public sealed class AppHostModelTests : IAsyncDisposable
             var endpoints = node.Annotations.OfType<EndpointAnnotation>().ToDictionary(e => e.Name);
             Assert.Equal(ClusterPorts.Postgres, endpoints[PatroniNodeResource.PostgresEndpointName].TargetPort);
             Assert.Equal(ClusterPorts.PatroniRest, endpoints[PatroniNodeResource.RestEndpointName].TargetPort);
+            Assert.Equal("https", endpoints[PatroniNodeResource.RestEndpointName].UriScheme);
             Assert.True(node.TryGetAnnotationsOfType<HealthCheckAnnotation>(out _), $"{node.Name} has no health check");
         });
         Assert.True(cluster.TryGetAnnotationsOfType<HealthCheckAnnotation>(out _), "the cluster has no leader/replica health check");
@@ -95,6 +100,8 @@ public sealed class AppHostModelTests : IAsyncDisposable
         Assert.True(tier.TryGetAnnotationsOfType<HealthCheckAnnotation>(out _));
         foreach (var haproxy in tier.Instances)
         {
+            // Its checks of Patroni's HTTPS REST API verify the nodes with the cluster CA's certificate, handed in as a file
+            Assert.Contains(haproxy.Annotations.OfType<ContainerFileSystemCallbackAnnotation>(), a => a.DestinationPath == TlsFiles.Directory);
             var environment = await EnvironmentOf(haproxy);
             var endpoints = haproxy.Annotations.OfType<EndpointAnnotation>().ToDictionary(e => e.Name, e => e.TargetPort);
 
@@ -247,7 +254,8 @@ public sealed class AppHostModelTests : IAsyncDisposable
     public void SpareSlotsComeAfterTheConfiguredReplicasAndStayWithinTheLimit()
     {
         var builder = DistributedApplication.CreateBuilder([]);
-        var cluster = builder.AddPatroniCluster("pg", builder.AddEtcdCluster("etcd", members: 1)).WithReplicas(1).WithSpareReplicas(2);
+        var ca = builder.AddCertificateAuthority("ca");
+        var cluster = builder.AddPatroniCluster("pg", builder.AddEtcdCluster("etcd", ca, members: 1), ca).WithReplicas(1).WithSpareReplicas(2);
 
         Assert.Equal(["pg-0", "pg-1", "pg-2", "pg-3"], cluster.Resource.Nodes.Select(n => n.Name));
         Assert.Equal([false, false, true, true], cluster.Resource.Nodes.Select(n => n.IsSpare));

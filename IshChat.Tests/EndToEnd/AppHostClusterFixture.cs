@@ -5,6 +5,7 @@ using IshChat.AppHost.Hosting.Patroni;
 using IshChat.AppHost.Hosting.PgBouncer;
 using IshChat.AppHost.Hosting.Shared;
 using Microsoft.Extensions.DependencyInjection;
+using IshChat.Cluster.Tls;
 using Npgsql;
 using Xunit.Abstractions;
 
@@ -113,11 +114,16 @@ public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
 
     private Uri FirstPgBouncerEndpoint => App.GetEndpoint(ResourceNames.Instance(ResourceNames.PgBouncer, 0), PgBouncerInstanceResource.PrimaryEndpointName);
 
+    /// <summary>Verified TLS, as the AppHost's own connection strings: the cluster CA's certificate, and the name dialled checked.</summary>
     private async Task<string> RoleConnectionStringAsync(string role, Uri endpoint, string database) => new NpgsqlConnectionStringBuilder
     {
         Host = endpoint.Host, Port = endpoint.Port, Database = database, Username = role,
         Password = await Cluster.Secret(ClusterRoles.PasswordOf(role)).GetValueAsync(default), Pooling = false, Timeout = 5,
-    }.ConnectionString;
+    }.VerifyFull(await CertificateAuthorityFileAsync()).ConnectionString;
+
+    /// <summary>The AppHost's CA certificate on the host (the file its connection strings name in <c>Root Certificate</c>).</summary>
+    public async Task<string> CertificateAuthorityFileAsync() =>
+        await Cluster.CertificateAuthority.HostFile.GetValueAsync() ?? throw new InvalidOperationException("The cluster CA has no file.");
 
     /// <summary>The chat API (both replicas, balanced) with the admin key at hand.</summary>
     public async Task<(HttpClient Http, string AdminApiKey)> ChatApiAsync()
@@ -187,7 +193,8 @@ public sealed class AppHostClusterFixture(IMessageSink sink) : IAsyncLifetime
     private async Task<PatroniRestClient> PatroniRestAsync(CancellationToken cancellationToken)
     {
         var password = await Cluster.Secret(ClusterRoles.PasswordOf(ClusterRoles.RestApi)).GetValueAsync(cancellationToken);
-        return new PatroniRestClient(new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, password!);
+        // Patroni's REST API is HTTPS with a certificate from the cluster CA.
+        return new PatroniRestClient(Cluster.CertificateAuthority.CreateHttpClient(Timeout.InfiniteTimeSpan), password!);
     }
 
     private sealed class AsyncDisposable(Func<Task> dispose) : IAsyncDisposable

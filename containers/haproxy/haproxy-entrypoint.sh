@@ -17,6 +17,9 @@ for var in ISHCHAT_PATRONI_PG_PORT ISHCHAT_PATRONI_REST_PORT; do
     || die "$var='${!var}' is not a TCP port number"
 done
 
+ca=/etc/ishchat/tls/ca.crt
+[[ -r $ca ]] || die "$ca is missing: mount the cluster CA's certificate there (its health checks verify Patroni's REST API with it)"
+
 hostname_re='^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$'
 IFS=',' read -r -a nodes <<<"$ISHCHAT_PATRONI_NODES"
 declare -A seen=()
@@ -32,7 +35,10 @@ for node in "${nodes[@]}"; do
   # init-addr last,libc,none: start even if the node's name does not resolve yet
   # (the server then waits in maintenance until the resolvers find it).
   # resolve-prefer ipv4: Docker's networks here are IPv4, skip useless AAAA lookups.
+  # The checks ask Patroni's REST API over HTTPS and accept only the node's own certificate from
+  # the cluster CA (docs/security.md); the database traffic itself stays TCP pass-through.
   line="    server $node $node:$ISHCHAT_PATRONI_PG_PORT check port $ISHCHAT_PATRONI_REST_PORT"
+  line+=" check-ssl verify required ca-file $ca check-sni $node verifyhost $node"
   line+=" resolvers docker resolve-prefer ipv4 init-addr last,libc,none"
   primary_servers+="$line"$'\n'
   replica_servers+="$line"$'\n'

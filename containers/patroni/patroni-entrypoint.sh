@@ -87,6 +87,15 @@ else
   echo "patroni-entrypoint: $data_dir is empty: Patroni bootstraps a new cluster or clones this member from the leader" >&2
 fi
 
+# TLS (docs/security.md): PostgreSQL accepts only TLS over TCP, so without its certificate it
+# could serve nobody. Handed in as files by the AppHost or the test cluster, never environment.
+tls=/etc/ishchat/tls
+for file in ca.crt server.crt server.key; do
+  [[ -r $tls/$file ]] || die "$tls/$file is missing or unreadable for $(id -un): mount the cluster CA's certificate, this node's certificate and its key there (containers/patroni/README.md)"
+done
+[[ $(stat -c %a "$tls/server.key") == 600 && -O $tls/server.key ]] \
+  || die "$tls/server.key must be mode 0600 and owned by $(id -un) (uid $(id -u)), not $(stat -c '%a %U (uid %u)' "$tls/server.key"): PostgreSQL refuses it otherwise"
+
 # Backups (docs/backup.md): one stanza name for every node and both renderers.
 export ISHCHAT_BACKUP_REPO_TYPE="${ISHCHAT_BACKUP_REPO_TYPE:-none}"
 export ISHCHAT_BACKUP_STANZA="${ISHCHAT_BACKUP_STANZA:-$PATRONI_SCOPE}"

@@ -52,10 +52,11 @@ fi
 [[ -e $data/PG_VERSION ]] || die "pgbackrest restore left no data directory"
 say "files restored in $(elapsed "$started") s; replaying WAL to '$point'"
 
-# Socket only; no synchronous standby to wait for (the live cluster's setting is in the copy);
-# the log in one file the checks below read.
+# Socket only (so ssl=off: the copy's TLS settings name certificate files this container lacks);
+# no synchronous standby to wait for (the live cluster's setting is in the copy); the log in one
+# file the checks below read.
 pg_ctl -D "$data" -w -t 3600 -l "$log" start -o "-c listen_addresses= -c unix_socket_directories=$socket \
-  -c synchronous_standby_names= -c archive_mode=off -c logging_collector=off -c log_destination=stderr" >/dev/null \
+  -c synchronous_standby_names= -c archive_mode=off -c ssl=off -c logging_collector=off -c log_destination=stderr" >/dev/null \
   || die "PostgreSQL did not start on the restored files"
 until [[ $(psql -X -At -h "$socket" -d postgres -c 'SELECT pg_is_in_recovery()' 2>/dev/null) == f ]]; do
   pg_ctl -D "$data" status >/dev/null || die "PostgreSQL stopped during recovery (a WAL segment missing or damaged?)"

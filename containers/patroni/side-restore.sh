@@ -20,7 +20,11 @@ export ISHCHAT_BACKUP_STANZA="${ISHCHAT_BACKUP_STANZA:-${PATRONI_SCOPE:?ISHCHAT_
 PGBACKREST_LOG_LEVEL_CONSOLE=detail /usr/local/bin/ishchat-restore-bootstrap
 echo "ishchat-side-restore: files restored; replaying WAL to the target"
 # Whatever the live configuration says, this copy never archives, never waits for a
-# synchronous standby, and needs no certificate files from outside its data directory.
+# synchronous standby, and needs no certificate files from outside its data directory. So no
+# TLS either, and its own pg_hba (the restored one accepts only hostssl): SCRAM over plain TCP,
+# which the caller publishes on 127.0.0.1 only (docs/security.md).
+hba=/var/run/postgresql/side-restore-hba.conf
+printf '%s\n' 'local all postgres peer' 'local all all scram-sha-256' 'host all all 0.0.0.0/0 scram-sha-256' 'host all all ::/0 scram-sha-256' >"$hba"
 exec postgres -D /var/lib/postgresql/data \
   -c listen_addresses='*' -c port=5432 -c unix_socket_directories=/var/run/postgresql \
-  -c archive_mode=off -c synchronous_standby_names= -c ssl=off -c hot_standby=on
+  -c archive_mode=off -c synchronous_standby_names= -c ssl=off -c hot_standby=on -c hba_file="$hba"

@@ -24,8 +24,11 @@ export ISHCHAT_PGBOUNCER_PORT="${ISHCHAT_PGBOUNCER_PORT:-6432}"
 # process's own environment, which only its user and root can read.
 export PGPASSWORD="$ISHCHAT_PGBOUNCER_STATS_PASSWORD"
 unset ISHCHAT_PGBOUNCER_STATS_PASSWORD
+# PgBouncer takes only TLS clients; the exporter verifies it is the PgBouncer the cluster CA
+# signed for that name (docs/security.md). The CA's certificate arrives as a file.
+[[ -r /etc/ishchat/tls/ca.crt ]] || die "/etc/ishchat/tls/ca.crt is missing: mount the cluster CA's certificate there"
 exec /usr/bin/prometheus-pgbouncer-exporter \
   --web.listen-address=:9127 \
   --pgBouncer.pid-file= \
-  --pgBouncer.connectionString="postgres://${ISHCHAT_PGBOUNCER_STATS_USER}@${ISHCHAT_PGBOUNCER_HOST}:${ISHCHAT_PGBOUNCER_PORT}/pgbouncer?sslmode=disable&connect_timeout=3" \
+  --pgBouncer.connectionString="postgres://${ISHCHAT_PGBOUNCER_STATS_USER}@${ISHCHAT_PGBOUNCER_HOST}:${ISHCHAT_PGBOUNCER_PORT}/pgbouncer?sslmode=verify-full&sslrootcert=/etc/ishchat/tls/ca.crt&connect_timeout=3" \
   "$@"

@@ -71,6 +71,12 @@ for var in ISHCHAT_PGBOUNCER_AUTH_PASSWORD ISHCHAT_PGBOUNCER_STATS_PASSWORD; do
   [[ ${!var} != *[[:cntrl:]]* ]] || die "$var must not contain control characters (newline, tab, ...)"
 done
 
+# TLS (docs/security.md): the certificate, its key and the CA arrive as files, never environment.
+tls=/etc/ishchat/tls
+for file in ca.crt server.crt server.key; do
+  [[ -r $tls/$file ]] || die "$tls/$file is missing or unreadable for $(id -un): mount the cluster CA's certificate, this PgBouncer's certificate and its key there (containers/pgbouncer/README.md)"
+done
+
 dir=/run/pgbouncer
 umask 077
 

@@ -22,6 +22,8 @@ done
 # A YAML double-quoted scalar: only backslash and double quote need escaping.
 yaml_quote() { local v=${1//\\/\\\\}; printf '"%s"' "${v//\"/\\\"}"; }
 
+[[ -r /etc/ishchat/tls/ca.crt ]] || die "/etc/ishchat/tls/ca.crt is missing: mount the cluster CA's certificate there"
+
 umask 077
 cfg=/run/postgres-exporter/postgres_exporter.yml
 cat >"$cfg.tmp" <<YAML
@@ -34,7 +36,10 @@ auth_modules:
       password: $(yaml_quote "$ISHCHAT_MONITOR_PASSWORD")
     options:
       dbname: $(yaml_quote "$ISHCHAT_POSTGRES_EXPORTER_DATABASE")
-      sslmode: disable
+      # TLS to every node, which must show a certificate the cluster CA signed for the name
+      # probed (pg-N): docs/security.md.
+      sslmode: verify-full
+      sslrootcert: /etc/ishchat/tls/ca.crt
       connect_timeout: "3"
 YAML
 mv "$cfg.tmp" "$cfg"

@@ -44,11 +44,20 @@ live_targets() { # job name
 }
 file_sd=/etc/prometheus/file_sd
 
-static_job() { # job name, variable name, metrics path, "live" to also read file_sd/<job>/
-  local job=$1 var=$2 path=${3:-/metrics} live=${4:-}
+# Targets that serve HTTPS with a certificate from the cluster CA (Patroni's REST API) are verified
+# against it, by the name scraped (pg-N); its certificate is a file handed in at container creation.
+cluster_ca=/etc/ishchat/tls/ca.crt
+https_job() { # job name
+  [[ -r $cluster_ca ]] || die "$cluster_ca is missing: the job $1 scrapes over HTTPS and verifies its targets with the cluster CA's certificate there"
+  printf '    scheme: https\n    tls_config:\n      ca_file: %s\n' "$cluster_ca"
+}
+
+static_job() { # job name, variable name, metrics path, "live" to also read file_sd/<job>/, "https" for the cluster CA's TLS
+  local job=$1 var=$2 path=${3:-/metrics} live=${4:-} scheme=${5:-http}
   [[ -n ${!var:-} ]] || return 0
-  printf '  - job_name: %s\n    metrics_path: %s\n    static_configs:\n      - targets: %s\n' \
-    "$job" "$path" "$(targets "$var" "${!var}")"
+  printf '  - job_name: %s\n    metrics_path: %s\n' "$job" "$path"
+  [[ $scheme != https ]] || https_job "$job"
+  printf '    static_configs:\n      - targets: %s\n' "$(targets "$var" "${!var}")"
   [[ -z $live ]] || live_targets "$job"
   printf '%s\n' "${instance_from_host#$'\n'}"
 }
@@ -106,7 +115,7 @@ YAML
       - files: [/etc/prometheus/file_sd/*.json]
         refresh_interval: 5s
 YAML
-  static_job patroni ISHCHAT_SCRAPE_PATRONI /metrics live
+  static_job patroni ISHCHAT_SCRAPE_PATRONI /metrics live https
   postgres_job
   static_job etcd ISHCHAT_SCRAPE_ETCD
   static_job haproxy ISHCHAT_SCRAPE_HAPROXY

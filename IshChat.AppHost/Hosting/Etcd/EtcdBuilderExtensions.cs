@@ -1,5 +1,9 @@
+using IshChat.AppHost.Hosting.CertificateAuthority;
 using IshChat.AppHost.Hosting.Images;
 using IshChat.AppHost.Hosting.Shared;
+using IshChat.Cluster.Tls;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace IshChat.AppHost.Hosting.Etcd;
 
@@ -7,19 +11,21 @@ public static class EtcdBuilderExtensions
 {
     /// <summary>
     /// Adds an etcd cluster of <paramref name="members"/> containers. Three members survive the
-    /// loss of one; a single member would make leader election a single point of failure.
+    /// loss of one; a single member would make leader election a single point of failure. Clients and peers speak TLS
+    /// with certificates <paramref name="certificateAuthority"/> issues; a client without one is refused.
     /// </summary>
     public static IResourceBuilder<EtcdClusterResource> AddEtcdCluster(
-        this IDistributedApplicationBuilder builder, [ResourceName] string name, int members = 3)
+        this IDistributedApplicationBuilder builder, [ResourceName] string name, IResourceBuilder<CertificateAuthorityResource> certificateAuthority, int members = 3)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(certificateAuthority);
         if (members is < 1 or > 7 || members % 2 == 0)
         {
             throw new ArgumentOutOfRangeException(nameof(members), members, "An etcd cluster has an odd number of members, 1 to 7.");
         }
 
-        var cluster = new EtcdClusterResource(name);
+        var cluster = new EtcdClusterResource(name, certificateAuthority.Resource);
         var clusterBuilder = builder.AddResource(cluster)
             .WithStateOfMembers(() => cluster.Members)
             .ExcludeFromManifest();
@@ -30,15 +36,22 @@ public static class EtcdBuilderExtensions
         {
             var member = new EtcdMemberResource(memberNames[i], cluster);
             cluster.AddMember(member);
+            // etcd answers /health with 200 only while the member is part of a cluster with a leader; asked over
+            // TLS with the AppHost's client certificate, as the fencer asks for the leader key.
+            var healthCheckKey = $"{member.Name}_health";
+            var health = new HttpsHealthCheck(
+                () => member.ClientUrlIfAllocated is { } client ? new Uri(client, "/health") : null,
+                cluster.CertificateAuthority.CreateHttpClient(TimeSpan.FromSeconds(5)));
+            builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheckKey, _ => health, HealthStatus.Unhealthy, tags: null));
             builder.AddResource(member)
                 .WithClusterImage(ClusterImages.Etcd)
                 .WithDevelopmentContainerName()
-                .WithHttpEndpoint(port: HostPorts.Offset(hostPorts.EtcdClientFirstMember, i), targetPort: ClusterPorts.EtcdClient, name: EtcdMemberResource.ClientEndpointName)
+                .WithHttpsEndpoint(port: HostPorts.Offset(hostPorts.EtcdClientFirstMember, i), targetPort: ClusterPorts.EtcdClient, name: EtcdMemberResource.ClientEndpointName)
+                .WithServerCertificate(cluster.CertificateAuthority, ClusterImages.Etcd, () => ServerNames.EtcdMember(member.Name))
                 // The member's data (/var/lib/etcd/data) outlives the AppHost: Patroni's keys, and the cluster's membership.
                 .WithDataVolume("/var/lib/etcd", DataVolumeKind.Cluster)
                 .WithComponentEnvironment(() => ComponentEnvironment.EtcdMember(member.Name, memberNames, cluster.ClusterToken), _ => throw new InvalidOperationException("etcd needs no secrets."))
-                // etcd answers /health with 200 only while the member is part of a cluster with a leader.
-                .WithHttpHealthCheck("/health", endpointName: EtcdMemberResource.ClientEndpointName)
+                .WithHealthCheck(healthCheckKey)
                 .WithParentRelationship(cluster);
         }
 

@@ -1,5 +1,6 @@
 using Aspire.Hosting.ApplicationModel;
 using IshChat.AppHost.Hosting.BackupStore;
+using IshChat.AppHost.Hosting.CertificateAuthority;
 using IshChat.AppHost.Hosting.Images;
 using IshChat.AppHost.Hosting.Patroni;
 using IshChat.AppHost.Hosting.PgBouncer;
@@ -20,6 +21,7 @@ public static class ExporterBuilderExtensions
         ArgumentNullException.ThrowIfNull(cluster);
         return cluster.ApplicationBuilder.AddExporter(name, ClusterImages.PostgresExporter, ClusterPorts.PostgresExporter)
             .WithComponentEnvironment(MonitoringEnvironment.PostgresExporter, cluster.Resource.Secret)
+            .WithCertificateAuthorityCertificate(cluster.Resource.CertificateAuthority, ClusterImages.PostgresExporter)
             .WithParentRelationship(cluster);
     }
 
@@ -29,6 +31,7 @@ public static class ExporterBuilderExtensions
         ArgumentNullException.ThrowIfNull(pgbouncer);
         return pgbouncer.ApplicationBuilder.AddExporter(name, ClusterImages.PgBouncerExporter, ClusterPorts.PgBouncerExporter)
             .WithComponentEnvironment(() => MonitoringEnvironment.PgBouncerExporter(pgbouncer.Resource.Name), pgbouncer.Resource.Tier.Cluster.Secret)
+            .WithCertificateAuthorityCertificate(pgbouncer.Resource.Tier.Cluster.CertificateAuthority, ClusterImages.PgBouncerExporter)
             // pgbouncer_exporter exits when PgBouncer's name does not resolve yet at its start.
             .WaitFor(pgbouncer)
             .WithParentRelationship(pgbouncer);

@@ -21,7 +21,7 @@ public static class DeadLeaderKeyRelease
         {
             var notifications = @event.Notifications;
             var releaser = new DeadLeaderReleaser(
-                new EtcdLeaderKey(new HttpClient { Timeout = TimeSpan.FromSeconds(3) }, cluster.Scope),
+                cluster.Etcd.LeaderKey(cluster.Scope),
                 async (containerId, cancellationToken) =>
                 {
                     foreach (var node in cluster.Nodes)

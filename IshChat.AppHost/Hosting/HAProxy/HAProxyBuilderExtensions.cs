@@ -1,6 +1,8 @@
+using IshChat.AppHost.Hosting.CertificateAuthority;
 using IshChat.AppHost.Hosting.Images;
 using IshChat.AppHost.Hosting.Patroni;
 using IshChat.AppHost.Hosting.Shared;
+using IshChat.Cluster.Tls;
 using IshChat.ServiceDefaults;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -44,7 +46,8 @@ public static class HAProxyBuilderExtensions
             // Healthy only when the read-write port reaches a server that is not in recovery: a leader.
             var routesToLeader = new PostgresQueryHealthCheck(
                 async ct => $"Host={instance.ReadWriteEndpoint.Host};Port={instance.ReadWriteEndpoint.Port};Database=postgres;"
-                    + $"Username={ClusterRoles.Monitor};Password={await cluster.Resource.Secret(ClusterSecret.MonitorPassword).GetValueAsync(ct)}",
+                    + $"Username={ClusterRoles.Monitor};Password={await cluster.Resource.Secret(ClusterSecret.MonitorPassword).GetValueAsync(ct)};"
+                    + HostTrust.NpgsqlOptions(await cluster.Resource.CertificateAuthority.HostFile.GetValueAsync(ct) ?? ""),
                 "SELECT pg_is_in_recovery()",
                 result => result is false ? null : "The read-write port reached a server in recovery.");
             tierHealthChecks.Add(routesToLeader);
@@ -61,6 +64,8 @@ public static class HAProxyBuilderExtensions
                 .WithComponentEnvironment(
                     () => ComponentEnvironment.HAProxy([.. cluster.Resource.Nodes.Select(n => n.Name)]),
                     _ => throw new InvalidOperationException("HAProxy needs no secrets."))
+                // Its checks ask each node's REST API over HTTPS and verify the node's certificate with the cluster CA.
+                .WithCertificateAuthorityCertificate(cluster.Resource.CertificateAuthority, ClusterImages.HAProxy)
                 .WithHealthCheck(healthCheckKey)
                 .WithUrlForEndpoint(HAProxyInstanceResource.StatsEndpointName, url => url.DisplayText = "HAProxy stats")
                 .WithParentRelationship(tierBuilder);

@@ -25,7 +25,8 @@ public static class PrimaryFencingExtensions
             var notifications = @event.Notifications;
             var fencer = new PrimaryFencer(
                 settings ?? new FencingSettings(),
-                new EtcdLeaderKey(new HttpClient { Timeout = TimeSpan.FromSeconds(3) }, cluster.Scope),
+                cluster.CertificateAuthority.HttpHandler,
+                cluster.Etcd.LeaderKey(cluster.Scope),
                 cluster.Etcd.ClientUrls,
                 async cancellationToken =>
                 {

@@ -60,8 +60,7 @@ public static class OrderedShutdownExtensions
             return;
         }
 
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
-        var leaderKey = new EtcdLeaderKey(http, cluster.Scope);
+        var leaderKey = cluster.Etcd.LeaderKey(cluster.Scope);
         string? leader = null;
         foreach (var etcd in cluster.Etcd.ClientUrls())
         {

@@ -1,8 +1,11 @@
+using IshChat.AppHost.Hosting.CertificateAuthority;
 using IshChat.AppHost.Hosting.Etcd;
 using IshChat.AppHost.Hosting.Images;
 using IshChat.AppHost.Hosting.Shared;
 using IshChat.ServiceDefaults;
+using IshChat.Cluster.Tls;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace IshChat.AppHost.Hosting.Patroni;
 
@@ -13,18 +16,20 @@ public static class PatroniBuilderExtensions
     /// <summary>
     /// Adds a Patroni cluster electing its leader in <paramref name="etcd"/>, with one node; add
     /// streaming replicas with <see cref="WithReplicas"/>. Every password is an Aspire secret
-    /// parameter, generated when unset.
+    /// parameter, generated when unset. Every node serves TLS only, with a certificate <paramref name="certificateAuthority"/> issues.
     /// </summary>
     public static IResourceBuilder<PatroniClusterResource> AddPatroniCluster(
-        this IDistributedApplicationBuilder builder, [ResourceName] string name, IResourceBuilder<EtcdClusterResource> etcd)
+        this IDistributedApplicationBuilder builder, [ResourceName] string name, IResourceBuilder<EtcdClusterResource> etcd,
+        IResourceBuilder<CertificateAuthorityResource> certificateAuthority)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(etcd);
+        ArgumentNullException.ThrowIfNull(certificateAuthority);
 
         var secrets = builder.AddClusterSecrets(name);
 
-        var cluster = new PatroniClusterResource(name, etcd.Resource, secrets);
+        var cluster = new PatroniClusterResource(name, etcd.Resource, secrets, certificateAuthority.Resource);
         var clusterBuilder = builder.AddResource(cluster)
             .WithStateOfMembers(() => cluster.Nodes)
             .WithClusterMonitor()
@@ -112,19 +117,24 @@ public static class PatroniBuilderExtensions
         var node = new PatroniNodeResource(ResourceNames.Instance(cluster.Name, index), index, cluster, spare);
         cluster.AddNode(node);
         var hostPorts = HostPorts.From(builder.Configuration);
+        // Patroni's /health is 200 only while PostgreSQL is up and running, whatever its role; over HTTPS from the cluster CA.
+        var healthCheckKey = $"{node.Name}_health";
+        var health = new HttpsHealthCheck(() => node.RestUrlIfAllocated is { } rest ? new Uri(rest, "health") : null, cluster.CertificateAuthority.CreateHttpClient(TimeSpan.FromSeconds(5)));
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheckKey, _ => health, HealthStatus.Unhealthy, tags: null));
 
         var nodeBuilder = builder.AddResource(node)
             .WithClusterImage(ClusterImages.Patroni)
                 .WithDevelopmentContainerName()
             .WithEndpoint(targetPort: ClusterPorts.Postgres, name: PatroniNodeResource.PostgresEndpointName, scheme: "tcp")
-            .WithHttpEndpoint(port: HostPorts.Offset(hostPorts.PatroniRestFirstNode, index), targetPort: ClusterPorts.PatroniRest, name: PatroniNodeResource.RestEndpointName)
+            .WithHttpsEndpoint(port: HostPorts.Offset(hostPorts.PatroniRestFirstNode, index), targetPort: ClusterPorts.PatroniRest, name: PatroniNodeResource.RestEndpointName)
             // PGDATA (/var/lib/postgresql/data) outlives the AppHost: the next run starts the same PostgreSQL system.
             .WithDataVolume("/var/lib/postgresql", DataVolumeKind.Cluster)
             .WithComponentEnvironment(
                 () => ComponentEnvironment.PatroniNode(node.Name, cluster.Scope, cluster.Etcd.MemberNames(), cluster.Settings),
                 cluster.Secret)
-            // Patroni's /health is 200 only while PostgreSQL is up and running, whatever its role.
-            .WithHttpHealthCheck("/health", endpointName: PatroniNodeResource.RestEndpointName)
+            // Its own name and every router's: HAProxy passes TCP through, so clients dialling haproxy-N verify this certificate.
+            .WithServerCertificate(cluster.CertificateAuthority, ClusterImages.Patroni, () => ServerNames.PatroniNode(node.Name, cluster.Routers.Select(r => r.Name)))
+            .WithHealthCheck(healthCheckKey)
             .WithNodeCommands()
             .WithParentRelationship(cluster);
         if (spare)
@@ -134,12 +144,14 @@ public static class PatroniBuilderExtensions
         }
     }
 
-    /// <summary>A REST client for commands and the monitor, authorised for Patroni's unsafe methods.</summary>
-    internal static async Task<PatroniRestClient> CreateRestClientAsync(this PatroniClusterResource cluster, IServiceProvider services, CancellationToken cancellationToken)
+    /// <summary>
+    /// A REST client for commands and the monitor, authorised for Patroni's unsafe methods, trusting the cluster CA.
+    /// Timeouts are per request inside PatroniRestClient: POST /failover takes as long as the promotion.
+    /// </summary>
+    internal static async Task<PatroniRestClient> CreateRestClientAsync(this PatroniClusterResource cluster, CancellationToken cancellationToken)
     {
         var password = await cluster.Secret(ClusterSecret.RestApiPassword).GetValueAsync(cancellationToken)
             ?? throw new InvalidOperationException("The Patroni REST API password has no value.");
-        var http = services.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(PatroniRestClient));
-        return new PatroniRestClient(http, password);
+        return new PatroniRestClient(cluster.CertificateAuthority.CreateHttpClient(Timeout.InfiniteTimeSpan), password);
     }
 }

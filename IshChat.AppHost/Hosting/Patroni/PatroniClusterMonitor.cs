@@ -23,9 +23,6 @@ internal static class PatroniClusterMonitor
     public static IResourceBuilder<PatroniClusterResource> WithClusterMonitor(this IResourceBuilder<PatroniClusterResource> builder)
     {
         var cluster = builder.Resource;
-        // Timeouts are per request inside PatroniRestClient: POST /failover takes as long as the promotion.
-        builder.ApplicationBuilder.Services.AddHttpClient(nameof(PatroniRestClient), http => http.Timeout = Timeout.InfiniteTimeSpan);
-
         var healthCheckKey = $"{cluster.Name}_leader_and_streaming_replicas";
         builder.ApplicationBuilder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             healthCheckKey, _ => new PatroniClusterHealthCheck(cluster), failureStatus: HealthStatus.Unhealthy, tags: null));
@@ -48,7 +45,7 @@ internal static class PatroniClusterMonitor
         string? lastError = null;
         try
         {
-            var rest = await cluster.CreateRestClientAsync(@event.Services, cancellationToken);
+            var rest = await cluster.CreateRestClientAsync(cancellationToken);
             var reconciler = new DynamicConfigurationReconciler(cluster, @event.Logger);
             using var timer = new PeriodicTimer(pollInterval);
             while (await timer.WaitForNextTickAsync(cancellationToken))

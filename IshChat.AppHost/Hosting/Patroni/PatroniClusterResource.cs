@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using IshChat.AppHost.Hosting.CertificateAuthority;
 using IshChat.AppHost.Hosting.Etcd;
 
 namespace IshChat.AppHost.Hosting.Patroni;
@@ -7,7 +8,8 @@ namespace IshChat.AppHost.Hosting.Patroni;
 /// A Patroni-managed PostgreSQL cluster: one leader and its streaming replicas, electing the
 /// leader in an etcd cluster. The cluster owns the credentials every node is bootstrapped with.
 /// </summary>
-public sealed class PatroniClusterResource(string name, EtcdClusterResource etcd, IReadOnlyDictionary<ClusterSecret, ParameterResource> secrets)
+public sealed class PatroniClusterResource(
+    string name, EtcdClusterResource etcd, IReadOnlyDictionary<ClusterSecret, ParameterResource> secrets, CertificateAuthorityResource certificateAuthority)
     : Resource(name)
 {
     private readonly List<PatroniNodeResource> nodes = [];
@@ -15,6 +17,9 @@ public sealed class PatroniClusterResource(string name, EtcdClusterResource etcd
     private readonly ConcurrentDictionary<string, bool> sparesUp = new(StringComparer.Ordinal);
 
     public EtcdClusterResource Etcd { get; } = etcd;
+
+    /// <summary>Signs every node's certificate, and the routing and pooling tiers' in front of them.</summary>
+    public CertificateAuthorityResource CertificateAuthority { get; } = certificateAuthority;
 
     /// <summary>Every node slot: the leader and configured replicas first, then the spares.</summary>
     public IReadOnlyList<PatroniNodeResource> Nodes => nodes;

@@ -37,7 +37,7 @@ public static class PatroniCommands
             var cluster = builder.Resource;
             try
             {
-                var rest = await cluster.CreateRestClientAsync(context.Services, context.CancellationToken);
+                var rest = await cluster.CreateRestClientAsync(context.CancellationToken);
                 await new Cluster.Patroni.RollingRestart(rest, () => cluster.ServingNodes.Select(n => (n.Name, n.RestUrlIfAllocated)), cluster.Settings, context.Logger)
                     .RunAsync(parameters: null, context.CancellationToken);
                 return CommandResults.Success();
@@ -94,7 +94,7 @@ public static class PatroniCommands
 
         try
         {
-            var rest = await cluster.CreateRestClientAsync(context.Services, context.CancellationToken);
+            var rest = await cluster.CreateRestClientAsync(context.CancellationToken);
             var answer = await call(rest, leaderNode.RestUrlIfAllocated ?? throw new HttpRequestException($"{leaderNode.Name} has no REST endpoint yet."));
             logger.LogInformation("Patroni: {Answer}", answer);
             return CommandResults.Success();

@@ -52,7 +52,7 @@ public static class ReplicaCommands
                 try
                 {
                     await services.GetRequiredService<ResourceNotificationService>().WaitForHealthChecksAsync(cluster.Name, stopping);
-                    var rest = await cluster.CreateRestClientAsync(services, stopping);
+                    var rest = await cluster.CreateRestClientAsync(stopping);
                     await new ReplicaMembership(rest, new AppHostReplicaSlots(cluster, services), cluster.Settings, logger).DropSlotsOfAbsentNodesAsync(stopping);
                 }
                 catch (OperationCanceledException)
@@ -85,7 +85,7 @@ public static class ReplicaCommands
 
         try
         {
-            var rest = await cluster.CreateRestClientAsync(context.Services, context.CancellationToken);
+            var rest = await cluster.CreateRestClientAsync(context.CancellationToken);
             var membership = new ReplicaMembership(rest, new AppHostReplicaSlots(cluster, context.Services), cluster.Settings, context.Logger);
             await change(membership, context.CancellationToken);
             return CommandResults.Success();

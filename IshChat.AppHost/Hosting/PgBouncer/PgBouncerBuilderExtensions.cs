@@ -1,6 +1,8 @@
+using IshChat.AppHost.Hosting.CertificateAuthority;
 using IshChat.AppHost.Hosting.HAProxy;
 using IshChat.AppHost.Hosting.Images;
 using IshChat.AppHost.Hosting.Shared;
+using IshChat.Cluster.Tls;
 using IshChat.ServiceDefaults;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -46,7 +48,8 @@ public static class PgBouncerBuilderExtensions
             // Healthy only when a query through PgBouncer reaches PostgreSQL: auth_query, HAProxy and a leader all work.
             var answersQuery = new PostgresQueryHealthCheck(
                 async ct => $"Host={instance.PrimaryEndpoint.Host};Port={instance.PrimaryEndpoint.Port};Database={PgBouncerDatabases.ReadWrite};"
-                    + $"Username={ClusterRoles.Monitor};Password={await cluster.Secret(ClusterSecret.MonitorPassword).GetValueAsync(ct)}",
+                    + $"Username={ClusterRoles.Monitor};Password={await cluster.Secret(ClusterSecret.MonitorPassword).GetValueAsync(ct)};"
+                    + HostTrust.NpgsqlOptions(await cluster.CertificateAuthority.HostFile.GetValueAsync(ct) ?? ""),
                 "SELECT 1",
                 result => result is 1 ? null : $"Unexpected answer {result}");
             tierHealthChecks.Add(answersQuery);
@@ -58,6 +61,7 @@ public static class PgBouncerBuilderExtensions
                 .WithDevelopmentContainerName()
                 .WithEndpoint(port: i == 0 ? hostPorts.PgBouncer : null, targetPort: ClusterPorts.PgBouncer, name: PgBouncerInstanceResource.PrimaryEndpointName, scheme: "tcp")
                 .WithComponentEnvironment(() => ComponentEnvironment.PgBouncer([.. haproxy.Resource.Instances.Select(h => h.Name)], settings), cluster.Secret)
+                .WithServerCertificate(cluster.CertificateAuthority, ClusterImages.PgBouncer, () => ServerNames.PgBouncer(instance.Name, name))
                 .WithHealthCheck(healthCheckKey)
                 .WaitFor(haproxy)
                 .WithParentRelationship(tierBuilder);

@@ -23,7 +23,8 @@ public sealed class PgBouncerDatabaseResource(string name, string databaseEntry,
     /// mark is rechecked after 2 s (not 10), since a failover behind PgBouncer also marks a live PgBouncer offline.
     /// Timeout 5: Npgsql gives each host the whole connect time-out before it tries the next, and a frozen or cut-off
     /// PgBouncer never answers the startup; at the default 15 s that was the whole write pause of a frozen PgBouncer.
+    /// Verified TLS only: PgBouncer must show a certificate the cluster CA signed for the name dialled.
     /// </summary>
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
-        $"Host={MultiHost.Of(Parent.Instances.Select(i => i.PrimaryEndpoint))};Load Balance Hosts=true;Host Recheck Seconds=2;Timeout=5;Username={Role};Password={Password};Database={DatabaseEntry};No Reset On Close=true");
+        $"Host={MultiHost.Of(Parent.Instances.Select(i => i.PrimaryEndpoint))};Load Balance Hosts=true;Host Recheck Seconds=2;Timeout=5;Username={Role};Password={Password};Database={DatabaseEntry};No Reset On Close=true;SSL Mode=VerifyFull;Root Certificate={Parent.Cluster.CertificateAuthority.HostFile}");
 }

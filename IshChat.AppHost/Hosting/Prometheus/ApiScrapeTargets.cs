@@ -1,4 +1,5 @@
 using System.Text.Json;
+using IshChat.ServiceDefaults;
 using Microsoft.Extensions.Logging;
 
 namespace IshChat.AppHost.Hosting.Prometheus;
@@ -9,7 +10,7 @@ namespace IshChat.AppHost.Hosting.Prometheus;
 /// effective <c>ASPNETCORE_URLS</c>; scraping through the endpoint's proxy instead would hit a
 /// different replica each time and mix their counters.
 /// </summary>
-internal sealed class ApiScrapeTargets(string directory, string fileName, string endpointHost, string containerHostName, ILogger logger)
+internal sealed class ApiScrapeTargets(string directory, string fileName, string containerHostName, ILogger logger)
 {
     private readonly Dictionary<string, int> replicaPorts = new(StringComparer.Ordinal);
 
@@ -58,13 +59,13 @@ internal sealed class ApiScrapeTargets(string directory, string fileName, string
         }
     }
 
-    /// <summary>The port this replica listens on for <c>endpointHost</c> (e.g. <c>http://0.0.0.0:40123</c> in ASPNETCORE_URLS).</summary>
-    internal int? ListeningPort(CustomResourceSnapshot snapshot)
+    /// <summary>The port of this replica's metrics listener (e.g. <c>http://172.17.0.1:40123</c> in ASPNETCORE_URLS).</summary>
+    internal static int? ListeningPort(CustomResourceSnapshot snapshot)
     {
         var urls = snapshot.EnvironmentVariables.FirstOrDefault(e => e.Name == "ASPNETCORE_URLS")?.Value;
         foreach (var url in urls?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [])
         {
-            if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Host == endpointHost && uri.Port > 0)
+            if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && MetricsListener.IsMetricsListener(uri) && uri.Port > 0)
             {
                 return uri.Port;
             }

@@ -1,5 +1,6 @@
 using IshChat.AppHost.Hosting.Alertmanager;
 using IshChat.AppHost.Hosting.BackupStore;
+using IshChat.AppHost.Hosting.CertificateAuthority;
 using IshChat.AppHost.Hosting.Etcd;
 using IshChat.AppHost.Hosting.Exporters;
 using IshChat.AppHost.Hosting.HAProxy;
@@ -64,11 +65,11 @@ public static class PrometheusBuilderExtensions
             .ExcludeFromManifest();
     }
 
-    /// <summary>etcd's own <c>/metrics</c> on every member: leader, proposals, fsync latency.</summary>
+    /// <summary>etcd's own <c>/metrics</c> on every member (its plain metrics port: the client port wants a client certificate): leader, proposals, fsync latency.</summary>
     public static IResourceBuilder<PrometheusResource> ScrapeEtcd(this IResourceBuilder<PrometheusResource> builder, IResourceBuilder<EtcdClusterResource> etcd)
     {
         ArgumentNullException.ThrowIfNull(etcd);
-        builder.Resource.AddTargets(Jobs.Etcd, etcd.Resource.Members.Select(m => MonitoringEnvironment.Target(m.Name, ClusterPorts.EtcdClient)));
+        builder.Resource.AddTargets(Jobs.Etcd, etcd.Resource.Members.Select(m => MonitoringEnvironment.Target(m.Name, ClusterPorts.EtcdMetrics)));
         return builder;
     }
 
@@ -85,6 +86,8 @@ public static class PrometheusBuilderExtensions
         builder.Resource.AddTargets(Jobs.Postgres, nodes.Select(n => MonitoringEnvironment.Target(n.Name, ClusterPorts.Postgres)));
         var exporter = cluster.AddPostgresExporter($"{cluster.Resource.Name}-exporter");
         builder.Resource.PostgresExporterTarget = exporter.Resource.ScrapeTarget;
+        // Patroni's /metrics is HTTPS: Prometheus verifies each node's certificate with the cluster CA's.
+        builder.WithCertificateAuthorityCertificate(cluster.Resource.CertificateAuthority, ClusterImages.Prometheus);
 
         var prometheus = builder.Resource;
         builder.ApplicationBuilder.Eventing.Subscribe<BeforeStartEvent>((@event, cancellationToken) =>
@@ -150,27 +153,38 @@ public static class PrometheusBuilderExtensions
     }
 
     /// <summary>
-    /// Every replica of <paramref name="project"/> at its own <c>/metrics</c>. The project gets a
-    /// <c>metrics</c> endpoint bound to all interfaces (containers reach the host's loopback-bound
-    /// endpoints not at all), and the app host keeps Prometheus's targets in step with its replicas.
+    /// Every replica of <paramref name="project"/> at its own <c>/metrics</c>. The project gets a <c>metrics</c>
+    /// endpoint that the Prometheus container can reach (it reaches the host's loopback-bound endpoints not at all):
+    /// bound to the Docker host's gateway address only, the one host-gateway names, so nobody on the machine's own
+    /// network reaches it (every interface only when the gateway can't be learnt). The app host keeps Prometheus's
+    /// targets in step with the replicas.
     /// </summary>
     public static IResourceBuilder<PrometheusResource> ScrapeProject(this IResourceBuilder<PrometheusResource> builder, IResourceBuilder<ProjectResource> project)
     {
         ArgumentNullException.ThrowIfNull(project);
         const string endpointName = "metrics";
-        const string allInterfaces = MetricsListener.Host;
         project.WithHttpEndpoint(name: endpointName, env: null)
-            .WithEndpoint(endpointName, e => e.TargetHost = allInterfaces);
+            .WithEndpoint(endpointName, e => e.TargetHost = MetricsListener.AnyAddress);
 
         var prometheus = builder.Resource;
-        builder.ApplicationBuilder.Eventing.Subscribe<BeforeStartEvent>((@event, cancellationToken) =>
+        builder.ApplicationBuilder.Eventing.Subscribe<BeforeStartEvent>(async (@event, cancellationToken) =>
         {
             var stopping = @event.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
             var logger = @event.Services.GetRequiredService<ILoggerFactory>().CreateLogger("IshChat.Monitoring");
-            var targets = new ApiScrapeTargets(prometheus.FileTargetsDirectory, $"{project.Resource.Name}.json", allInterfaces, ContainerHostName, logger);
+            // Before the orchestrator binds anything: the endpoint's address is the gateway's from here on.
+            var metrics = project.Resource.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == endpointName);
+            if (await DockerCli.HostGatewayAddressAsync(cancellationToken) is { } gateway)
+            {
+                metrics.TargetHost = gateway;
+            }
+            else
+            {
+                logger.LogWarning("The Docker host's gateway address is unknown: {Project}'s metrics listener binds to every interface", project.Resource.Name);
+            }
+
+            var targets = new ApiScrapeTargets(prometheus.FileTargetsDirectory, $"{project.Resource.Name}.json", ContainerHostName, logger);
             _ = targets.FollowAsync(@event.Services.GetRequiredService<ResourceNotificationService>(), project.Resource, stopping);
             _ = stopping.Register(() => TryDelete(prometheus.FileTargetsDirectory));
-            return Task.CompletedTask;
         });
 
         return builder;

@@ -30,13 +30,15 @@ internal static class ReadinessBanner
                 var sinceRun = long.TryParse(Environment.GetEnvironmentVariable("ISHCHAT_RUN_STARTED_AT"), out var runStarted)
                     ? $" ({DateTimeOffset.UtcNow.ToUnixTimeSeconds() - runStarted} s since eng/run.sh started)"
                     : "";
+                // TLS only: the command names the cluster CA's certificate, so psql verifies the server too.
+                var certificateAuthorityFile = await cluster.Resource.CertificateAuthority.HostFile.GetValueAsync(stopping);
                 logger.LogInformation(
                     "IshChat cluster ready after {Seconds:F0} s{SinceRun}: leader {Leader}, {Replicas} streaming replicas. "
-                    + "Connect: psql \"host={Host} port={Port} dbname={Database} user={User}\" "
+                    + "Connect: psql \"host={Host} port={Port} dbname={Database} user={User} sslmode=verify-full sslrootcert={CertificateAuthority}\" "
                     + "(password: parameter {Parameter} on the dashboard, or `dotnet user-secrets list --project IshChat.AppHost`)",
                     (DateTime.UtcNow - started).TotalSeconds, sinceRun, cluster.Resource.LastObservedState?.Leader?.Name,
                     cluster.Resource.ConfiguredReplicas, endpoint.Host, endpoint.Port, PgBouncerDatabases.ReadWrite, ClusterRoles.App,
-                    cluster.Resource.Secret(ClusterSecret.AppPassword).Name);
+                    certificateAuthorityFile, cluster.Resource.Secret(ClusterSecret.AppPassword).Name);
             }, stopping);
             return Task.CompletedTask;
         });
