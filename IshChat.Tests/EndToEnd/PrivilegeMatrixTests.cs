@@ -35,7 +35,11 @@ public sealed class PrivilegeMatrixTests(AppHostClusterFixture fixture)
         // The import's bulk role bypasses RLS, so it may only insert where an import writes and read ids.
         { ClusterRoles.Importer, "table", "chat.messages", "INSERT", true },
         { ClusterRoles.Importer, "table", "chat.messages", "SELECT,UPDATE,DELETE,TRUNCATE", false },
-        { ClusterRoles.Importer, "table", "chat.sessions", "INSERT,UPDATE,DELETE", false },
+        // Since 0007 a legacy import's sessions go in through the importer too, INSERT only (docs/security.md).
+        { ClusterRoles.Importer, "table", "chat.sessions", "INSERT", true },
+        { ClusterRoles.Importer, "table", "chat.sessions", "UPDATE,DELETE,TRUNCATE", false },
+        { ClusterRoles.Importer, "table", "chat.legacy_id_map", "INSERT", true },
+        { ClusterRoles.Importer, "table", "chat.legacy_id_map", "UPDATE,DELETE,TRUNCATE", false },
         { ClusterRoles.Importer, "table", "chat.legacy_rejects", "INSERT", true },
         { ClusterRoles.Importer, "table", "chat.legacy_rejects", "SELECT,UPDATE,DELETE", false },
         { ClusterRoles.Importer, "table", "chat.instances", "SELECT,INSERT", false },
