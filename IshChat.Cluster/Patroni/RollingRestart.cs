@@ -89,12 +89,12 @@ public sealed class RollingRestart(
         return report;
     }
 
-    private static string Verb(string name, IReadOnlySet<string> replaced) => replaced.Contains(name) ? "recreate (new image)" : "restart";
+    private static string Verb(string name, HashSet<string> replaced) => replaced.Contains(name) ? "recreate (new image)" : "restart";
 
     private static string Names(IEnumerable<PatroniMember> members) =>
         members.Select(m => m.Name).DefaultIfEmpty("none").Aggregate((a, b) => $"{a}, {b}");
 
-    private async Task<IReadOnlySet<string>> RunningReplacedImagesAsync(ClusterState state, CancellationToken cancellationToken)
+    private async Task<HashSet<string>> RunningReplacedImagesAsync(ClusterState state, CancellationToken cancellationToken)
     {
         var replaced = new HashSet<string>(StringComparer.Ordinal);
         if (containers is null)
@@ -113,7 +113,7 @@ public sealed class RollingRestart(
         return replaced;
     }
 
-    private async Task RestartMemberAsync(string name, IReadOnlySet<string> replaced, CancellationToken cancellationToken)
+    private async Task RestartMemberAsync(string name, HashSet<string> replaced, CancellationToken cancellationToken)
     {
         if (!replaced.Contains(name))
         {
@@ -130,6 +130,7 @@ public sealed class RollingRestart(
 
             // The cluster view may still show the old container's "streaming" until its member key expires: ask the node itself.
             await WaitForNodeAsync(name, status => status.RunsSince(recreated), $"{name}'s PostgreSQL running in its new container", cancellationToken);
+            replaced.Remove(name);
         }
 
         await WaitForAsync(s => Evaluate(s).IsHealthy && s.Members.Any(m => m.Name == name && m.IsStreamingReplica && !m.PendingRestart),

@@ -49,6 +49,7 @@ internal sealed class LabelledImage : IAsyncDisposable
         }
 
         await DockerCli.ExecuteAsync(["image", "rm", ImageReplacement.CandidateOf(reference)]);
-        await DockerCli.ExecuteAsync(["image", "rm", tag]);
+        // Forced: the nodes recreated on it use it, and a plain rm refuses to untag an image's last tag while containers use it.
+        await DockerCli.ExecuteAsync(["image", "rm", "--force", tag]);
     }
 }
