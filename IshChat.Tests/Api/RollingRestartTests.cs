@@ -43,8 +43,10 @@ public sealed class RollingRestartTests(AppHostClusterFixture fixture, ITestOutp
 
         // When the dashboard's node image update runs
         load.Phase = "rolling update";
+        var updating = System.Diagnostics.Stopwatch.StartNew();
         var result = await fixture.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.Postgres, PatroniCommands.UpdateNodeImage);
         Assert.True(result.Success, result.Message);
+        output.WriteLine($"Update node image: {updating.Elapsed.TotalSeconds:F0} s for {fixture.Cluster.ServingNodes.Count} nodes");
         var after = await Eventually.GetAsync(fixture.PatroniClusterAsync, s => fixture.IsHealthy(s) && s.Members.All(m => !m.PendingRestart), convergence, "every node updated");
         await Task.Delay(TimeSpan.FromSeconds(2));
         await load.StopAsync();
