@@ -11,6 +11,8 @@
 #   eng/cluster.sh remove-replica          drain and stop the highest running replica
 #   eng/cluster.sh failover-to <node>      promote that replica now (Patroni's manual failover)
 #   eng/cluster.sh restart-postgres <node> restart PostgreSQL on that node, which keeps its role
+#   eng/cluster.sh update-image [IMAGE]    roll a new node image out, one node at a time: IMAGE, or the
+#                                          node recipe rebuilt from Debian's current packages (docs/operations.md)
 #   eng/cluster.sh commands                the verb → resource → command table (what the tests check)
 #
 # What the command writes to its resource's log streams while it runs. Exit 0 when the command succeeded; the CLI's
@@ -29,11 +31,12 @@ rolling-restart   pg       patroni-rolling-restart
 add-replica       pg       patroni-add-replica
 remove-replica    pg       patroni-remove-replica
 failover-to       <node>   patroni-failover-to-node
-restart-postgres  <node>   patroni-restart-postgres"
+restart-postgres  <node>   patroni-restart-postgres
+update-image      pg       patroni-update-node-image"
 
 say()   { printf '[cluster] %s\n' "$*" >&2; }
 usage() {
-  sed -n '7,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '7,16p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -106,6 +109,19 @@ run() {
   return "$status"
 }
 
+# update-image IMAGE: the command rolls out whatever is tagged <the nodes' reference>-candidate (ImageReplacement.cs).
+tag_candidate() {
+  local image=$1 running
+  docker image inspect "$image" >/dev/null 2>&1 || { say "ERROR: no image '$image' on this engine"; exit 2; }
+  running=$(docker ps --filter name=^pg-0- --format '{{.Image}}' | sort -u)
+  if [ "$(printf '%s\n' "$running" | grep -c .)" -ne 1 ]; then
+    say "ERROR: expected one running pg-0 container to read the nodes' image reference from, found: ${running:-none}"
+    exit 1
+  fi
+  docker image tag "$image" "$running-candidate"
+  say "tagged $image as $running-candidate"
+}
+
 [ $# -ge 1 ] || usage
 verb=$1
 shift
@@ -120,7 +136,9 @@ case "$verb" in
       usage
     fi
     read -r _ resource command <<<"$entry"
-    if [ "$resource" = "<node>" ]; then
+    if [ "$verb" = update-image ] && [ $# -eq 1 ]; then
+      tag_candidate "$1"
+    elif [ "$resource" = "<node>" ]; then
       [ $# -eq 1 ] || { say "ERROR: $verb needs a node name, e.g. $verb pg-2"; exit 2; }
       resource=$1
     else

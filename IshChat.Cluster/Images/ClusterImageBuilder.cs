@@ -59,7 +59,7 @@ public sealed class ClusterImageBuilder(RepositoryLayout layout, ILogger logger,
         }
 
         // The build itself is not cancelled with one caller: another may be waiting for the same image.
-        var build = buildsInFlight.GetOrAdd(reference, _ => new Lazy<Task>(() => BuildAsync(image, reference)));
+        var build = buildsInFlight.GetOrAdd(reference, _ => new Lazy<Task>(() => BuildAsync(image, reference, [.. cacheArguments, .. image.BuildArguments(layout)])));
         try
         {
             await build.Value.WaitAsync(cancellationToken);
@@ -81,7 +81,36 @@ public sealed class ClusterImageBuilder(RepositoryLayout layout, ILogger logger,
 
     private static string[] HostCaBundleSecret => File.Exists(HostCaBundle) ? ["--secret", $"id=ca-bundle,src={HostCaBundle}"] : [];
 
-    private async Task BuildAsync(ClusterImage image, string reference)
+    /// <summary>
+    /// Builds <paramref name="image"/>'s recipe again as <paramref name="candidate"/>, from Debian's current packages: the package
+    /// layer it is built on without BuildKit's cache (a fresh <c>apt-get update</c>), under a candidate tag of its own that is
+    /// removed afterwards. The everyday tags are not touched (<see cref="ImageReplacement"/> decides what to do with the candidate).
+    /// </summary>
+    public async Task BuildCandidateAsync(ClusterImage image, string candidate, CancellationToken cancellationToken = default)
+    {
+        await EnsureBuiltAsync([image], cancellationToken);
+        if (image.BuiltOn is not { } builtOn)
+        {
+            await BuildAsync(image, candidate, ["--no-cache"]);
+            return;
+        }
+
+        var freshLayer = ImageReplacement.CandidateOf(builtOn.Reference(layout));
+        // One left by a run that stopped half-way would be taken as built.
+        await DockerCli.ExecuteAsync(["image", "rm", freshLayer], cancellationToken: cancellationToken);
+        await BuildAsync(builtOn, freshLayer, ["--no-cache", .. builtOn.BuildArguments(layout)]);
+        try
+        {
+            await BuildAsync(image, candidate, ["--build-arg", $"{ClusterImage.BuiltOnArgument}={freshLayer}"]);
+        }
+        finally
+        {
+            // Untags the fresh package layer; the candidate holds on to the layers it needs.
+            await DockerCli.ExecuteAsync(["image", "rm", freshLayer], cancellationToken: CancellationToken.None);
+        }
+    }
+
+    private async Task BuildAsync(ClusterImage image, string reference, IReadOnlyList<string> buildArguments)
     {
         await buildSlots.WaitAsync();
         try
@@ -97,7 +126,7 @@ public sealed class ClusterImageBuilder(RepositoryLayout layout, ILogger logger,
             // A cold build downloads packages and may take minutes: no time-out.
             var build = await DockerCli.ExecuteAsync(
                 ["build", "--progress=plain", "--pull=false", "--label", $"{ClusterImage.ComponentLabel}={image.Component}",
-                 .. cacheArguments, .. image.BuildArguments(layout), .. HostCaBundleSecret, "-t", reference, image.ContextDirectory(layout)],
+                 .. buildArguments, .. HostCaBundleSecret, "-t", reference, image.ContextDirectory(layout)],
                 line =>
                 {
                     if (buildOutput is null)
@@ -122,7 +151,10 @@ public sealed class ClusterImageBuilder(RepositoryLayout layout, ILogger logger,
             buildSlots.Release();
         }
 
-        await RemoveSupersededTagsAsync(image, reference);
+        if (ClusterImage.IsContentTag(reference, image))
+        {
+            await RemoveSupersededTagsAsync(image, reference);
+        }
     }
 
     private async Task RemoveSupersededTagsAsync(ClusterImage image, string current)

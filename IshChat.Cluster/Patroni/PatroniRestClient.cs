@@ -51,6 +51,18 @@ public sealed class PatroniRestClient(HttpClient http, string restApiPassword)
         return (null, error ?? "no Patroni node to ask");
     }
 
+    /// <summary>
+    /// What <paramref name="node"/>'s own Patroni says of its PostgreSQL (GET /patroni): its state and when it started. Unlike
+    /// the cluster view, which may still show a stopped member's last state until its key expires, this is the process itself.
+    /// </summary>
+    public async Task<NodeStatus> GetNodeStatusAsync(Uri node, CancellationToken cancellationToken = default)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ReadTimeout);
+        return await http.GetFromJsonAsync<NodeStatus>(new Uri(node, "patroni"), timeout.Token)
+            ?? throw new InvalidOperationException($"{node} returned an empty /patroni document.");
+    }
+
     /// <summary>Hands leadership from <paramref name="leader"/> to <paramref name="candidate"/> (or to the healthiest replica).</summary>
     public Task<string> SwitchoverAsync(Uri node, string leader, string? candidate, CancellationToken cancellationToken = default) =>
         PostAsync(node, "switchover", candidate is null ? new { leader } : new { leader, candidate }, cancellationToken);

@@ -12,21 +12,24 @@ public sealed record RollingRestartReport(IReadOnlyList<ProcedureStep> Steps, Ti
 }
 
 /// <summary>
-/// Applies restart-requiring settings to a running cluster without an outage: replicas first, one at a time, each
-/// streaming again before the next; then a switchover to a restarted replica; then the old leader. Writes pause only
-/// for the switchover. The dashboard command, the failover tests and the benchmarks share this one procedure.
+/// Applies restart-requiring settings, or a new node image, to a running cluster without an outage: replicas first, one at a
+/// time, each streaming again before the next; then a switchover to an updated replica; then the old leader. Writes pause only
+/// for the switchover. A node pending a restart is restarted through Patroni; a node whose container runs a replaced image
+/// (<paramref name="containers"/>, <see cref="Images.ImageReplacement"/>) is recreated, which applies pending settings too.
+/// The dashboard commands, the failover tests and the benchmarks share this one procedure.
 /// </summary>
 /// <param name="rest">Authorised for Patroni's unsafe methods.</param>
 /// <param name="nodes">Every member's name and REST URL (null while not allocated).</param>
+/// <param name="containers">The nodes' containers, when the update may replace their image; null for settings alone.</param>
 public sealed class RollingRestart(
-    PatroniRestClient rest, Func<IEnumerable<(string Name, Uri? Url)>> nodes, PatroniSettings settings, ILogger logger)
+    PatroniRestClient rest, Func<IEnumerable<(string Name, Uri? Url)>> nodes, PatroniSettings settings, ILogger logger, INodeContainers? containers = null)
 {
     /// <summary>How long one step may take to bring the cluster back to healthy.</summary>
     public TimeSpan StepTimeout { get; init; } = TimeSpan.FromMinutes(3);
 
     /// <summary>
     /// Sets <paramref name="parameters"/> (when given) in Patroni's dynamic configuration, then restarts every member
-    /// that reports "pending restart", in the safe order. Refuses to start on a cluster that is not healthy.
+    /// that reports "pending restart" or runs a replaced image, in the safe order. Refuses to start on a cluster that is not healthy.
     /// </summary>
     public async Task<RollingRestartReport> RunAsync(IReadOnlyDictionary<string, string>? parameters = null, CancellationToken cancellationToken = default)
     {
@@ -49,47 +52,117 @@ public sealed class RollingRestart(
                 ?? await ReadAsync(cancellationToken);
         }
 
-        var pending = state.Members.Where(m => m.PendingRestart).Select(m => m.Name).ToList();
-        logger.LogInformation("Pending restart: {Members}", pending.Count == 0 ? "none" : string.Join(", ", pending));
+        var replaced = await RunningReplacedImagesAsync(state, cancellationToken);
+        bool Stale(PatroniMember member) => member.PendingRestart || replaced.Contains(member.Name);
+        logger.LogInformation("Pending restart: {Members}; on a replaced image: {Replaced}",
+            Names(state.Members.Where(m => m.PendingRestart)), Names(state.Members.Where(m => replaced.Contains(m.Name))));
 
-        var replicas = state.Members.Where(m => !m.IsLeader && m.PendingRestart).OrderBy(m => m.Name, StringComparer.Ordinal).ToList();
+        var replicas = state.Members.Where(m => !m.IsLeader && Stale(m)).OrderBy(m => m.Name, StringComparer.Ordinal).ToList();
         for (var i = 0; i < replicas.Count; i++)
         {
             var name = replicas[i].Name;
-            steps.Add(await StepAsync($"restart replica {name} ({i + 1} of {replicas.Count})", async ct =>
-            {
-                await rest.RestartIfPendingAsync(UrlOf(name), ct);
-                await WaitForAsync(s => Evaluate(s).IsHealthy && s.Members.Any(m => m.Name == name && m.IsStreamingReplica && !m.PendingRestart),
-                    StepTimeout, $"{name} streaming again", ct);
-            }, cancellationToken));
+            steps.Add(await StepAsync($"{Verb(name, replaced)} replica {name} ({i + 1} of {replicas.Count})",
+                ct => RestartMemberAsync(name, replaced, ct), cancellationToken));
         }
 
         state = await ReadAsync(cancellationToken);
-        if (state.Leader is { PendingRestart: true } leader)
+        if (state.Leader is { } leader && Stale(leader))
         {
-            var candidate = state.Members.Where(m => m.IsStreamingReplica && !m.PendingRestart).OrderBy(m => m.LagBytes ?? long.MaxValue).FirstOrDefault()
-                ?? throw new InvalidOperationException("No restarted replica is streaming to hand leadership to.");
+            var candidate = state.Members.Where(m => m.IsStreamingReplica && !Stale(m)).OrderBy(m => m.LagBytes ?? long.MaxValue).FirstOrDefault()
+                ?? throw new InvalidOperationException("No updated replica is streaming to hand leadership to.");
             steps.Add(await StepAsync($"switch over {leader.Name} → {candidate.Name}", async ct =>
             {
                 await rest.SwitchoverAsync(UrlOf(leader.Name), leader.Name, candidate.Name, ct);
                 await WaitForAsync(s => s.Leader?.Name == candidate.Name && Evaluate(s).IsHealthy, StepTimeout, $"{candidate.Name} leading, {leader.Name} streaming", ct);
             }, cancellationToken));
 
-            // A demoted primary restarts as a replica, which usually applies the change already.
-            if ((await ReadAsync(cancellationToken)).Members.Any(m => m.Name == leader.Name && m.PendingRestart))
+            // A demoted primary restarts as a replica, which usually applies a setting already; an image, never.
+            if (replaced.Contains(leader.Name) || (await ReadAsync(cancellationToken)).Members.Any(m => m.Name == leader.Name && m.PendingRestart))
             {
-                steps.Add(await StepAsync($"restart old leader {leader.Name}", async ct =>
-                {
-                    await rest.RestartIfPendingAsync(UrlOf(leader.Name), ct);
-                    await WaitForAsync(s => Evaluate(s).IsHealthy && s.Members.Any(m => m.Name == leader.Name && m.IsStreamingReplica && !m.PendingRestart),
-                        StepTimeout, $"{leader.Name} streaming again", ct);
-                }, cancellationToken));
+                steps.Add(await StepAsync($"{Verb(leader.Name, replaced)} old leader {leader.Name}",
+                    ct => RestartMemberAsync(leader.Name, replaced, ct), cancellationToken));
             }
         }
 
         var report = new RollingRestartReport(steps, total.Elapsed);
         logger.LogInformation("Rolling restart done: {Report}", report);
         return report;
+    }
+
+    private static string Verb(string name, HashSet<string> replaced) => replaced.Contains(name) ? "recreate (new image)" : "restart";
+
+    private static string Names(IEnumerable<PatroniMember> members) =>
+        members.Select(m => m.Name).DefaultIfEmpty("none").Aggregate((a, b) => $"{a}, {b}");
+
+    private async Task<HashSet<string>> RunningReplacedImagesAsync(ClusterState state, CancellationToken cancellationToken)
+    {
+        var replaced = new HashSet<string>(StringComparer.Ordinal);
+        if (containers is null)
+        {
+            return replaced;
+        }
+
+        foreach (var member in state.Members)
+        {
+            if (await containers.RunsReplacedImageAsync(member.Name, cancellationToken))
+            {
+                replaced.Add(member.Name);
+            }
+        }
+
+        return replaced;
+    }
+
+    private async Task RestartMemberAsync(string name, HashSet<string> replaced, CancellationToken cancellationToken)
+    {
+        if (!replaced.Contains(name))
+        {
+            await rest.RestartIfPendingAsync(UrlOf(name), cancellationToken);
+        }
+        else
+        {
+            var recreated = DateTimeOffset.UtcNow;
+            await containers!.RecreateAsync(name, cancellationToken);
+            if (await containers.RunsReplacedImageAsync(name, cancellationToken))
+            {
+                throw new InvalidOperationException($"{name} was recreated but still runs the replaced image.");
+            }
+
+            // The cluster view may still show the old container's "streaming" until its member key expires: ask the node itself.
+            await WaitForNodeAsync(name, status => status.RunsSince(recreated), $"{name}'s PostgreSQL running in its new container", cancellationToken);
+            replaced.Remove(name);
+        }
+
+        await WaitForAsync(s => Evaluate(s).IsHealthy && s.Members.Any(m => m.Name == name && m.IsStreamingReplica && !m.PendingRestart),
+            StepTimeout, $"{name} streaming again", cancellationToken);
+    }
+
+    private async Task WaitForNodeAsync(string name, Func<NodeStatus, bool> condition, string what, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var last = "no answer";
+        while (clock.Elapsed < StepTimeout)
+        {
+            try
+            {
+                var status = await rest.GetNodeStatusAsync(UrlOf(name), cancellationToken);
+                if (condition(status))
+                {
+                    return;
+                }
+
+                last = $"state {status.State}, started {status.PostmasterStartTimeText ?? "never"}";
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or InvalidOperationException
+                                       && !cancellationToken.IsCancellationRequested)
+            {
+                last = ex.Message;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+        }
+
+        throw new TimeoutException($"Waited {StepTimeout.TotalSeconds:F0} s for {what}; last seen: {last}.");
     }
 
     private Task<ProcedureStep> StepAsync(string description, Func<CancellationToken, Task> step, CancellationToken cancellationToken) =>

@@ -1,4 +1,6 @@
 using IshChat.AppHost.Hosting.Patroni;
+using IshChat.Cluster.Docker;
+using IshChat.Cluster.Images;
 using IshChat.Tests.EndToEnd;
 using IshChat.Tests.Infrastructure;
 using Npgsql;
@@ -7,8 +9,10 @@ using Xunit.Abstractions;
 namespace IshChat.Tests.Api;
 
 /// <summary>
-/// A setting that only takes effect on a restart, applied to the running cluster by the dashboard's rolling restart
-/// while clients post through the chat API: no client sees an error and every acknowledged message is stored.
+/// A rolling update on the running cluster while clients post through the chat API: a setting that only takes effect on a
+/// restart and a new node image at once, applied by the dashboard's <b>Update node image</b>. Every node's container is
+/// recreated on the new image in the rolling restart's order; no client sees an error and every acknowledged message is stored.
+/// (The settings-only path, Patroni restarts without recreating, runs under the Jepsen-style writers in ClusterRollingRestartTests.)
 /// </summary>
 [Collection(AppHostClusterCollection.Name)]
 [Trait(TestCategories.Name, TestCategories.Failover)]
@@ -18,11 +22,16 @@ public sealed class RollingRestartTests(AppHostClusterFixture fixture, ITestOutp
     private static readonly TimeSpan convergence = TimeSpan.FromMinutes(3);
 
     [Fact(Timeout = TestTimeouts.Failover)]
-    public async Task RollingRestartAppliesARestartRequiringSettingWithoutAFailedPost()
+    public async Task RollingUpdateRecreatesEveryNodeOnANewImageAndAppliesARestartRequiringSettingWithoutAFailedPost()
     {
-        // Given a settled cluster, writers posting through the API, and shared_buffers changed (a restart-only setting)
+        // Given a settled cluster, writers posting through the API, shared_buffers changed (a restart-only setting),
+        // and a new node image tagged as the candidate (the running image plus a label: what a rebuild from newer packages is)
         var before = await Eventually.GetAsync(fixture.PatroniClusterAsync, fixture.IsHealthy, convergence, "a settled cluster");
         var sharedBuffers = await ShowOnLeaderAsync("shared_buffers") == "144MB" ? "128MB" : "144MB";
+        var reference = ClusterImages.Patroni.Reference(RepositoryLayout.Current);
+        var oldImage = await ImageReplacement.ImageIdAsync(reference);
+        await using var newImage = await LabelledImage.BuildAsync(reference);
+        await DockerCli.RunAsync(["image", "tag", newImage.Id, ImageReplacement.CandidateOf(reference)]);
         var (http, adminKey) = await fixture.ChatApiAsync();
         await using var load = await PostingLoad.StartAsync(new ChatApiClient(http, adminKey), Writers);
         load.Phase = "setting";
@@ -32,17 +41,27 @@ public sealed class RollingRestartTests(AppHostClusterFixture fixture, ITestOutp
             .WaitAsync(TimeSpan.FromSeconds(30));
         output.WriteLine($"{before.Leader!.Name} on the dashboard: {shown.Snapshot.State?.Text}");
 
-        // When the dashboard's rolling restart runs
-        load.Phase = "rolling restart";
-        var result = await fixture.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.Postgres, PatroniCommands.RollingRestart);
+        // When the dashboard's node image update runs
+        load.Phase = "rolling update";
+        var updating = System.Diagnostics.Stopwatch.StartNew();
+        var result = await fixture.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.Postgres, PatroniCommands.UpdateNodeImage);
         Assert.True(result.Success, result.Message);
-        var after = await Eventually.GetAsync(fixture.PatroniClusterAsync, s => fixture.IsHealthy(s) && s.Members.All(m => !m.PendingRestart), convergence, "every node restarted");
+        output.WriteLine($"Update node image: {updating.Elapsed.TotalSeconds:F0} s for {fixture.Cluster.ServingNodes.Count} nodes");
+        var after = await Eventually.GetAsync(fixture.PatroniClusterAsync, s => fixture.IsHealthy(s) && s.Members.All(m => !m.PendingRestart), convergence, "every node updated");
         await Task.Delay(TimeSpan.FromSeconds(2));
         await load.StopAsync();
 
-        // Then the leader changed once, runs with the new setting, and no client saw an error or lost a message
+        // Then every node runs the new image and the new setting, the old image is kept for the way back,
+        // the leader changed once, and no client saw an error or lost a message
         var check = await load.CheckAsync();
-        output.WriteLine($"rolling restart (shared_buffers → {sharedBuffers}), leader {before.Leader!.Name} → {after.Leader!.Name}: {check.Summary}");
+        output.WriteLine($"rolling update (new image, shared_buffers → {sharedBuffers}), leader {before.Leader!.Name} → {after.Leader!.Name}: {check.Summary}");
+        foreach (var node in fixture.Cluster.ServingNodes)
+        {
+            Assert.Equal(newImage.Id, await ImageReplacement.ContainerImageIdAsync(await fixture.ContainerIdAsync(node.Name)));
+        }
+
+        Assert.Equal(oldImage, await ImageReplacement.ImageIdAsync(ImageReplacement.PreviousOf(reference)));
+        Assert.False(await DockerCli.ImageExistsAsync(ImageReplacement.CandidateOf(reference)));
         Assert.Equal(sharedBuffers, await ShowOnLeaderAsync("shared_buffers"));
         Assert.NotEqual(before.Leader!.Name, after.Leader!.Name);
         Assert.True(load.Acknowledged.Count > 50, $"too few posts to judge ({load.Acknowledged.Count})");

@@ -13,7 +13,7 @@ public sealed class ClusterScriptModelTests
         // Given the command names the AppHost registers on the cluster and its nodes
         string[] declared =
         [
-            PatroniCommands.Switchover, PatroniCommands.RollingRestart, PatroniCommands.FailoverToNode, PatroniCommands.RestartPostgres,
+            PatroniCommands.Switchover, PatroniCommands.RollingRestart, PatroniCommands.FailoverToNode, PatroniCommands.RestartPostgres, PatroniCommands.UpdateNodeImage,
             ReplicaCommands.AddReplica, ReplicaCommands.RemoveReplica,
         ];
 

@@ -35,6 +35,7 @@ public static class PatroniBuilderExtensions
             .WithClusterMonitor()
             .WithSwitchoverCommand()
             .WithRollingRestartCommand()
+            .WithNodeImageUpdateCommand()
             .WithReplicaCommands()
             .WithConvergenceOnStart()
             .ExcludeFromManifest();

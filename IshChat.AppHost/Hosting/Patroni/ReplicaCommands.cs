@@ -53,7 +53,7 @@ public static class ReplicaCommands
                 {
                     await services.GetRequiredService<ResourceNotificationService>().WaitForHealthChecksAsync(cluster.Name, stopping);
                     var rest = await cluster.CreateRestClientAsync(stopping);
-                    await new ReplicaMembership(rest, new AppHostReplicaSlots(cluster, services), cluster.Settings, logger).DropSlotsOfAbsentNodesAsync(stopping);
+                    await new ReplicaMembership(rest, new OrchestratedNodes(cluster, services), cluster.Settings, logger).DropSlotsOfAbsentNodesAsync(stopping);
                 }
                 catch (OperationCanceledException)
                 {
@@ -86,7 +86,7 @@ public static class ReplicaCommands
         try
         {
             var rest = await cluster.CreateRestClientAsync(context.CancellationToken);
-            var membership = new ReplicaMembership(rest, new AppHostReplicaSlots(cluster, context.Services), cluster.Settings, context.Logger);
+            var membership = new ReplicaMembership(rest, new OrchestratedNodes(cluster, context.Services), cluster.Settings, context.Logger);
             await change(membership, context.CancellationToken);
             return CommandResults.Success();
         }
@@ -103,51 +103,6 @@ public static class ReplicaCommands
         finally
         {
             oneChangeAtATime.Release();
-        }
-    }
-
-    /// <summary>The AppHost's node slots: started and stopped through the orchestrator, so self-healing respects a removal.</summary>
-    private sealed class AppHostReplicaSlots(PatroniClusterResource cluster, IServiceProvider services) : IReplicaSlots
-    {
-        private readonly ResourceNotificationService notifications = services.GetRequiredService<ResourceNotificationService>();
-        private readonly ResourceCommandService commands = services.GetRequiredService<ResourceCommandService>();
-
-        public IReadOnlyList<string> Nodes => [.. cluster.Nodes.Select(n => n.Name)];
-
-        public int MinimumReplicas => cluster.ConfiguredReplicas;
-
-        public Task<string?> ContainerIdAsync(string node, CancellationToken cancellationToken) =>
-            notifications.ContainerIdAsync(NodeNamed(node), cancellationToken);
-
-        public Task StartAsync(string node, CancellationToken cancellationToken) => RunAsync(node, KnownResourceCommands.StartCommand, cancellationToken);
-
-        public Task StopAsync(string node, CancellationToken cancellationToken) => RunAsync(node, KnownResourceCommands.StopCommand, cancellationToken);
-
-        public Uri? RestUrl(string node) => NodeNamed(node).RestUrlIfAllocated;
-
-        public async Task<IReadOnlyList<string>> HAProxyContainerIdsAsync(CancellationToken cancellationToken)
-        {
-            var ids = new List<string>();
-            foreach (var router in cluster.Routers)
-            {
-                if (await notifications.ContainerIdAsync(router, cancellationToken) is { } id)
-                {
-                    ids.Add(id);
-                }
-            }
-
-            return ids;
-        }
-
-        private PatroniNodeResource NodeNamed(string node) => cluster.Nodes.Single(n => n.Name == node);
-
-        private async Task RunAsync(string node, string command, CancellationToken cancellationToken)
-        {
-            var result = await commands.ExecuteCommandAsync(NodeNamed(node), command, cancellationToken);
-            if (!result.Success)
-            {
-                throw new InvalidOperationException(result.Message ?? $"The orchestrator did not run {command} on {node}.");
-            }
         }
     }
 }
