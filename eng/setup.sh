@@ -121,24 +121,53 @@ ensure_docker() {
 
 # The one base every IshChat image is built FROM. No registry is assumed: debootstrap
 # makes a minimal trixie root file system from Debian's mirror, docker import makes it an image.
+rootfs_dir=""
+rootfs_pid=""
+# Removed on the way out, however it goes (a half-made root file system is never imported).
+cleanup_rootfs() {
+  [ -z "$rootfs_pid" ] || kill "$rootfs_pid" 2>/dev/null || true
+  [ -z "$rootfs_dir" ] || rm -rf "$rootfs_dir"
+}
+trap cleanup_rootfs EXIT
+
+ensure_debootstrap() {
+  command -v debootstrap >/dev/null && return 0
+  apt_update_once
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+}
+
+start_debootstrap() {
+  rootfs_dir=$(mktemp -d /tmp/ishchat-rootfs.XXXXXX)
+  debootstrap --variant=minbase --include=ca-certificates trixie "$rootfs_dir" http://deb.debian.org/debian >/tmp/ishchat-debootstrap.log 2>&1 &
+  rootfs_pid=$!
+}
+
+# On a machine whose engine has never run (no /var/lib/docker: a fresh one, CI's case) the base image can't exist
+# yet, so debootstrap starts now and runs beside the engine's install; both mostly wait on Debian's mirror.
+start_debootstrap_early() {
+  is_debian_root || return 0
+  [ -d /var/lib/docker/image ] && return 0
+  [ -z "$(server_api_version)" ] || return 0
+  add_trixie_suite_pinned_low
+  ensure_debootstrap
+  say "debootstrap --variant=minbase trixie, beside the engine's install (log: /tmp/ishchat-debootstrap.log)"
+  start_debootstrap
+}
+
 ensure_base_image() {
   if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
     say "base image $BASE_IMAGE present"
     return 0
   fi
   is_debian_root || fail "the base image $BASE_IMAGE is missing and debootstrap needs root on Debian to make it."
-  if ! command -v debootstrap >/dev/null; then
-    apt_update_once
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+  if [ -z "$rootfs_pid" ]; then
+    ensure_debootstrap
+    say "debootstrap --variant=minbase trixie (about a minute)"
+    start_debootstrap
   fi
-  local root
-  root=$(mktemp -d /tmp/ishchat-rootfs.XXXXXX)
-  # Removed on the way out, however it goes. Not a RETURN trap: that one stays set after this function and
-  # fired again when `timed` returned, where $root no longer exists (set -u then stopped the script).
-  trap "rm -rf '$root'" EXIT
-  say "debootstrap --variant=minbase trixie (about a minute)"
-  debootstrap --variant=minbase --include=ca-certificates trixie "$root" http://deb.debian.org/debian >/tmp/ishchat-debootstrap.log 2>&1 \
-    || { tail -n 20 /tmp/ishchat-debootstrap.log >&2; fail "debootstrap failed (see /tmp/ishchat-debootstrap.log)"; }
+  wait "$rootfs_pid" || { rootfs_pid=""; tail -n 20 /tmp/ishchat-debootstrap.log >&2; fail "debootstrap failed (see /tmp/ishchat-debootstrap.log)"; }
+  rootfs_pid=""
+  local root=$rootfs_dir
   trixie_sources >"$root/etc/apt/sources.list.d/debian.sources"
   rm -f "$root/etc/apt/sources.list"
   # Keep images small: no docs, man pages or apt caches in any layer built on this base.
@@ -155,7 +184,7 @@ CFG
     --change 'ENV LANG=C.UTF-8' \
     --change 'CMD ["/bin/bash"]' - "$BASE_IMAGE" >/dev/null
   rm -rf "$root"
-  trap - EXIT
+  rootfs_dir=""
   say "base image $BASE_IMAGE imported"
 }
 
@@ -181,6 +210,7 @@ restore_tools() {
   (cd "$(dirname "$0")/.." && dotnet tool restore >/dev/null) || fail "dotnet tool restore failed (the Aspire CLI in .config/dotnet-tools.json)"
 }
 
+start_debootstrap_early
 timed "docker engine" ensure_docker
 timed "base image" ensure_base_image
 timed "development certificate" check_dev_certificate

@@ -5,19 +5,31 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The build needs neither the engine nor the base image: it runs beside eng/setup.sh, as in eng/run.sh (on a fresh
+# machine, CI's case, the engine's install and debootstrap wait on the network, the build on the CPU).
+mkdir -p TestResults
+build_log=TestResults/test-build.log
+echo "[test] building the solution beside the machine's setup (log: $build_log)"
+build_started=$SECONDS
+dotnet build IshChat.sln -nologo -v quiet -clp:ErrorsOnly >"$build_log" 2>&1 &
+build_pid=$!
+trap 'kill "$build_pid" 2>/dev/null || true' EXIT
 bash eng/setup.sh
+if ! wait "$build_pid"; then
+  cat "$build_log" >&2
+  echo "[test] dotnet build failed" >&2
+  exit 1
+fi
+trap - EXIT
+echo "[test] dotnet build: $(( SECONDS - build_started )) s (beside the setup)"
 # Testcontainers' resource reaper (Ryuk) is an image pulled from a registry, and none is
 # reachable here: fixtures dispose their containers and networks themselves.
 export TESTCONTAINERS_RYUK_DISABLED=true
-
-echo "[test] building the solution"
-dotnet build IshChat.sln -nologo -v quiet -clp:ErrorsOnly
 
 echo "[test] running the tests (cluster images are built on first use; progress shows as diagnostic lines)"
 # A hung test dumps and fails after 20 minutes rather than eating CI's 90.
 # The output is also kept in TestResults/ so that a failure can be repeated at the very end:
 # CI shows only the tail of a long log.
-mkdir -p TestResults
 log=TestResults/test-output.log
 status=0
 trx=TestResults/results.trx
