@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Npgsql;
 
 namespace IshChat.Api.Data;
@@ -89,16 +90,18 @@ public sealed class SpreadDataSource
     /// </summary>
     public async ValueTask<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken)
     {
-        var start = Interlocked.Increment(ref next);
-        var candidates = Enumerable.Range(0, hosts.Length).Select(i => hosts[(int)((uint)(start + i) % (uint)hosts.Length)]).ToList();
-        if (watch is not null && candidates.Any(h => !watch.IsSilent(h.Endpoint)))
+        // One open per transaction attempt: a plain loop over the hosts from the next one in turn, nothing allocated.
+        var start = (uint)Interlocked.Increment(ref next);
+        var skipSilent = watch is not null && AnyHeard(watch);
+        ExceptionDispatchInfo? lastFailure = null;
+        for (var i = 0u; i < (uint)hosts.Length; i++)
         {
-            candidates.RemoveAll(h => watch.IsSilent(h.Endpoint));
-        }
+            var host = hosts[(int)((start + i) % (uint)hosts.Length)];
+            if (skipSilent && watch!.IsSilent(host.Endpoint))
+            {
+                continue;
+            }
 
-        for (var i = 0; ; i++)
-        {
-            var host = candidates[i];
             if (watch is not null)
             {
                 SilentHostWatch.CurrentAttempt?.Use(host.Endpoint);
@@ -108,11 +111,31 @@ public sealed class SpreadDataSource
             {
                 return await host.DataSource.OpenConnectionAsync(cancellationToken);
             }
-            catch (NpgsqlException ex) when (ex.IsTransient && i + 1 < candidates.Count && !cancellationToken.IsCancellationRequested)
+            catch (NpgsqlException ex) when (ex.IsTransient && !cancellationToken.IsCancellationRequested)
             {
                 // Refused or timed out: the next PgBouncer, now, rather than after the retry's back-off.
+                lastFailure = ExceptionDispatchInfo.Capture(ex);
             }
         }
+
+        lastFailure?.Throw();
+        // Every host fell silent between the check and the loop: try the first in turn anyway, as when all are silent.
+        var first = hosts[(int)(start % (uint)hosts.Length)];
+        SilentHostWatch.CurrentAttempt?.Use(first.Endpoint);
+        return await first.DataSource.OpenConnectionAsync(cancellationToken);
+    }
+
+    private bool AnyHeard(SilentHostWatch silence)
+    {
+        foreach (var host in hosts)
+        {
+            if (!silence.IsSilent(host.Endpoint))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Drops every host's idle connections (after a failover they may lead to the old leader).</summary>
