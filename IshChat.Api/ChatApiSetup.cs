@@ -52,6 +52,11 @@ public static class ChatApiSetup
             // Replies are read on the .NET thread pool, not on the client's own reader threads: in the bench's profile those
             // threads took 11 % of the API's CPU, and each reply woke one of them only to hand the result to the pool.
             options.SocketManager = SocketManager.ThreadPool;
+            // The AppHost's Redis serves a certificate from the cluster CA: trust that CA alone (docs/security.md).
+            if (builder.Configuration[RedisTls.CertificateAuthorityFileKey] is { Length: > 0 } certificateAuthorityFile)
+            {
+                options.CertificateValidation += RedisTls.TrustOnly(certificateAuthorityFile);
+            }
         });
         builder.Services.AddStackExchangeRedisCache(options => { });
         builder.Services.AddOptions<Microsoft.Extensions.Caching.StackExchangeRedis.RedisCacheOptions>()

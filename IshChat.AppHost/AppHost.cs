@@ -96,8 +96,8 @@ var chatDbAdmin = pgbouncer.AddDatabase(ResourceNames.ChatDatabaseAdmin, PgBounc
 // A pool per instance type (trial, standard, enterprise), each capped: one plan's flood waits in its own queue.
 var instanceTypePools = pgbouncer.AddInstanceTypeDatabases();
 
-// Cache.
-var redis = builder.AddCache(ResourceNames.Redis);
+// Cache: TLS only, with a certificate from the cluster CA.
+var redis = builder.AddCache(ResourceNames.Redis, certificateAuthority);
 
 // Schema: applied once, as the schema's owner, over a real session (no pooler), before any API replica starts.
 var migratorDb = haproxy.AddDatabase(ResourceNames.ChatDatabaseMigrator, ClusterRoles.Migrator);

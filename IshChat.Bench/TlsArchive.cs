@@ -41,7 +41,9 @@ public static class TlsArchive
         }
 
         var owner = chosen.Image.RunsAs!;
-        var files = TlsFiles.ForServer(AuthorityIn(caFile), chosen.Names);
+        var files = chosen.Image == ClusterImages.Patroni
+            ? TlsFiles.ForPatroniNode(AuthorityIn(caFile), chosen.Names)
+            : TlsFiles.ForServer(AuthorityIn(caFile), chosen.Names);
         using var stdout = Console.OpenStandardOutput();
         using (var tar = new TarWriter(stdout, TarEntryFormat.Pax, leaveOpen: true))
         {

@@ -34,7 +34,12 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
         Https = new HttpClient(httpsHandler, disposeHandler: false) { Timeout = TimeSpan.FromSeconds(30) };
         // Per-request timeouts live in PatroniRestClient.
         Rest = new PatroniRestClient(new HttpClient(httpsHandler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan }, secrets[ClusterSecret.RestApiPassword]);
-        LeaderKey = new EtcdLeaderKey(Https, options.Scope);
+        // The host's own etcd user, as the AppHost logs in (etcd's authentication: EtcdAuthentication).
+        EtcdHttp = new HttpClient(new EtcdTokenHandler(EtcdAuthentication.HostUser, _ => Task.FromResult(secrets[ClusterSecret.EtcdHostPassword])) { InnerHandler = httpsHandler })
+        {
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+        LeaderKey = new EtcdLeaderKey(EtcdHttp, options.Scope);
     }
 
     public TestClusterOptions Options { get; }
@@ -87,6 +92,9 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
     /// </summary>
     public HttpClient Https { get; }
 
+    /// <summary>etcd's client API as the host's own etcd user (<see cref="EtcdAuthentication.HostUser"/>): what the fencer and the releaser use.</summary>
+    public HttpClient EtcdHttp { get; }
+
     public string Secret(ClusterSecret secret) => secrets[secret];
 
     public static async Task<PatroniTestCluster> StartAsync(TestClusterOptions options, ILogger logger, CancellationToken cancellationToken)
@@ -124,6 +132,12 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
             ComponentEnvironment.EtcdMember(name, etcdNames, Options.Scope), [ClusterPorts.EtcdClient],
             Wait.ForUnixContainer().UntilInternalTcpPortIsAvailable(ClusterPorts.EtcdClient), cancellationToken,
             tls: (ClusterImages.Etcd, TlsFiles.ForServer(CertificateAuthority, ServerNames.EtcdMember(name))))));
+        // Authentication on before any Patroni node starts, as the AppHost does it: one source (EtcdAuthentication).
+        using (var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            patience.CancelAfter(TimeSpan.FromMinutes(1));
+            await EtcdAuthentication.EnsureWhenReachableAsync(Https, () => [.. Etcd.Select(EtcdUrl)], user => secrets[EtcdAuthentication.PasswordOf(user)], Options.Scope, patience.Token);
+        }
 
         if (Options.BackupStore)
         {
@@ -178,7 +192,7 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
     private static IWaitForContainerOS PatroniAlive => Wait.ForUnixContainer().UntilCommandIsCompleted("/usr/local/bin/ishchat-healthcheck");
 
     private (ClusterImage, IReadOnlyList<TlsFile>) PatroniNodeCertificate(string name) =>
-        (ClusterImages.Patroni, TlsFiles.ForServer(CertificateAuthority, ServerNames.PatroniNode(name, ["haproxy"])));
+        (ClusterImages.Patroni, TlsFiles.ForPatroniNode(CertificateAuthority, ServerNames.PatroniNode(name, ["haproxy"])));
 
     private async Task<TestClusterNode> StartAsync(
         string name, string image, IReadOnlyDictionary<string, EnvironmentValue> environment, int[] ports, IWaitForContainerOS wait, CancellationToken cancellationToken,
@@ -303,6 +317,7 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
 
         await Network.DisposeAsync();
         Https.Dispose();
-        httpsHandler.Dispose();
+        // Its token handler disposes httpsHandler with it.
+        EtcdHttp.Dispose();
     }
 }

@@ -17,4 +17,13 @@ public enum ClusterSecret
     MonitorPassword,
     PgBouncerAuthPassword,
     PgBouncerStatsPassword,
+
+    /// <summary>etcd's root user: only the AppHost and the test cluster hold it, to set etcd's users up (EtcdAuthentication).</summary>
+    EtcdRootPassword,
+
+    /// <summary>Patroni's etcd user: read and write in Patroni's namespace only.</summary>
+    EtcdPatroniPassword,
+
+    /// <summary>The host processes' etcd user (fencer, dead-leader releaser, ordered shutdown).</summary>
+    EtcdHostPassword,
 }

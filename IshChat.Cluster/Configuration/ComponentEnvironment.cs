@@ -40,6 +40,9 @@ public static class ComponentEnvironment
             ["PATRONI_NAME"] = nodeName,
             ["PATRONI_SCOPE"] = scope,
             ["PATRONI_ETCD3_HOSTS"] = EtcdHosts(etcdMembers),
+            // etcd's user for Patroni, limited to its namespace (Etcd.EtcdAuthentication); Patroni reads both from here.
+            ["PATRONI_ETCD3_USERNAME"] = Etcd.EtcdAuthentication.PatroniUser,
+            ["PATRONI_ETCD3_PASSWORD"] = ClusterSecret.EtcdPatroniPassword,
             ["PATRONI_SUPERUSER_USERNAME"] = ClusterRoles.Superuser,
             ["PATRONI_SUPERUSER_PASSWORD"] = ClusterSecret.SuperuserPassword,
             ["PATRONI_REPLICATION_USERNAME"] = ClusterRoles.Replication,

@@ -22,7 +22,7 @@ public sealed class EtcdLeaderKey(HttpClient http, string scope, string @namespa
     public async Task<LeaderKeyState?> ReadAsync(Uri etcdClientUrl, CancellationToken cancellationToken = default)
     {
         using var response = await http.PostAsJsonAsync(new Uri(etcdClientUrl, "/v3/kv/range"), new { key = Base64(Key) }, cancellationToken);
-        response.EnsureSuccessStatusCode();
+        await EnsureSuccessAsync(response, cancellationToken);
         var result = await response.Content.ReadFromJsonAsync<RangeResponse>(cancellationToken);
         return result?.Kvs is [{ Value: { } value } kv, ..]
             ? new LeaderKeyState(Encoding.UTF8.GetString(Convert.FromBase64String(value)), Int64(kv.ModRevision), Int64(kv.Lease))
@@ -43,7 +43,7 @@ public sealed class EtcdLeaderKey(HttpClient http, string scope, string @namespa
             ],
             [new RequestOp(new DeleteRange(key))]);
         using var response = await http.PostAsJsonAsync(new Uri(etcdClientUrl, "/v3/kv/txn"), request, cancellationToken);
-        response.EnsureSuccessStatusCode();
+        await EnsureSuccessAsync(response, cancellationToken);
         var result = await response.Content.ReadFromJsonAsync<TxnResponse>(cancellationToken);
         return result?.Succeeded == true;
     }
@@ -56,11 +56,21 @@ public sealed class EtcdLeaderKey(HttpClient http, string scope, string @namespa
     {
         using var response = await http.PostAsJsonAsync(
             new Uri(etcdClientUrl, "/v3/lease/timetolive"), new LeaseRequest(lease.ToString(CultureInfo.InvariantCulture)), cancellationToken);
-        response.EnsureSuccessStatusCode();
+        await EnsureSuccessAsync(response, cancellationToken);
         var result = await response.Content.ReadFromJsonAsync<LeaseResponse>(cancellationToken);
         var granted = Int64(result?.GrantedTtl);
         var remaining = Int64(result?.Ttl);
         return TimeSpan.FromSeconds(remaining < 0 || granted == 0 ? Math.Max(granted, 1) : granted - remaining);
+    }
+
+    /// <summary>As <see cref="HttpResponseMessage.EnsureSuccessStatusCode"/>, with etcd's own error in the message.</summary>
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException(
+                $"etcd answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}", null, response.StatusCode);
+        }
     }
 
     // etcd's JSON gateway writes int64 fields as strings, and leaves out fields that are zero.

@@ -13,14 +13,14 @@ public static class ClusterImages
     public static ClusterImage Patroni { get; } = new("patroni", Packages) { RunsAs = new("postgres", 104, 106) };
     public static ClusterImage HAProxy { get; } = new("haproxy", Packages) { RunsAs = new("haproxy", 103, 105) };
     public static ClusterImage PgBouncer { get; } = new("pgbouncer", Packages) { RunsAs = new("pgbouncer", 999, 999) };
-    public static ClusterImage Redis { get; } = new("redis", Packages);
+    public static ClusterImage Redis { get; } = new("redis", Packages) { RunsAs = new("redis", 102, 104) };
 
     // Monitoring (Grafana is the official image, not built here: see containers/grafana/README.md).
     public static ClusterImage Prometheus { get; } = new("prometheus", Packages) { RunsAs = new("prometheus", 100, 101) };
     public static ClusterImage Alertmanager { get; } = new("alertmanager", Packages);
     public static ClusterImage PostgresExporter { get; } = new("postgres-exporter", Packages) { RunsAs = new("prometheus", 100, 101) };
     public static ClusterImage PgBouncerExporter { get; } = new("pgbouncer-exporter", Packages) { RunsAs = new("prometheus", 100, 101) };
-    public static ClusterImage RedisExporter { get; } = new("redis-exporter", Packages);
+    public static ClusterImage RedisExporter { get; } = new("redis-exporter", Packages) { RunsAs = new("prometheus", 100, 101) };
     public static ClusterImage NodeExporter { get; } = new("node-exporter", Packages);
 
     // Backups: the object store holding pgBackRest's repository (docs/backup.md).

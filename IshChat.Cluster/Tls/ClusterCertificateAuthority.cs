@@ -68,7 +68,16 @@ public sealed record ClusterCertificateAuthority(string CertificatePem, string P
     /// valid for <paramref name="lifetime"/>. Usable as a server's and as a client's certificate (TLS client
     /// authentication between members). Its key is new each time: nothing is reused across issues.
     /// </summary>
-    public IssuedCertificate Issue(IEnumerable<string> names, TimeSpan lifetime)
+    public IssuedCertificate Issue(IEnumerable<string> names, TimeSpan lifetime) => Issue(names, lifetime, withCommonName: true);
+
+    /// <summary>
+    /// A client certificate for etcd's JSON gateway, named <paramref name="name"/> in its alternative names only: its
+    /// subject is empty. With authentication on, etcd refuses every gateway request whose certificate has a Common Name
+    /// (it would be ignored, not taken as the user: etcd-io/etcd#10366); the user logs in with a password instead.
+    /// </summary>
+    public IssuedCertificate IssueWithoutCommonName(string name, TimeSpan lifetime) => Issue([name], lifetime, withCommonName: false);
+
+    private IssuedCertificate Issue(IEnumerable<string> names, TimeSpan lifetime, bool withCommonName)
     {
         ArgumentNullException.ThrowIfNull(names);
         var distinct = names.Where(n => !string.IsNullOrWhiteSpace(n)).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
@@ -80,7 +89,7 @@ public sealed record ClusterCertificateAuthority(string CertificatePem, string P
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lifetime, TimeSpan.Zero);
         using var authority = X509Certificate2.CreateFromPem(CertificatePem, PrivateKeyPem);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={distinct[0]}", key, HashAlgorithmName.SHA256);
+        var request = new CertificateRequest(withCommonName ? new X500DistinguishedName($"CN={distinct[0]}") : new X500DistinguishedName(""), key, HashAlgorithmName.SHA256);
         var subjectAlternativeNames = new SubjectAlternativeNameBuilder();
         foreach (var name in distinct)
         {
@@ -94,7 +103,8 @@ public sealed record ClusterCertificateAuthority(string CertificatePem, string P
             }
         }
 
-        request.CertificateExtensions.Add(subjectAlternativeNames.Build());
+        // An empty subject leaves the alternative names as the only name: RFC 5280 then wants them critical.
+        request.CertificateExtensions.Add(subjectAlternativeNames.Build(critical: !withCommonName));
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: false, hasPathLengthConstraint: false, pathLengthConstraint: 0, critical: true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyAgreement, critical: true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(

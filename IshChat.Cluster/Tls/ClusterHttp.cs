@@ -11,7 +11,7 @@ namespace IshChat.Cluster.Tls;
 /// </summary>
 public static class ClusterHttp
 {
-    /// <summary>The name on the host processes' client certificate (etcd logs it for each rejected or accepted client).</summary>
+    /// <summary>The name on the host processes' client certificate, in its alternative names (its subject is empty).</summary>
     public const string HostClientName = "ishchat-host-client";
 
     /// <summary>
@@ -60,7 +60,8 @@ public static class ClusterHttp
                 {
                     if (current is null || DateTime.UtcNow > current.NotBefore.ToUniversalTime() + TlsFiles.ServerCertificateLifetime / 2)
                     {
-                        var issued = authority.Issue([HostClientName], TlsFiles.ServerCertificateLifetime);
+                        // No Common Name: etcd's gateway refuses one once its authentication is on (the user logs in instead).
+                        var issued = authority.IssueWithoutCommonName(HostClientName, TlsFiles.ServerCertificateLifetime);
                         current = X509Certificate2.CreateFromPem(issued.CertificatePem, issued.PrivateKeyPem);
                     }
 

@@ -26,6 +26,9 @@ public static class ServerNames
     /// </summary>
     public static IReadOnlyList<string> EtcdMember(string memberName) => [memberName];
 
+    /// <summary>The cache: its own name, which redis-exporter dials (the API dials it through a host port: <see cref="TlsFiles.LoopbackNames"/>).</summary>
+    public static IReadOnlyList<string> Redis(string name) => [name];
+
     /// <summary>A PgBouncer: its own name (the exporter) and the tier's (a client that balances over the tier).</summary>
     public static IReadOnlyList<string> PgBouncer(string instanceName, string tierName) => [instanceName, tierName];
 }

@@ -18,6 +18,15 @@ public static class TlsFiles
     /// <summary>Its private key (PKCS#8 PEM), 0600: PostgreSQL refuses a key others can read.</summary>
     public const string PrivateKey = "server.key";
 
+    /// <summary>
+    /// A Patroni node's client certificate for etcd (PEM, 0644) and its key (0600): its server certificate carries a Common
+    /// Name, which etcd's JSON gateway refuses once authentication is on (<see cref="ClusterCertificateAuthority.IssueWithoutCommonName"/>).
+    /// </summary>
+    public const string EtcdClientCertificate = "etcd-client.crt";
+
+    /// <inheritdoc cref="EtcdClientCertificate"/>
+    public const string EtcdClientKey = "etcd-client.key";
+
     public static string PathOf(string file) => $"{Directory}/{file}";
 
     /// <summary>
@@ -42,6 +51,23 @@ public static class TlsFiles
             new(CertificateAuthority, authority.CertificatePem, Private: false),
             new(Certificate, issued.CertificatePem, Private: false),
             new(PrivateKey, issued.PrivateKeyPem, Private: true),
+        ];
+    }
+
+    /// <summary>
+    /// A Patroni node's files: its server certificate (<see cref="ForServer"/>, for the names in <paramref name="names"/>,
+    /// the first being the node's own) and its etcd client certificate, which names the node but has no Common Name.
+    /// </summary>
+    public static IReadOnlyList<TlsFile> ForPatroniNode(ClusterCertificateAuthority authority, IReadOnlyList<string> names)
+    {
+        ArgumentNullException.ThrowIfNull(authority);
+        ArgumentNullException.ThrowIfNull(names);
+        var etcdClient = authority.IssueWithoutCommonName(names[0], ServerCertificateLifetime);
+        return
+        [
+            .. ForServer(authority, names),
+            new(EtcdClientCertificate, etcdClient.CertificatePem, Private: false),
+            new(EtcdClientKey, etcdClient.PrivateKeyPem, Private: true),
         ];
     }
 

@@ -181,6 +181,45 @@ public sealed class AppHostModelTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task TheCacheServesOnlyTlsFromTheClusterCaAndTheApiAndTheExporterTrustThatCaAlone()
+    {
+        var model = await BuildModelAsync();
+        var redis = Assert.Single(model.Resources.OfType<RedisResource>());
+
+        // Redis: a certificate from the cluster CA, its TLS port where the plain one was, no plain port, our health check only
+        Assert.Contains(redis.Annotations.OfType<ContainerFileSystemCallbackAnnotation>(), a => a.DestinationPath == TlsFiles.Directory);
+        var arguments = string.Join(' ', await ArgumentsOf(redis));
+        Assert.Contains($"--port 0 --tls-port {ClusterPorts.Redis} --tls-cert-file {TlsFiles.PathOf(TlsFiles.Certificate)}", arguments, StringComparison.Ordinal);
+        Assert.True(redis.TlsEnabled);
+        Assert.Equal([$"{ResourceNames.Redis}_tls"], redis.Annotations.OfType<HealthCheckAnnotation>().Select(h => h.Key));
+
+        // The API gets the CA's host file beside its ssl=true connection string
+        var api = Assert.Single(model.Resources.OfType<ProjectResource>(), p => p.Name == ResourceNames.Api);
+        var apiEnvironment = await RawEnvironmentOf(api);
+        var certificateAuthorityFile = Assert.IsType<ReferenceExpression>(apiEnvironment["Redis__CertificateAuthorityFile"]);
+        Assert.IsType<CertificateAuthorityFile>(Assert.Single(certificateAuthorityFile.ValueProviders));
+
+        // The exporter dials rediss:// and verifies against the CA's file in its container, never skipping
+        var exporter = Assert.Single(model.Resources.OfType<ContainerResource>(), r => r.Name == $"{ResourceNames.Redis}-exporter");
+        var exporterEnvironment = await RawEnvironmentOf(exporter);
+        Assert.Equal(TlsFiles.PathOf(TlsFiles.CertificateAuthority), exporterEnvironment["REDIS_EXPORTER_TLS_CA_CERT_FILE"]);
+        Assert.DoesNotContain("REDIS_EXPORTER_SKIP_TLS_VERIFICATION", exporterEnvironment.Keys);
+        Assert.Contains(exporter.Annotations.OfType<ContainerFileSystemCallbackAnnotation>(), a => a.DestinationPath == TlsFiles.Directory);
+        Assert.StartsWith("rediss://", await Assert.IsAssignableFrom<IValueProvider>(exporterEnvironment["REDIS_ADDR"]).GetValueAsync(), StringComparison.Ordinal);
+    }
+
+    private static async Task<Dictionary<string, object>> RawEnvironmentOf(IResource resource)
+    {
+        var environment = new EnvironmentCallbackContext(new DistributedApplicationExecutionContext(DistributedApplicationOperation.Run));
+        foreach (var callback in resource.Annotations.OfType<EnvironmentCallbackAnnotation>())
+        {
+            await callback.Callback(environment);
+        }
+
+        return environment.EnvironmentVariables;
+    }
+
+    [Fact]
     public async Task EveryContainerUsesALocallyBuiltImageAndNeverPulls()
     {
         var model = await BuildModelAsync();
@@ -328,7 +367,7 @@ public sealed class AppHostModelTests : IAsyncDisposable
         Assert.Contains(tool.Annotations.OfType<WaitAnnotation>(), w => w.Resource.Name == ResourceNames.Migrations && w.WaitType == WaitType.WaitForCompletion);
     }
 
-    private static async Task<List<string>> ArgumentsOf(ProjectResource resource)
+    private static async Task<List<string>> ArgumentsOf(IResource resource)
     {
         var context = new CommandLineArgsCallbackContext([], resource) { ExecutionContext = new(DistributedApplicationOperation.Run) };
         foreach (var callback in resource.Annotations.OfType<CommandLineArgsCallbackAnnotation>())

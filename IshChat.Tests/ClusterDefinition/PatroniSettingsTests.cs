@@ -51,7 +51,7 @@ public sealed class PatroniSettingsTests
         var passwords = environment.Where(e => e.Key.EndsWith("_PASSWORD", StringComparison.Ordinal)).ToList();
         Assert.All(passwords, p => Assert.NotNull(p.Value.Secret));
         Assert.Equal(
-            ["PATRONI_REPLICATION_PASSWORD", "PATRONI_RESTAPI_PASSWORD", "PATRONI_REWIND_PASSWORD", "PATRONI_SUPERUSER_PASSWORD"],
+            ["PATRONI_ETCD3_PASSWORD", "PATRONI_REPLICATION_PASSWORD", "PATRONI_RESTAPI_PASSWORD", "PATRONI_REWIND_PASSWORD", "PATRONI_SUPERUSER_PASSWORD"],
             passwords.Where(p => !p.Value.AsVerifier).Select(p => p.Key).Order(StringComparer.Ordinal));
         Assert.Equal(
             ["ISHCHAT_ADMIN_PASSWORD", "ISHCHAT_APP_PASSWORD", "ISHCHAT_IMPORTER_PASSWORD", "ISHCHAT_MIGRATOR_PASSWORD", "ISHCHAT_MONITOR_PASSWORD",

@@ -42,12 +42,14 @@ public sealed class RestartTests(AppHostClusterFixture fixture, ITestOutputHelpe
         await fixture.SetDynamicConfigurationAsync(new Dictionary<string, object> { ["synchronous_mode"] = false, ["maximum_lag_on_failover"] = 2097152 });
         Assert.Equal(2, DynamicConfiguration.Drift(await fixture.DynamicConfigurationAsync(), fixture.Cluster.Settings).Count);
 
-        // When the AppHost stops and starts again on its volumes, with the app's and replication's passwords changed
-        // in the meantime (user secrets regenerated, a secret rotated) while the volumes hold the old ones
+        // When the AppHost stops and starts again on its volumes, with the app's, replication's and Patroni's etcd passwords
+        // changed in the meantime (user secrets regenerated, a secret rotated) while the volumes hold the old ones
         var changed = new Dictionary<string, string>
         {
             [fixture.Cluster.Secret(ClusterSecret.AppPassword).Name] = $"changed{Guid.NewGuid():N}",
             [fixture.Cluster.Secret(ClusterSecret.ReplicationPassword).Name] = $"changed{Guid.NewGuid():N}",
+            // etcd already requires authentication on these volumes: the start sets the new password before any node logs in.
+            [fixture.Cluster.Secret(ClusterSecret.EtcdPatroniPassword).Name] = $"changed{Guid.NewGuid():N}",
         };
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
         var restart = await fixture.RestartAsync(changed, timeout.Token);

@@ -4,7 +4,9 @@ using IshChat.AppHost.Hosting.HAProxy;
 using IshChat.AppHost.Hosting.Patroni;
 using IshChat.Cluster.Tls;
 using IshChat.Tests.Infrastructure;
+using IshChat.Tests.Api;
 using Npgsql;
+using StackExchange.Redis;
 
 namespace IshChat.Tests.EndToEnd;
 
@@ -193,6 +195,63 @@ public sealed class TlsTests(AppHostClusterFixture fixture)
                 Assert.Contains($"check-ssl verify required ca-file {TlsFiles.PathOf(TlsFiles.CertificateAuthority)} check-sni {name} verifyhost {name}", line, StringComparison.Ordinal);
             });
         }
+    }
+
+    [Fact(Timeout = TestTimeouts.Integration)]
+    public async Task RedisRefusesPlaintextAndAClientTrustingAnotherCaAndServesTheApiOverVerifiedTls()
+    {
+        // Given the connection string the API gets, and the CA file the AppHost hands it beside
+        var connectionString = await fixture.ConnectionStringAsync(ResourceNames.Redis);
+        Assert.Contains(",ssl=true", connectionString, StringComparison.Ordinal);
+        var certificateAuthorityFile = await fixture.CertificateAuthorityFileAsync();
+
+        // Then a client that verifies Redis against the cluster CA is served
+        await using (var verified = await ConnectRedisAsync(connectionString, RedisTls.TrustOnly(certificateAuthorityFile)))
+        {
+            Assert.True(verified.IsConnected);
+            await verified.GetDatabase().PingAsync();
+        }
+
+        // And one that trusts another CA, and a plaintext one, never get a connection
+        var stranger = HostTrust.CertificateAuthorityFile(ClusterCertificateAuthority.Create(TimeSpan.FromHours(1)));
+        try
+        {
+            await Assert.ThrowsAsync<RedisConnectionException>(() => ConnectRedisAsync(connectionString, RedisTls.TrustOnly(stranger)));
+        }
+        finally
+        {
+            File.Delete(stranger);
+        }
+
+        await Assert.ThrowsAsync<RedisConnectionException>(() => ConnectRedisAsync(connectionString.Replace(",ssl=true", "", StringComparison.Ordinal), trust: null));
+
+        // And the API, which has no other way in, writes through its verified connection: a post raises the session's
+        // highest acknowledged number in Redis
+        var (http, adminKey) = await fixture.ChatApiAsync();
+        var api = new ChatApiClient(http, adminKey);
+        var (instance, device, session) = await api.CreateConversationAsync();
+        using var posted = await api.PostMessageAsync(instance, session, device, "over TLS");
+        await ChatApiClient.EnsureAsync(posted, System.Net.HttpStatusCode.Created);
+        await using var reader = await ConnectRedisAsync(connectionString, RedisTls.TrustOnly(certificateAuthorityFile));
+        var highest = await Eventually.GetAsync(
+            async _ => await reader.GetDatabase().StringGetAsync(IshChat.Api.Caching.CacheKeys.HighestAcknowledgedSeq(instance.InstanceId, session)),
+            v => v.HasValue, TimeSpan.FromSeconds(15), "the API's write in Redis");
+        Assert.True(highest.HasValue);
+    }
+
+    /// <summary>A fresh connection that fails at once if the handshake or the login does (no retries in the background).</summary>
+    private static Task<ConnectionMultiplexer> ConnectRedisAsync(string connectionString, System.Net.Security.RemoteCertificateValidationCallback? trust)
+    {
+        var options = ConfigurationOptions.Parse(connectionString);
+        options.AbortOnConnectFail = true;
+        options.ConnectRetry = 0;
+        options.ConnectTimeout = 5000;
+        if (trust is not null)
+        {
+            options.CertificateValidation += trust;
+        }
+
+        return ConnectionMultiplexer.ConnectAsync(options);
     }
 
     private async Task<string> ConnectionStringAsync(Uri endpoint, string role, string database) => new NpgsqlConnectionStringBuilder

@@ -75,6 +75,53 @@ public sealed class MembershipTests(FailoverClusterFixture fixture, ITestOutputH
     }
 
     [Fact(Timeout = TestTimeouts.Failover)]
+    public async Task AfterEveryEtcdMemberRestartsTheLeaderKeepsItsKeyAndALostLeaderIsStillReplaced()
+    {
+        // Given a healthy cluster, Patroni and the host logged in to etcd as their own users (a member's tokens die with it)
+        var cluster = fixture.Cluster;
+        var before = await cluster.WaitForHealthyAsync(settle);
+
+        // When each etcd member in turn is restarted, the next only once the last serves again
+        foreach (var member in cluster.Etcd)
+        {
+            using (cluster.HoldDown(member))
+            {
+                await cluster.InjectAsync(Fault.Kill, member);
+            }
+
+            await cluster.RepairAsync(Fault.Kill, member);
+            await Eventually.GetAsync(ct => ServesAsync(cluster, member, ct), serves => serves, settle, $"{member.Name} serving again");
+        }
+
+        // Then the leader never changed, and its key, read as the host's etcd user, still names it
+        var after = await cluster.WaitForHealthyAsync(settle);
+        Assert.Equal(before.Leader!.Name, after.Leader!.Name);
+        Assert.Equal(before.Leader.Name, (await cluster.LeaderKey.ReadAsync(cluster.EtcdUrl(cluster.Etcd[0])))?.Holder);
+
+        // And a killed leader is still replaced: Patroni writes the key as its user, the releaser deletes it as the host's
+        var leader = cluster.Node(after.Leader.Name);
+        await cluster.InjectAsync(Fault.Kill, leader);
+        var replaced = await cluster.WaitForAsync(s => s.Leader is { } l && l.Name != leader.Name, settle, "a new leader");
+        output.WriteLine($"{leader.Name} killed after the etcd restarts; {replaced.Leader!.Name} leads");
+        Assert.True(await Eventually.GetAsync(ct => ClusterProbes.TryWriteAsync(cluster, ct), written => written, settle, "a write on the new leader"));
+        await cluster.RepairAsync(Fault.Kill, leader);
+        await cluster.WaitForHealthyAsync(settle);
+    }
+
+    private static async Task<bool> ServesAsync(PatroniTestCluster cluster, TestClusterNode member, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var health = await cluster.Https.GetAsync(new Uri(cluster.EtcdUrl(member), "/health"), cancellationToken);
+            return health.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+
+    [Fact(Timeout = TestTimeouts.Failover)]
     public async Task LosingEtcdQuorumMakesThePrimaryReadOnlyUntilQuorumReturns()
     {
         // Given a healthy cluster (failsafe mode off, the default)

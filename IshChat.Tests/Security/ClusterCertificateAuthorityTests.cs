@@ -34,6 +34,26 @@ public sealed class ClusterCertificateAuthorityTests
     }
 
     [Fact]
+    public void APatroniNodesEtcdClientCertificateHasNoCommonNameButNamesTheNodeAndChainsToTheCa()
+    {
+        // Given a node's files
+        var authority = ClusterCertificateAuthority.Create();
+        var files = TlsFiles.ForPatroniNode(authority, ServerNames.PatroniNode("pg-1", ["haproxy-0"]));
+        using var client = X509Certificate2.CreateFromPem(files.Single(f => f.Name == TlsFiles.EtcdClientCertificate).Content);
+
+        // Then its etcd client certificate has an empty subject (etcd's gateway refuses a Common Name once authentication
+        // is on), names the node in critical alternative names, chains to the CA; only the two keys are private
+        Assert.Equal("", client.Subject);
+        var names = client.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single();
+        Assert.True(names.Critical);
+        Assert.Equal(["pg-1"], names.EnumerateDnsNames());
+        Assert.True(Chains(client, authority));
+        Assert.Equal([TlsFiles.PrivateKey, TlsFiles.EtcdClientKey], files.Where(f => f.Private).Select(f => f.Name));
+        using var server = X509Certificate2.CreateFromPem(files.Single(f => f.Name == TlsFiles.Certificate).Content);
+        Assert.Equal("CN=pg-1", server.Subject);
+    }
+
+    [Fact]
     public void TheCaSurvivesBeingStoredAsOneSecret()
     {
         var authority = ClusterCertificateAuthority.Create();

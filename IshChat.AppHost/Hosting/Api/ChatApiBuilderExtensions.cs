@@ -1,3 +1,4 @@
+using IshChat.AppHost.Hosting.Redis;
 using IshChat.ServiceDefaults;
 
 namespace IshChat.AppHost.Hosting.Api;
@@ -27,7 +28,7 @@ public static class ChatApiBuilderExtensions
             .WithReference(readWrite).WaitFor(database)
             .WithReference(readOnly)
             .WithReference(admin)
-            .WithReference(redis).WaitFor(redis)
+            .WithCacheReference(redis)
             .WithEnvironment("Chat__AdminApiKey", adminApiKey)
             .WaitForCompletion(migrations);
         foreach (var pool in instanceTypePools ?? [])

@@ -29,16 +29,20 @@ public static class CertificateAuthorityBuilderExtensions
     /// <summary>
     /// Hands the container a certificate for <paramref name="names"/> (plus localhost and 127.0.0.1), its key and the CA
     /// certificate, as files under <see cref="TlsFiles.Directory"/> owned by the image's user (the key 0600). Issued each
-    /// time the container is created, so a restart renews it.
+    /// time the container is created, so a restart renews it. <paramref name="withEtcdClientCertificate"/> adds a Patroni
+    /// node's etcd client certificate, without a Common Name (<see cref="TlsFiles.ForPatroniNode"/>; the first name is the node's).
     /// </summary>
     public static IResourceBuilder<T> WithServerCertificate<T>(
-        this IResourceBuilder<T> builder, CertificateAuthorityResource authority, ClusterImage image, Func<IEnumerable<string>> names)
+        this IResourceBuilder<T> builder, CertificateAuthorityResource authority, ClusterImage image, Func<IEnumerable<string>> names,
+        bool withEtcdClientCertificate = false)
         where T : ContainerResource
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(authority);
         ArgumentNullException.ThrowIfNull(names);
-        return builder.WithTlsFiles(image, async ct => TlsFiles.ForServer(await authority.GetAsync(ct), names()));
+        return builder.WithTlsFiles(image, async ct => withEtcdClientCertificate
+            ? TlsFiles.ForPatroniNode(await authority.GetAsync(ct), [.. names()])
+            : TlsFiles.ForServer(await authority.GetAsync(ct), names()));
     }
 
     /// <summary>Hands the container the CA certificate only: a client that verifies servers and serves nothing itself.</summary>

@@ -58,6 +58,29 @@ public static class EtcdBuilderExtensions
         return clusterBuilder;
     }
 
+    /// <summary>
+    /// Turns etcd's own authentication on for <paramref name="scope"/>'s Patroni cluster (docs/security.md): its users'
+    /// passwords come from <paramref name="passwordOf"/>, and every resource in <paramref name="dependents"/> starts only once
+    /// etcd requires a login and has its users. No anonymous client reads or writes a key from then on.
+    /// </summary>
+    public static IResourceBuilder<EtcdClusterResource> WithAuthentication(
+        this IResourceBuilder<EtcdClusterResource> builder, Func<string, ParameterResource> passwordOf, string scope, Func<IEnumerable<IResource>> dependents)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(passwordOf);
+        ArgumentNullException.ThrowIfNull(dependents);
+        var cluster = builder.Resource;
+        cluster.PasswordOf = passwordOf;
+        cluster.Scope = scope;
+        builder.ApplicationBuilder.Eventing.Subscribe<BeforeResourceStartedEvent>((@event, cancellationToken) =>
+            dependents().Contains(@event.Resource)
+                ? cluster.AuthenticationReadyAsync(
+                    @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(cluster),
+                    @event.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().ApplicationStopping).WaitAsync(cancellationToken)
+                : Task.CompletedTask);
+        return builder;
+    }
+
     /// <summary>The members' names, which are also their DNS names on the cluster's network.</summary>
     public static IReadOnlyList<string> MemberNames(this EtcdClusterResource cluster) => [.. cluster.Members.Select(m => m.Name)];
 }

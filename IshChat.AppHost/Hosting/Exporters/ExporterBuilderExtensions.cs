@@ -4,8 +4,10 @@ using IshChat.AppHost.Hosting.CertificateAuthority;
 using IshChat.AppHost.Hosting.Images;
 using IshChat.AppHost.Hosting.Patroni;
 using IshChat.AppHost.Hosting.PgBouncer;
+using IshChat.AppHost.Hosting.Redis;
 using IshChat.AppHost.Hosting.Shared;
 using IshChat.Cluster.Backup;
+using IshChat.Cluster.Tls;
 
 namespace IshChat.AppHost.Hosting.Exporters;
 
@@ -37,20 +39,25 @@ public static class ExporterBuilderExtensions
             .WithParentRelationship(pgbouncer);
     }
 
-    /// <summary>redis_exporter for <paramref name="redis"/>, with its password passed as a parameter reference.</summary>
+    /// <summary>
+    /// redis_exporter for <paramref name="redis"/>, with its password passed as a parameter reference. Where Redis serves
+    /// the cluster CA's TLS, the exporter dials <c>rediss://</c> and verifies the server's name against that CA alone.
+    /// </summary>
     public static IResourceBuilder<ExporterResource> AddRedisExporter(this IResourceBuilder<RedisResource> redis, [ResourceName] string name)
     {
         ArgumentNullException.ThrowIfNull(redis);
         var exporter = redis.ApplicationBuilder.AddExporter(name, ClusterImages.RedisExporter, ClusterPorts.RedisExporter)
-            // Aspire serves Redis over TLS when an ASP.NET Core development certificate exists on the machine (resolved
-            // at start), plain otherwise: the exporter follows. That certificate's CA is the host's, not in the exporter's
-            // image, so the exporter encrypts without verifying on the cluster's private network.
             .WithEnvironment("REDIS_ADDR", redis.Resource.PrimaryEndpoint.GetTlsValue(
                 ReferenceExpression.Create($"rediss://{MonitoringEnvironment.Target(redis.Resource.Name, ClusterPorts.Redis)}"),
                 ReferenceExpression.Create($"redis://{MonitoringEnvironment.Target(redis.Resource.Name, ClusterPorts.Redis)}")))
-            .WithEnvironment("REDIS_EXPORTER_SKIP_TLS_VERIFICATION", "true")
             .WithEnvironment("REDIS_EXPORTER_WEB_LISTEN_ADDRESS", MonitoringEnvironment.Target("", ClusterPorts.RedisExporter))
             .WithParentRelationship(redis);
+        if (redis.Resource.CertificateAuthority() is { } authority)
+        {
+            exporter.WithCertificateAuthorityCertificate(authority, ClusterImages.RedisExporter)
+                .WithEnvironment("REDIS_EXPORTER_TLS_CA_CERT_FILE", TlsFiles.PathOf(TlsFiles.CertificateAuthority));
+        }
+
         if (redis.Resource.PasswordParameter is { } password)
         {
             exporter.WithEnvironment("REDIS_PASSWORD", password);

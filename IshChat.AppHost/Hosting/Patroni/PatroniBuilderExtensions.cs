@@ -1,5 +1,6 @@
 using IshChat.AppHost.Hosting.CertificateAuthority;
 using IshChat.AppHost.Hosting.Etcd;
+using IshChat.Cluster.Etcd;
 using IshChat.AppHost.Hosting.Images;
 using IshChat.AppHost.Hosting.Shared;
 using IshChat.ServiceDefaults;
@@ -40,6 +41,8 @@ public static class PatroniBuilderExtensions
             .WithConvergenceOnStart()
             .ExcludeFromManifest();
 
+        // Patroni logs in to etcd as its own user, limited to its namespace; no node starts before etcd requires that.
+        etcd.WithAuthentication(user => cluster.Secret(EtcdAuthentication.PasswordOf(user)), cluster.Scope, () => cluster.Nodes);
         AddNode(clusterBuilder, 0);
         return clusterBuilder;
     }
@@ -134,7 +137,9 @@ public static class PatroniBuilderExtensions
                 () => ComponentEnvironment.PatroniNode(node.Name, cluster.Scope, cluster.Etcd.MemberNames(), cluster.Settings),
                 cluster.Secret)
             // Its own name and every router's: HAProxy passes TCP through, so clients dialling haproxy-N verify this certificate.
-            .WithServerCertificate(cluster.CertificateAuthority, ClusterImages.Patroni, () => ServerNames.PatroniNode(node.Name, cluster.Routers.Select(r => r.Name)))
+            // And a client certificate for etcd without a Common Name, which etcd's gateway refuses once its authentication is on.
+            .WithServerCertificate(cluster.CertificateAuthority, ClusterImages.Patroni, () => ServerNames.PatroniNode(node.Name, cluster.Routers.Select(r => r.Name)),
+                withEtcdClientCertificate: true)
             .WithHealthCheck(healthCheckKey)
             .WithNodeCommands()
             .WithParentRelationship(cluster);

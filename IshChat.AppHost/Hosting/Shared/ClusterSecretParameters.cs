@@ -27,6 +27,9 @@ internal static class ClusterSecretParameters
         ClusterSecret.MonitorPassword => "monitor-password",
         ClusterSecret.PgBouncerAuthPassword => "pgbouncer-auth-password",
         ClusterSecret.PgBouncerStatsPassword => "pgbouncer-stats-password",
+        ClusterSecret.EtcdRootPassword => "etcd-root-password",
+        ClusterSecret.EtcdPatroniPassword => "etcd-patroni-password",
+        ClusterSecret.EtcdHostPassword => "etcd-host-password",
         _ => throw new ArgumentOutOfRangeException(nameof(secret), secret, null),
     };
 }
