@@ -30,8 +30,11 @@ public sealed class RegionPromotion(PatroniNodes standbyRegion, ILogger logger)
         {
             await ProcedureStep.RunAsync("remove standby_cluster from the region's dynamic configuration",
                 async ct => await standbyRegion.Rest.SetStandbyClusterAsync(standbyRegion.UrlOf(standbyLeader.Name), null, ct), logger, cancellationToken),
-            await ProcedureStep.RunAsync($"wait until {standbyLeader.Name} runs as a writable primary",
-                async ct => await standbyRegion.WaitForAsync(s => s.Leader is { Role: "leader", State: "running" }, Timeout, "a primary in the promoted region", ct),
+            // Patroni names the leader "leader" as soon as the key is gone, before PostgreSQL has left recovery; the new
+            // timeline is what says it was promoted.
+            await ProcedureStep.RunAsync($"wait until {standbyLeader.Name} runs as a writable primary (a new timeline after {standbyLeader.Timeline})",
+                async ct => await standbyRegion.WaitForAsync(s => s.Leader is { Role: "leader", State: "running" } leader && leader.Timeline > standbyLeader.Timeline,
+                    Timeout, "a primary on a new timeline in the promoted region", ct),
                 logger, cancellationToken),
         };
 
