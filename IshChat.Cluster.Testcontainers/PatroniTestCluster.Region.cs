@@ -78,7 +78,7 @@ public sealed partial class PatroniTestCluster
                 await configuration.ReadAsync(etcd, cancellationToken);
                 break;
             }
-            catch (HttpRequestException) when (attempt < 120)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && attempt < 120 && !cancellationToken.IsCancellationRequested)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
             }

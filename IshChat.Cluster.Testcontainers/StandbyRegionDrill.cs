@@ -135,7 +135,7 @@ public sealed class StandbyRegionDrill(PatroniTestCluster primary, ILogger logge
             }
 
             var config = await primary.Rest.GetDynamicConfigurationAsync(await primary.RegionNodes.AnyAnsweringAsync(timeout.Token), timeout.Token);
-            if (config.TryGetProperty("standby_cluster", out var section) && section.ValueKind == System.Text.Json.JsonValueKind.Object)
+            if (StandbyClusterSettings.IsStandbyCluster(config))
             {
                 await primary.RegionNodes.WaitForAsync(s => s.Leader is { Role: "standby_leader" }, TimeSpan.FromMinutes(2), "a standby leader to promote back", timeout.Token);
                 await new RegionPromotion(primary.RegionNodes, logger).PromoteAsync(timeout.Token);

@@ -33,12 +33,15 @@ public sealed class RegionPromotion(PatroniNodes standbyRegion, ILogger logger)
             // Patroni names the leader "leader" as soon as the key is gone, before PostgreSQL has left recovery; the new
             // timeline is what says it was promoted.
             await ProcedureStep.RunAsync($"wait until {standbyLeader.Name} runs as a writable primary (a new timeline after {standbyLeader.Timeline})",
-                async ct => await standbyRegion.WaitForAsync(s => s.Leader is { Role: "leader", State: "running" } leader && leader.Timeline > standbyLeader.Timeline,
+                async ct => await standbyRegion.WaitForAsync(s => s.Leader is { Role: "leader", State: "running" } leader && IsNewTimeline(leader.Timeline),
                     Timeout, "a primary on a new timeline in the promoted region", ct),
                 logger, cancellationToken),
         };
 
         var report = new RegionReport(steps, total.Elapsed);
+
+        // A standby leader that has not reported the timeline it receives leaves only the primary's own to go by.
+        bool IsNewTimeline(long? timeline) => standbyLeader.Timeline is { } before ? timeline > before : timeline is not null;
         logger.LogInformation("Region promoted: {Report}", report);
         return report;
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 
 namespace IshChat.Cluster.Regions;
 
@@ -42,6 +43,19 @@ public sealed record StandbyClusterSettings(string Host, int Port = ClusterPorts
 
         return section;
     }
+
+    private static readonly string[] WhereToFollow = ["host", "port", "restore_command"];
+
+    /// <summary>
+    /// Whether a dynamic configuration (GET /config) makes its cluster a standby cluster, by Patroni's own rule: a
+    /// <c>standby_cluster</c> section with a host, port or restore_command (Patroni fills the section with empty defaults).
+    /// </summary>
+    public static bool IsStandbyCluster(JsonElement dynamicConfiguration) =>
+        dynamicConfiguration.ValueKind == JsonValueKind.Object
+        && dynamicConfiguration.TryGetProperty("standby_cluster", out var section) && section.ValueKind == JsonValueKind.Object
+        && WhereToFollow.Any(key => section.TryGetProperty(key, out var value)
+            && value.ValueKind is not (JsonValueKind.Null or JsonValueKind.False) && !(value.ValueKind == JsonValueKind.String && value.GetString() == "")
+            && !(value.ValueKind == JsonValueKind.Number && value.GetDouble() == 0));
 
     /// <summary>What a node's environment adds so the image renders this section into <c>bootstrap.dcs</c> (containers/patroni/README.md).</summary>
     public IReadOnlyDictionary<string, EnvironmentValue> Environment()

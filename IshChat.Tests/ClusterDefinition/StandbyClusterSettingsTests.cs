@@ -31,4 +31,16 @@ public sealed class StandbyClusterSettingsTests
         Assert.False(plain.ContainsKey("primary_slot_name"));
         Assert.Equal("standby_region", slotted["primary_slot_name"]);
     }
+
+    [Theory]
+    [InlineData("""{"ttl": 20}""", false)]
+    [InlineData("""{"standby_cluster": {"host": "", "port": "", "restore_command": "", "create_replica_methods": ""}}""", false)]
+    [InlineData("""{"standby_cluster": {"host": "dr-haproxy", "port": 5000}}""", true)]
+    [InlineData("""{"standby_cluster": {"restore_command": "pgbackrest archive-get %f %p"}}""", true)]
+    public void AClusterIsAStandbyOnlyWhenItsSectionNamesWhereToFollowAsPatroniDecides(string configuration, bool standby)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(configuration);
+
+        Assert.Equal(standby, StandbyClusterSettings.IsStandbyCluster(document.RootElement));
+    }
 }
