@@ -16,12 +16,17 @@ public sealed partial class PatroniTestCluster
     /// <summary>The region's Patroni members, as the region procedures (<see cref="RegionPromotion"/>, <see cref="RegionFence"/>) see them.</summary>
     public PatroniNodes RegionNodes => new(Rest, () => Nodes.Select(n => (n.Name, (Uri?)RestUrl(n))));
 
-    /// <summary>Puts the running nodes and HAProxy on <paramref name="network"/> under their names (a region started alone joins a link).</summary>
+    /// <summary>
+    /// Puts the running nodes and HAProxy on <paramref name="network"/> under their names (a region started alone joins a
+    /// link). Docker may make the new network the container's gateway and move its published ports there, on new host
+    /// ports: they are read again.
+    /// </summary>
     public async Task JoinInterRegionNetworkAsync(INetwork network, CancellationToken cancellationToken = default)
     {
         foreach (var node in Nodes.Append(HAProxy))
         {
             await DockerCli.RunAsync(["network", "connect", "--alias", node.Name, network.Name, node.ContainerId], cancellationToken);
+            await node.RefreshHostPortsAsync(cancellationToken);
         }
 
         InterRegionNetwork = network;
@@ -38,6 +43,7 @@ public sealed partial class PatroniTestCluster
         foreach (var node in Nodes.Append(HAProxy))
         {
             await DockerCli.ExecuteAsync(["network", "disconnect", "--force", network.Name, node.ContainerId], cancellationToken: cancellationToken);
+            await node.RefreshHostPortsAsync(cancellationToken);
         }
 
         InterRegionNetwork = null;
@@ -52,7 +58,7 @@ public sealed partial class PatroniTestCluster
         var everything = Etcd.Concat(Nodes).Append(HAProxy).Append(PgBouncer).ToList();
         var holds = everything.Select(HoldDown).ToList();
         await Task.WhenAll(everything.Select(c => DockerCli.ExecuteAsync(["kill", "--signal", "KILL", c.ContainerId], cancellationToken: cancellationToken)));
-        logger.LogInformation("Region {Prefix}: {Count} containers killed", Options.NamePrefix, everything.Count);
+        logger.LogInformation("Region of {Scope} lost: {Count} containers killed", Options.Scope, everything.Count);
         return new Holds(holds);
     }
 
