@@ -245,7 +245,14 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
                 }
             });
         logger.LogInformation("Started {Name} ({Id})", name, container.Id[..12]);
-        return new TestClusterNode(name, container);
+        var started = new TestClusterNode(name, container);
+        if (onInterRegionLink && InterRegionNetwork is not null)
+        {
+            // On two networks Docker publishes the ports on the one that is the gateway: read them from the runtime.
+            await started.RefreshHostPortsAsync(cancellationToken);
+        }
+
+        return started;
     }
 
     private SupervisedContainer? SupervisedContainerOf(string containerId) =>

@@ -30,6 +30,8 @@ public sealed class StandbyRegionDrill(PatroniTestCluster primary, ILogger logge
     public async Task<TimeSpan> StartStandbyRegionAsync(CancellationToken cancellationToken = default)
     {
         var started = clock.Elapsed;
+        // Not internal (--internal): Testcontainers' HTTP wait then finds no address for HAProxy ("Invalid URI"). Host ports
+        // are read again after every container joins the link instead (PatroniTestCluster).
         network = new NetworkBuilder().WithName($"ishchat-link-{Guid.NewGuid():N}"[..24]).WithLabel("io.ishchat.network", "true").Build();
         await network.CreateAsync(cancellationToken);
         await primary.JoinInterRegionNetworkAsync(network, cancellationToken);
