@@ -30,6 +30,10 @@ public sealed class StandbyRegionDrill(PatroniTestCluster primary, ILogger logge
     public async Task<TimeSpan> StartStandbyRegionAsync(CancellationToken cancellationToken = default)
     {
         var started = clock.Elapsed;
+        // The standby leader's first clone goes through the primary region's HAProxy; if that has no primary UP at the
+        // moment (just after a failover or a promotion), pg_basebackup fails and Patroni 4.0.7 gives the bootstrap up
+        // for good ("Failed to bootstrap cluster", the node exits). So start only once writes get through.
+        await ClusterProbes.TimeUntilWritableAsync(primary, TimeSpan.FromMinutes(2), cancellationToken);
         // Not internal (--internal): Testcontainers' HTTP wait then finds no address for HAProxy ("Invalid URI"). Host ports
         // are read again after every container joins the link instead (PatroniTestCluster).
         network = new NetworkBuilder().WithName($"ishchat-link-{Guid.NewGuid():N}"[..24]).WithLabel("io.ishchat.network", "true").Build();
@@ -145,6 +149,7 @@ public sealed class StandbyRegionDrill(PatroniTestCluster primary, ILogger logge
 
             await primary.LeaveInterRegionNetworkAsync(timeout.Token);
             await primary.WaitForHealthyAsync(TimeSpan.FromMinutes(3), timeout.Token);
+            await ClusterProbes.TimeUntilWritableAsync(primary, TimeSpan.FromMinutes(1), timeout.Token);
         }
         catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or HttpRequestException or OperationCanceledException or PatroniRequestException)
         {
@@ -155,6 +160,8 @@ public sealed class StandbyRegionDrill(PatroniTestCluster primary, ILogger logge
         {
             if (network is not null)
             {
+                // Also after a failure above: a network with containers on it can't be removed.
+                await primary.LeaveInterRegionNetworkAsync(CancellationToken.None);
                 await network.DisposeAsync();
             }
         }
