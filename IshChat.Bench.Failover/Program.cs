@@ -5,12 +5,20 @@ using Microsoft.Extensions.Logging;
 
 // Usage: dotnet run -c Release --project IshChat.Bench.Failover -- [--repeat 10] [--faults kill,crash,switchover,stop,pause,partition] [--lease-only] [--trace] [--starve 180]
 //        dotnet run -c Release --project IshChat.Bench.Failover -- --replicas [--rows 2500000] [--instances 20] [--base-replicas 1] [--repeat 1]
-using var loggerFactory = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(args.Contains("--replicas") ? LogLevel.Information : LogLevel.Warning));
+//        dotnet run -c Release --project IshChat.Bench.Failover -- --standby [--repeat 1] [--latency-ms 40] [--primary-replicas 1] [--writers 4]
+using var loggerFactory = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(args.Contains("--replicas") || args.Contains("--standby") ? LogLevel.Information : LogLevel.Warning));
 var logger = loggerFactory.CreateLogger("bench");
 if (args.Contains("--replicas"))
 {
     // Replica add and remove on a generated ~1 GB chat database (bench/replicas.sh); the procedure's progress lines are shown.
     await ReplicaBench.RunAsync(args, logger);
+    return;
+}
+
+if (args.Contains("--standby"))
+{
+    // A region loss: cross-region delay, promotion, RTO, RPO, the old region fenced (bench/standby.sh).
+    await StandbyBench.RunAsync(args, logger);
     return;
 }
 

@@ -16,11 +16,10 @@ internal static class ReplicaBench
 {
     public static async Task RunAsync(string[] args, ILogger logger)
     {
-        string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
-        var rows = long.TryParse(Value("--rows"), CultureInfo.InvariantCulture, out var r) && r >= 0 ? r : 2_500_000;
-        var instances = int.TryParse(Value("--instances"), CultureInfo.InvariantCulture, out var i) && i > 0 ? i : 20;
-        var replicas = int.TryParse(Value("--base-replicas"), CultureInfo.InvariantCulture, out var b) && b > 0 ? b : 1;
-        var repeat = int.TryParse(Value("--repeat"), CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 1;
+        var rows = BenchArguments.Number(args, "--rows", 2_500_000L, 0L);
+        var instances = BenchArguments.Number(args, "--instances", 20, 1);
+        var replicas = BenchArguments.Number(args, "--base-replicas", 1, 1);
+        var repeat = BenchArguments.Number(args, "--repeat", 1, 1);
 
         Console.WriteLine($"Load before: {LoadAverage()}");
         Console.WriteLine($"Starting the test cluster (leader + {replicas} replica(s) + 1 spare slot)…");
@@ -82,5 +81,5 @@ internal static class ReplicaBench
         return result.ExitCode == 0 ? result.Stdout.Trim() : throw new InvalidOperationException($"psql on {node} failed: {result.Stderr.Trim()}");
     }
 
-    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+    private static string LoadAverage() => BenchArguments.LoadAverage();
 }

@@ -7,7 +7,7 @@ public sealed partial class PatroniTestCluster
 {
     /// <summary>Every node slot: the leader and replicas first, then <see cref="TestClusterOptions.SpareReplicas"/> spares (<c>pg-4</c>…).</summary>
     public IReadOnlyList<string> NodeSlots => field ??=
-        [.. Enumerable.Range(0, Options.Replicas + 1 + Options.SpareReplicas).Select(i => ResourceNames.Instance(ResourceNames.Postgres, i))];
+        [.. Enumerable.Range(0, Options.Replicas + 1 + Options.SpareReplicas).Select(i => NameOf(ResourceNames.Instance(ResourceNames.Postgres, i)))];
 
     /// <summary>Adds a replica in the next spare slot, or removes the highest one: the procedure behind the dashboard's commands.</summary>
     public ReplicaMembership Replicas => new(Rest, new Slots(this), Options.Patroni, logger);

@@ -17,18 +17,23 @@ namespace IshChat.Cluster.Testcontainers;
 public sealed partial class PatroniTestCluster : IAsyncDisposable
 {
     private readonly List<IContainer> containers = [];
-    private readonly Dictionary<ClusterSecret, string> secrets = Enum.GetValues<ClusterSecret>().ToDictionary(s => s, _ => NewPassword());
+    private readonly Dictionary<ClusterSecret, string> secrets;
     private readonly ILogger logger;
     private readonly SocketsHttpHandler httpsHandler;
     private DeadLeaderReleaser? releaser;
     private ContainerSupervisor? supervisor;
     private PrimaryFencer? fencer;
 
-    private PatroniTestCluster(TestClusterOptions options, INetwork network, ILogger logger)
+    private PatroniTestCluster(TestClusterOptions options, INetwork network, ILogger logger, RegionLink? region)
     {
         Options = options;
         Network = network;
+        InterRegionNetwork = region?.Network;
         this.logger = logger;
+        // A second region shares the first one's CA and secrets: its standby leader replicates with the same
+        // replication role (verify-full against the one CA), and it serves the same roles once promoted.
+        secrets = region?.Peer.secrets.ToDictionary() ?? Enum.GetValues<ClusterSecret>().ToDictionary(s => s, _ => NewPassword());
+        CertificateAuthority = region?.Peer.CertificateAuthority ?? ClusterCertificateAuthority.Create(TimeSpan.FromDays(2));
         CertificateAuthorityFile = HostTrust.CertificateAuthorityFile(CertificateAuthority);
         httpsHandler = ClusterHttp.CreateHandler(CertificateAuthority);
         Https = new HttpClient(httpsHandler, disposeHandler: false) { Timeout = TimeSpan.FromSeconds(30) };
@@ -44,8 +49,14 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
 
     public TestClusterOptions Options { get; }
 
-    /// <summary>This cluster's own CA (never the AppHost's): it signs every node's and PgBouncer's certificate.</summary>
-    public ClusterCertificateAuthority CertificateAuthority { get; } = ClusterCertificateAuthority.Create(TimeSpan.FromDays(2));
+    /// <summary>This cluster's own CA (never the AppHost's), shared with its other region: it signs every node's and PgBouncer's certificate.</summary>
+    public ClusterCertificateAuthority CertificateAuthority { get; }
+
+    /// <summary>The inter-region network this cluster's nodes and HAProxy also sit on; null for a cluster alone.</summary>
+    public INetwork? InterRegionNetwork { get; private set; }
+
+    /// <summary>A container's name on the networks: <see cref="TestClusterOptions.NamePrefix"/> keeps two regions' names apart on the link.</summary>
+    public string NameOf(string component) => Options.NamePrefix + component;
 
     /// <summary>The CA's certificate on the host: what the connection strings below verify servers against.</summary>
     public string CertificateAuthorityFile { get; }
@@ -97,7 +108,11 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
 
     public string Secret(ClusterSecret secret) => secrets[secret];
 
-    public static async Task<PatroniTestCluster> StartAsync(TestClusterOptions options, ILogger logger, CancellationToken cancellationToken)
+    /// <param name="region">
+    /// For a second region: the cluster it shares its CA and secrets with, and the inter-region network its nodes and
+    /// HAProxy join besides their own (with <see cref="TestClusterOptions.StandbyOf"/>, it starts as that region's standby).
+    /// </param>
+    public static async Task<PatroniTestCluster> StartAsync(TestClusterOptions options, ILogger logger, CancellationToken cancellationToken, RegionLink? region = null)
     {
         options.Patroni.Validate();
         // Ryuk, Testcontainers' reaper, is an image from a registry; none is reachable. We dispose ourselves.
@@ -110,7 +125,7 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
         var network = new NetworkBuilder().WithName($"ishchat-test-{Guid.NewGuid():N}"[..24])
             .WithLabel("io.ishchat.network", "true").Build();
         await network.CreateAsync(cancellationToken);
-        var cluster = new PatroniTestCluster(options, network, logger);
+        var cluster = new PatroniTestCluster(options, network, logger, region);
         try
         {
             await cluster.StartContainersAsync(layout, cancellationToken);
@@ -125,7 +140,7 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
 
     private async Task StartContainersAsync(RepositoryLayout layout, CancellationToken cancellationToken)
     {
-        var etcdNames = Enumerable.Range(0, Options.EtcdMembers).Select(i => ResourceNames.Instance(ResourceNames.Etcd, i)).ToArray();
+        var etcdNames = Enumerable.Range(0, Options.EtcdMembers).Select(i => NameOf(ResourceNames.Instance(ResourceNames.Etcd, i))).ToArray();
         var nodeNames = NodeSlots.Take(Options.Replicas + 1).ToArray();
 
         Etcd = await Task.WhenAll(etcdNames.Select(name => StartAsync(name, ClusterImages.Etcd.Reference(layout),
@@ -147,14 +162,14 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
         Nodes = await Task.WhenAll(nodeNames.Select(name => StartNodeAsync(name, nodeNames, cancellationToken)));
 
         // Every slot, spares included: a spare that starts later is routed to without touching HAProxy.
-        HAProxy = await StartAsync("haproxy", ClusterImages.HAProxy.Reference(layout), ComponentEnvironment.HAProxy(NodeSlots),
+        HAProxy = await StartAsync(NameOf("haproxy"), ClusterImages.HAProxy.Reference(layout), ComponentEnvironment.HAProxy(NodeSlots),
             [ClusterPorts.HAProxyReadWrite, ClusterPorts.HAProxyReadOnly, ClusterPorts.HAProxyStats],
             Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(ClusterPorts.HAProxyStats).ForPath("/healthz")), cancellationToken,
-            tls: (ClusterImages.HAProxy, TlsFiles.ForClient(CertificateAuthority)));
+            tls: (ClusterImages.HAProxy, TlsFiles.ForClient(CertificateAuthority)), onInterRegionLink: true);
 
-        PgBouncer = await StartAsync("pgbouncer", ClusterImages.PgBouncer.Reference(layout), ComponentEnvironment.PgBouncer(["haproxy"], Options.PgBouncer),
+        PgBouncer = await StartAsync(NameOf("pgbouncer"), ClusterImages.PgBouncer.Reference(layout), ComponentEnvironment.PgBouncer([NameOf("haproxy")], Options.PgBouncer),
             [ClusterPorts.PgBouncer], Wait.ForUnixContainer().UntilInternalTcpPortIsAvailable(ClusterPorts.PgBouncer), cancellationToken,
-            tls: (ClusterImages.PgBouncer, TlsFiles.ForServer(CertificateAuthority, ServerNames.PgBouncer("pgbouncer", "pgbouncer"))));
+            tls: (ClusterImages.PgBouncer, TlsFiles.ForServer(CertificateAuthority, ServerNames.PgBouncer(NameOf("pgbouncer"), NameOf("pgbouncer")))));
 
         if (Options.SelfHealing)
         {
@@ -180,9 +195,9 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
 
     private Task<TestClusterNode> StartNodeAsync(string name, IReadOnlyList<string> nodeNames, CancellationToken cancellationToken) =>
         StartAsync(name, ClusterImages.Patroni.Reference(RepositoryLayout.Current),
-            ComponentEnvironment.PatroniNode(name, Options.Scope, [.. Etcd.Select(e => e.Name)], Options.Patroni), [ClusterPorts.Postgres, ClusterPorts.PatroniRest],
+            ComponentEnvironment.PatroniNode(name, Options.Scope, [.. Etcd.Select(e => e.Name)], Options.Patroni, Options.StandbyOf), [ClusterPorts.Postgres, ClusterPorts.PatroniRest],
             PatroniAlive, cancellationToken,
-            Options.BackupStore ? BackupEnvironmentOf(name, nodeNames) : null, PatroniNodeCertificate(name));
+            Options.BackupStore ? BackupEnvironmentOf(name, nodeNames) : null, PatroniNodeCertificate(name), onInterRegionLink: true);
 
     /// <summary>A node's certificate: its own name and HAProxy's, whose TCP pass-through hands clients this certificate.</summary>
     /// <summary>
@@ -192,11 +207,11 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
     private static IWaitForContainerOS PatroniAlive => Wait.ForUnixContainer().UntilCommandIsCompleted("/usr/local/bin/ishchat-healthcheck");
 
     private (ClusterImage, IReadOnlyList<TlsFile>) PatroniNodeCertificate(string name) =>
-        (ClusterImages.Patroni, TlsFiles.ForPatroniNode(CertificateAuthority, ServerNames.PatroniNode(name, ["haproxy"])));
+        (ClusterImages.Patroni, TlsFiles.ForPatroniNode(CertificateAuthority, ServerNames.PatroniNode(name, [NameOf("haproxy")])));
 
     private async Task<TestClusterNode> StartAsync(
         string name, string image, IReadOnlyDictionary<string, EnvironmentValue> environment, int[] ports, IWaitForContainerOS wait, CancellationToken cancellationToken,
-        IReadOnlyDictionary<string, string>? moreEnvironment = null, (ClusterImage Image, IReadOnlyList<TlsFile> Files)? tls = null)
+        IReadOnlyDictionary<string, string>? moreEnvironment = null, (ClusterImage Image, IReadOnlyList<TlsFile> Files)? tls = null, bool onInterRegionLink = false)
     {
         var builder = new ContainerBuilder(image)
             .WithNetwork(Network)
@@ -211,6 +226,17 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
         foreach (var port in ports)
         {
             builder = builder.WithPortBinding(port, assignRandomHostPort: true);
+        }
+
+        if (onInterRegionLink && InterRegionNetwork is { } link)
+        {
+            // On the link from its first start: a standby region's leader clones from the other region at once.
+            builder = builder.WithCreateParameterModifier(create =>
+            {
+                create.NetworkingConfig ??= new global::Docker.DotNet.Models.NetworkingConfig();
+                create.NetworkingConfig.EndpointsConfig ??= new Dictionary<string, global::Docker.DotNet.Models.EndpointSettings>();
+                create.NetworkingConfig.EndpointsConfig[link.Name] = new global::Docker.DotNet.Models.EndpointSettings { Aliases = [name] };
+            });
         }
 
         // Kept in the list as soon as it exists, so disposing the cluster removes it even if it never started.
@@ -233,7 +259,14 @@ public sealed partial class PatroniTestCluster : IAsyncDisposable
                 }
             });
         logger.LogInformation("Started {Name} ({Id})", name, container.Id[..12]);
-        return new TestClusterNode(name, container);
+        var started = new TestClusterNode(name, container);
+        if (onInterRegionLink && InterRegionNetwork is not null)
+        {
+            // On two networks Docker publishes the ports on the one that is the gateway: read them from the runtime.
+            await started.RefreshHostPortsAsync(cancellationToken);
+        }
+
+        return started;
     }
 
     private SupervisedContainer? SupervisedContainerOf(string containerId) =>

@@ -1,3 +1,5 @@
+using IshChat.Cluster.Regions;
+
 namespace IshChat.Cluster.Testcontainers;
 
 public sealed record TestClusterOptions
@@ -29,6 +31,15 @@ public sealed record TestClusterOptions
 
     /// <summary>Adds the backup store and makes every node archive to it and able to back up and restore (docs/backup.md).</summary>
     public bool BackupStore { get; init; }
+
+    /// <summary>
+    /// Put before every container's name (<c>dr-</c> makes <c>dr-pg-0</c>, <c>dr-haproxy</c>): a second region's containers
+    /// share the inter-region network with the first's, so their names must differ there.
+    /// </summary>
+    public string NamePrefix { get; init; } = "";
+
+    /// <summary>Start as a standby cluster of the other region's router (<see cref="PatroniTestCluster.Region"/>): Patroni's <c>standby_cluster</c>.</summary>
+    public StandbyClusterSettings? StandbyOf { get; init; }
 
     /// <summary>Patroni's scope, so two test clusters never share etcd keys even if wired wrong.</summary>
     public string Scope { get; init; } = $"ishchat-test-{Guid.NewGuid():N}"[..24];

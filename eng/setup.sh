@@ -91,7 +91,12 @@ start_dockerd() {
     # There is no systemd here: dockerd runs detached and outlives this script. setsid gives it a
     # session and process group of its own, so Ctrl+C in this terminal, or a kill of a run's process
     # group (how scripts stop `eng/run.sh`), never reaches the engine; nohup alone left it in ours.
-    setsid --fork /usr/sbin/dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null
+    # Every descriptor above 2 is closed for it first: run as `flock -x /tmp/ishchat-machine.lock eng/test.sh`, this
+    # script inherits the machine lock on fd 3, and an engine holding that fd kept the lock held for as long as it
+    # ran (8 Dec 2026: every later `flock` on the machine waited for ever behind dockerd).
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    setsid --fork bash -c 'for fd in $(ls /proc/$$/fd); do ((fd > 2)) && eval "exec $fd>&-" 2>/dev/null; done; exec /usr/sbin/dockerd' \
+      >>"$DOCKERD_LOG" 2>&1 </dev/null
   fi
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && return 0

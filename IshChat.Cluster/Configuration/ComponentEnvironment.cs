@@ -28,7 +28,7 @@ public static class ComponentEnvironment
         string.Join(',', etcdMembers.Select(m => $"{m}:{ClusterPorts.EtcdClient}"));
 
     public static IReadOnlyDictionary<string, EnvironmentValue> PatroniNode(
-        string nodeName, string scope, IReadOnlyList<string> etcdMembers, PatroniSettings settings)
+        string nodeName, string scope, IReadOnlyList<string> etcdMembers, PatroniSettings settings, Regions.StandbyClusterSettings? standbyOf = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(nodeName);
         ArgumentException.ThrowIfNullOrEmpty(scope);
@@ -59,7 +59,7 @@ public static class ComponentEnvironment
             ["ISHCHAT_PATRONI_SYNCHRONOUS_MODE"] = settings.SynchronousMode.ToString().ToLowerInvariant(),
             ["ISHCHAT_PATRONI_SYNCHRONOUS_NODE_COUNT"] = Number(settings.SynchronousNodeCount),
             ["ISHCHAT_PATRONI_FAILSAFE_MODE"] = settings.FailsafeMode ? "true" : "false",
-        }.Concat(ApplicationRoles()).ToDictionary();
+        }.Concat(ApplicationRoles()).Concat(standbyOf?.Environment() ?? new Dictionary<string, EnvironmentValue>()).ToDictionary();
     }
 
     /// <summary>

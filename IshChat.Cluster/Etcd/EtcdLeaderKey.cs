@@ -21,10 +21,7 @@ public sealed class EtcdLeaderKey(HttpClient http, string scope, string @namespa
     /// <summary>The key as it is now, or null when no leader holds it.</summary>
     public async Task<LeaderKeyState?> ReadAsync(Uri etcdClientUrl, CancellationToken cancellationToken = default)
     {
-        using var response = await http.PostAsJsonAsync(new Uri(etcdClientUrl, "/v3/kv/range"), new { key = Base64(Key) }, cancellationToken);
-        await EnsureSuccessAsync(response, cancellationToken);
-        var result = await response.Content.ReadFromJsonAsync<RangeResponse>(cancellationToken);
-        return result?.Kvs is [{ Value: { } value } kv, ..]
+        return await EtcdGateway.RangeAsync(http, etcdClientUrl, Key, cancellationToken) is { Value: { } value } kv
             ? new LeaderKeyState(Encoding.UTF8.GetString(Convert.FromBase64String(value)), Int64(kv.ModRevision), Int64(kv.Lease))
             : null;
     }
@@ -36,16 +33,12 @@ public sealed class EtcdLeaderKey(HttpClient http, string scope, string @namespa
     {
         ArgumentNullException.ThrowIfNull(seen);
         var key = Base64(Key);
-        var request = new TxnRequest(
+        return await EtcdGateway.TxnAsync(http, etcdClientUrl,
             [
-                new Compare(key, "EQUAL", "VALUE", Value: Base64(seen.Holder)),
-                new Compare(key, "EQUAL", "MOD", ModRevision: seen.ModRevision.ToString(CultureInfo.InvariantCulture)),
+                new EtcdGateway.Compare(key, "EQUAL", "VALUE", Value: Base64(seen.Holder)),
+                new EtcdGateway.Compare(key, "EQUAL", "MOD", ModRevision: seen.ModRevision.ToString(CultureInfo.InvariantCulture)),
             ],
-            [new RequestOp(new DeleteRange(key))]);
-        using var response = await http.PostAsJsonAsync(new Uri(etcdClientUrl, "/v3/kv/txn"), request, cancellationToken);
-        await EnsureSuccessAsync(response, cancellationToken);
-        var result = await response.Content.ReadFromJsonAsync<TxnResponse>(cancellationToken);
-        return result?.Succeeded == true;
+            [new RequestOp(new DeleteRange(key))], cancellationToken);
     }
 
     /// <summary>
@@ -56,44 +49,21 @@ public sealed class EtcdLeaderKey(HttpClient http, string scope, string @namespa
     {
         using var response = await http.PostAsJsonAsync(
             new Uri(etcdClientUrl, "/v3/lease/timetolive"), new LeaseRequest(lease.ToString(CultureInfo.InvariantCulture)), cancellationToken);
-        await EnsureSuccessAsync(response, cancellationToken);
+        await EtcdGateway.EnsureSuccessAsync(response, cancellationToken);
         var result = await response.Content.ReadFromJsonAsync<LeaseResponse>(cancellationToken);
         var granted = Int64(result?.GrantedTtl);
         var remaining = Int64(result?.Ttl);
         return TimeSpan.FromSeconds(remaining < 0 || granted == 0 ? Math.Max(granted, 1) : granted - remaining);
     }
 
-    /// <summary>As <see cref="HttpResponseMessage.EnsureSuccessStatusCode"/>, with etcd's own error in the message.</summary>
-    private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new HttpRequestException(
-                $"etcd answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}", null, response.StatusCode);
-        }
-    }
-
     // etcd's JSON gateway writes int64 fields as strings, and leaves out fields that are zero.
     private static long Int64(string? text) => long.TryParse(text, CultureInfo.InvariantCulture, out var value) ? value : 0;
 
-    private static string Base64(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
-
-    private sealed record TxnRequest(
-        [property: JsonPropertyName("compare")] Compare[] Compare,
-        [property: JsonPropertyName("success")] RequestOp[] Success);
-
-    private sealed record Compare(
-        [property: JsonPropertyName("key")] string Key,
-        [property: JsonPropertyName("result")] string Result,
-        [property: JsonPropertyName("target")] string Target,
-        [property: JsonPropertyName("value"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Value = null,
-        [property: JsonPropertyName("mod_revision"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ModRevision = null);
+    private static string Base64(string text) => EtcdGateway.Base64(text);
 
     private sealed record RequestOp([property: JsonPropertyName("request_delete_range")] DeleteRange RequestDeleteRange);
 
     private sealed record DeleteRange([property: JsonPropertyName("key")] string Key);
-
-    private sealed record TxnResponse([property: JsonPropertyName("succeeded")] bool Succeeded);
 
     // etcd's gateway matches field names exactly ("ID", not the camelCase "id" a default serializer writes) and drops unknown ones.
     private sealed record LeaseRequest([property: JsonPropertyName("ID")] string Id);
@@ -101,11 +71,4 @@ public sealed class EtcdLeaderKey(HttpClient http, string scope, string @namespa
     private sealed record LeaseResponse(
         [property: JsonPropertyName("TTL")] string? Ttl,
         [property: JsonPropertyName("grantedTTL")] string? GrantedTtl);
-
-    private sealed record RangeResponse([property: JsonPropertyName("kvs")] KeyValue[]? Kvs);
-
-    private sealed record KeyValue(
-        [property: JsonPropertyName("value")] string? Value,
-        [property: JsonPropertyName("mod_revision")] string? ModRevision,
-        [property: JsonPropertyName("lease")] string? Lease);
 }

@@ -108,6 +108,13 @@ public sealed class PatroniRestClient(HttpClient http, string restApiPassword)
     public Task<string> SetMemberSlotsTtlAsync(Uri node, object? value, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Patch, node, "config", new Dictionary<string, object?> { ["member_slots_ttl"] = value }, cancellationToken);
 
+    /// <summary>
+    /// Makes the cluster a standby of <paramref name="following"/> (its leader demotes to a standby leader streaming from
+    /// there) or, with null, a cluster of its own again (the standby leader promotes): Patroni's <c>standby_cluster</c>.
+    /// </summary>
+    public Task<string> SetStandbyClusterAsync(Uri node, Regions.StandbyClusterSettings? following, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Patch, node, "config", new Dictionary<string, object?> { ["standby_cluster"] = following?.ToDynamicConfiguration() }, cancellationToken);
+
     /// <summary>The dynamic configuration's <c>member_slots_ttl</c> as written (e.g. <c>1800</c>, <c>"30min"</c>), or null when unset.</summary>
     public async Task<JsonElement?> GetMemberSlotsTtlAsync(Uri node, CancellationToken cancellationToken = default) =>
         (await GetDynamicConfigurationAsync(node, cancellationToken)).TryGetProperty("member_slots_ttl", out var ttl) ? ttl : null;

@@ -24,6 +24,8 @@ public sealed record RollingRestartReport(IReadOnlyList<ProcedureStep> Steps, Ti
 public sealed class RollingRestart(
     PatroniRestClient rest, Func<IEnumerable<(string Name, Uri? Url)>> nodes, PatroniSettings settings, ILogger logger, INodeContainers? containers = null)
 {
+    private readonly PatroniNodes cluster = new(rest, nodes);
+
     /// <summary>How long one step may take to bring the cluster back to healthy.</summary>
     public TimeSpan StepTimeout { get; init; } = TimeSpan.FromMinutes(3);
 
@@ -168,34 +170,13 @@ public sealed class RollingRestart(
     private Task<ProcedureStep> StepAsync(string description, Func<CancellationToken, Task> step, CancellationToken cancellationToken) =>
         ProcedureStep.RunAsync(description, step, logger, cancellationToken);
 
-    private ClusterHealth Evaluate(ClusterState state) => state.Evaluate(nodes().Count(), settings);
+    private ClusterHealth Evaluate(ClusterState state) => state.Evaluate(cluster.Count, settings);
 
-    private Uri UrlOf(string name) => nodes().FirstOrDefault(n => n.Name == name).Url
-        ?? throw new InvalidOperationException($"{name} has no REST endpoint.");
+    private Uri UrlOf(string name) => cluster.UrlOf(name);
 
-    private async Task<ClusterState> ReadAsync(CancellationToken cancellationToken)
-    {
-        var (state, error) = await rest.TryGetClusterFromAnyAsync(nodes(), cancellationToken);
-        return state ?? throw new InvalidOperationException($"No Patroni node answers: {error}");
-    }
+    private Task<ClusterState> ReadAsync(CancellationToken cancellationToken) => cluster.ReadAsync(cancellationToken);
 
-    private async Task<ClusterState?> WaitForAsync(
-        Func<ClusterState, bool> condition, TimeSpan timeout, string what, CancellationToken cancellationToken, bool throwOnTimeout = true)
-    {
-        var clock = Stopwatch.StartNew();
-        string last = "no answer";
-        while (clock.Elapsed < timeout)
-        {
-            var (state, error) = await rest.TryGetClusterFromAnyAsync(nodes(), cancellationToken);
-            if (state is not null && condition(state))
-            {
-                return state;
-            }
-
-            last = state is null ? error ?? "no answer" : Evaluate(state).Summary;
-            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
-        }
-
-        return throwOnTimeout ? throw new TimeoutException($"Waited {timeout.TotalSeconds:F0} s for {what}; last seen: {last}.") : null;
-    }
+    private Task<ClusterState?> WaitForAsync(
+        Func<ClusterState, bool> condition, TimeSpan timeout, string what, CancellationToken cancellationToken, bool throwOnTimeout = true) =>
+        cluster.WaitForAsync(condition, timeout, what, cancellationToken, s => Evaluate(s).Summary, throwOnTimeout);
 }

@@ -128,6 +128,8 @@ def build():
             text = str(value)
         elif isinstance(value, list):
             text = "[" + ", ".join(quoted(v) for v in value) + "]"
+        elif isinstance(value, dict):
+            text = "{" + ", ".join(f"{quoted(k)}: {scalar(v)}" for k, v in value.items()) + "}"
         else:
             text = quoted(value)
         values[key] = (value, text)
@@ -158,10 +160,39 @@ def build():
     put("ISHCHAT_PATRONI_SYNCHRONOUS_NODE_COUNT",
         integer("ISHCHAT_PATRONI_SYNCHRONOUS_NODE_COUNT", 1, 1))
     put("ISHCHAT_PATRONI_FAILSAFE_MODE", boolean("ISHCHAT_PATRONI_FAILSAFE_MODE", "false"))
+    put("STANDBY_CLUSTER", standby_cluster())
     # pg_cron's jobs live in the application database (post-bootstrap.sql schedules them there).
     put("CRON_DATABASE", role("ISHCHAT_DATABASE", "ishchat"))
     backup_values(scope, put)
     return values
+
+
+def scalar(value):
+    """A flow-mapping value: a number bare, a list of strings, or a quoted string."""
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(quoted(v) for v in value) + "]"
+    return quoted(value)
+
+
+def standby_cluster():
+    """Patroni's standby_cluster for a standby region's first start; {} for a primary region."""
+    host_name = os.environ.get("ISHCHAT_STANDBY_CLUSTER_HOST", "")
+    if host_name == "":
+        for name in ("ISHCHAT_STANDBY_CLUSTER_PORT", "ISHCHAT_STANDBY_CLUSTER_PRIMARY_SLOT_NAME"):
+            if os.environ.get(name):
+                raise ConfigError(f"{name} needs ISHCHAT_STANDBY_CLUSTER_HOST")
+        return {}
+    section = {
+        "host": host("ISHCHAT_STANDBY_CLUSTER_HOST"),
+        "port": integer("ISHCHAT_STANDBY_CLUSTER_PORT", 5000, 1),
+        # Cloned over the replication connection (TLS, verify-full): never from this region's backups.
+        "create_replica_methods": ["basebackup"],
+    }
+    if os.environ.get("ISHCHAT_STANDBY_CLUSTER_PRIMARY_SLOT_NAME"):
+        section["primary_slot_name"] = role("ISHCHAT_STANDBY_CLUSTER_PRIMARY_SLOT_NAME")
+    return section
 
 
 RESTORE_TYPES = ("latest", "time", "lsn", "name", "immediate")
@@ -221,6 +252,7 @@ def check_round_trip(doc, values):
         "SYNCHRONOUS_MODE": dcs["synchronous_mode"],
         "ISHCHAT_PATRONI_SYNCHRONOUS_NODE_COUNT": dcs["synchronous_node_count"],
         "ISHCHAT_PATRONI_FAILSAFE_MODE": dcs["failsafe_mode"],
+        "STANDBY_CLUSTER": dcs["standby_cluster"],
     }
     for key, loaded in expected.items():
         if loaded != values[key][0]:
