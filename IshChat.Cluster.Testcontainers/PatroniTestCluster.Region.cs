@@ -75,7 +75,12 @@ public sealed partial class PatroniTestCluster
             await member.RefreshHostPortsAsync(cancellationToken);
         }
 
-        var configuration = new PatroniConfigKey(Https, Options.Scope);
+        // The fence rewrites Patroni's own configuration key, so it logs in as Patroni's etcd user: the host's user may only
+        // release the leader key (EtcdAuthentication). Not disposed with its handler: httpsHandler outlives this call.
+        using var asPatroni = new HttpClient(
+            new EtcdTokenHandler(EtcdAuthentication.PatroniUser, _ => Task.FromResult(secrets[ClusterSecret.EtcdPatroniPassword])) { InnerHandler = httpsHandler },
+            disposeHandler: false) { Timeout = TimeSpan.FromSeconds(30) };
+        var configuration = new PatroniConfigKey(asPatroni, Options.Scope);
         var etcd = EtcdUrl(Etcd[0]);
         for (var attempt = 1; ; attempt++)
         {
