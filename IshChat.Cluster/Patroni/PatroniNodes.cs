@@ -55,6 +55,38 @@ public sealed class PatroniNodes(PatroniRestClient rest, Func<IEnumerable<(strin
         return throwOnTimeout ? throw new TimeoutException($"Waited {timeout.TotalSeconds:F0} s for {what}; last seen: {last}.") : null;
     }
 
+    /// <summary>
+    /// Polls one member's own REST API (GET /patroni) twice a second until <paramref name="condition"/> holds: unlike the
+    /// cluster view, which may still show a stopped member's last state until its key expires, this is the process itself.
+    /// </summary>
+    public async Task WaitForNodeAsync(string name, Func<NodeStatus, bool> condition, TimeSpan timeout, string what, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var last = "no answer";
+        while (clock.Elapsed < timeout)
+        {
+            try
+            {
+                var status = await rest.GetNodeStatusAsync(UrlOf(name), cancellationToken);
+                if (condition(status))
+                {
+                    return;
+                }
+
+                last = $"state {status.State}, started {status.PostmasterStartTimeText ?? "never"}";
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or InvalidOperationException
+                                       && !cancellationToken.IsCancellationRequested)
+            {
+                last = ex.Message;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+        }
+
+        throw new TimeoutException($"Waited {timeout.TotalSeconds:F0} s for {what}; last seen: {last}.");
+    }
+
     public static string Describe(ClusterState state) =>
         string.Join(", ", state.Members.Select(m => $"{m.Name} {m.Role} {m.State} tl {m.Timeline}"));
 }

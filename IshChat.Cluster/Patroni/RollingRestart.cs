@@ -131,40 +131,12 @@ public sealed class RollingRestart(
             }
 
             // The cluster view may still show the old container's "streaming" until its member key expires: ask the node itself.
-            await WaitForNodeAsync(name, status => status.RunsSince(recreated), $"{name}'s PostgreSQL running in its new container", cancellationToken);
+            await cluster.WaitForNodeAsync(name, status => status.RunsSince(recreated), StepTimeout, $"{name}'s PostgreSQL running in its new container", cancellationToken);
             replaced.Remove(name);
         }
 
         await WaitForAsync(s => Evaluate(s).IsHealthy && s.Members.Any(m => m.Name == name && m.IsStreamingReplica && !m.PendingRestart),
             StepTimeout, $"{name} streaming again", cancellationToken);
-    }
-
-    private async Task WaitForNodeAsync(string name, Func<NodeStatus, bool> condition, string what, CancellationToken cancellationToken)
-    {
-        var clock = Stopwatch.StartNew();
-        var last = "no answer";
-        while (clock.Elapsed < StepTimeout)
-        {
-            try
-            {
-                var status = await rest.GetNodeStatusAsync(UrlOf(name), cancellationToken);
-                if (condition(status))
-                {
-                    return;
-                }
-
-                last = $"state {status.State}, started {status.PostmasterStartTimeText ?? "never"}";
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or InvalidOperationException
-                                       && !cancellationToken.IsCancellationRequested)
-            {
-                last = ex.Message;
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
-        }
-
-        throw new TimeoutException($"Waited {StepTimeout.TotalSeconds:F0} s for {what}; last seen: {last}.");
     }
 
     private Task<ProcedureStep> StepAsync(string description, Func<CancellationToken, Task> step, CancellationToken cancellationToken) =>
